@@ -1,0 +1,104 @@
+"""Checking files and trees: settings per file, rule selection, dispatch by file kind.
+
+The CLI, the flake8 plugin and the tests all go through here, so they agree.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+
+from . import registry
+from .config import ConfigError, Settings, expand_selectors, load_settings, settings_for_dir
+from .discovery import discover, file_kind
+from .engine import UNREADABLE, check_python, read_bytes, unreadable
+from .findings import Finding
+from .rules.base import Rule
+from .scope import compiled_glob, relative_posix
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Command-line settings that win over the configuration file."""
+
+    config: str | None = None
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    teacher_paths: tuple[str, ...] | None = None
+    guard_functions: tuple[str, ...] | None = None
+    force_exclude: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def settings_for(path: str, overrides: Overrides) -> Settings:
+    if overrides.config:
+        base = _explicit_settings(overrides.config)
+    else:
+        base = settings_for_dir(os.path.dirname(os.path.abspath(path)))
+    return base.with_overrides(
+        select=overrides.select,
+        teacher_paths=overrides.teacher_paths,
+        guard_functions=overrides.guard_functions,
+    )
+
+
+@cache
+def _explicit_settings(path: str) -> Settings:
+    return load_settings(path)
+
+
+def selected_codes(path: str, settings: Settings, overrides: Overrides) -> frozenset[str]:
+    all_codes = registry.all_rules().keys()
+    chosen = expand_selectors(settings.select, all_codes, "select")
+    chosen |= expand_selectors((*settings.extend_select, *overrides.extend_select), all_codes, "extend-select")
+    chosen -= expand_selectors((*settings.ignore, *overrides.ignore), all_codes, "ignore")
+    rel = relative_posix(path, settings.root)
+    for glob, codes in settings.per_file_ignores:
+        regex = compiled_glob(glob)
+        if regex.match(rel) or regex.match(os.path.basename(path)):
+            chosen -= expand_selectors(codes, all_codes, f"per-file-ignores.{glob}")
+    chosen.add(UNREADABLE)  # the tool's own finding cannot be deselected: the gate fails closed
+    return frozenset(chosen)
+
+
+@lru_cache(maxsize=64)
+def _rules(codes: frozenset[str]) -> tuple[Rule, ...]:
+    return registry.python_rules(codes)
+
+
+def check_file(path: str, overrides: Overrides, source: bytes | None = None) -> list[Finding]:
+    """Every finding for one file; `source` replaces the file's bytes (stdin)."""
+    settings = settings_for(path, overrides)
+    codes = selected_codes(path, settings, overrides)
+    kind = file_kind(path) or "python"
+    if kind == "safetensors":
+        if "BLY502" not in codes:
+            return []
+        from .files.safetensors import check_safetensors
+
+        return check_safetensors(path, settings)
+    data = read_bytes(path) if source is None else source
+    if isinstance(data, str):
+        return [unreadable(path, data)]
+    if kind == "config":
+        if "BLY501" not in codes:
+            return []
+        from .files.configs import check_config
+
+        return check_config(path, data, settings)
+    return check_python(path, data, settings, _rules(codes))
+
+
+def check_paths(paths: Iterable[str], overrides: Overrides) -> tuple[list[str], list[Finding]]:
+    files = list(discover(list(paths), overrides.force_exclude))
+    findings: list[Finding] = []
+    for path in files:
+        findings.extend(check_file(path, overrides))
+    findings.sort(key=lambda f: f.sort_key)
+    return files, findings
+
+
+__all__ = ["ConfigError", "Overrides", "check_file", "check_paths", "settings_for", "selected_codes"]

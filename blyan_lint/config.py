@@ -1,0 +1,187 @@
+"""`[tool.blyan-lint]` discovery and validation.
+
+The nearest `pyproject.toml` with a `[tool.blyan-lint]` table (or a `blyan-lint.toml` /
+`.blyan-lint.toml`) up from each file wins, as in ruff; nothing is merged across files.
+Unknown keys and ill-typed values are errors that name the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from functools import cache
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+DEFAULT_TEACHER_PATHS = ("**/*teacher*/**", "**/*teacher*")
+DEFAULT_TEACHER_NAME_REGEX = "(?i)teacher"
+DEFAULT_EXCLUDE = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    ".eggs",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".blyan_lint_cache",
+    "node_modules",
+    "site-packages",
+    "build",
+    "dist",
+)
+CONFIG_FILES = ("blyan-lint.toml", ".blyan-lint.toml", "pyproject.toml")
+
+
+class ConfigError(Exception):
+    """A configuration or selection problem: reported, exit code 2."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: str = field(default_factory=os.getcwd)
+    source: str | None = None  # the config file these settings came from
+    select: tuple[str, ...] = ("ALL",)
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    teacher_paths: tuple[str, ...] = DEFAULT_TEACHER_PATHS
+    teacher_name_regex: str = DEFAULT_TEACHER_NAME_REGEX
+    guard_functions: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+
+    @property
+    def teacher_name_pattern(self) -> re.Pattern[str]:
+        return _compile_regex(self.teacher_name_regex)
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _str_list(key: str, value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"`{key}` must be a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _per_file_ignores(key: str, value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"`{key}` must be a table of glob = [codes], got {value!r}")
+    return tuple((glob, _str_list(f"{key}.{glob}", codes)) for glob, codes in value.items())
+
+
+def _regex(key: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"`{key}` must be a string, got {value!r}")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ConfigError(f"`{key}` is not a valid regular expression: {exc}") from None
+    return value
+
+
+def _bool(key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"`{key}` must be true or false, got {value!r}")
+    return value
+
+
+# key in the file -> (Settings field, validator)
+KEYS = {
+    "select": ("select", _str_list),
+    "extend-select": ("extend_select", _str_list),
+    "ignore": ("ignore", _str_list),
+    "per-file-ignores": ("per_file_ignores", _per_file_ignores),
+    "exclude": ("exclude", _str_list),
+    "extend-exclude": ("extend_exclude", _str_list),
+    "teacher-paths": ("teacher_paths", _str_list),
+    "teacher-name-regex": ("teacher_name_regex", _regex),
+    "guard-functions": ("guard_functions", _str_list),
+    "respect-gitignore": ("respect_gitignore", _bool),
+}
+
+
+def settings_from_table(table: dict[str, object], root: str, source: str | None) -> Settings:
+    values: dict[str, object] = {}
+    for key, value in table.items():
+        if key not in KEYS:
+            known = ", ".join(sorted(KEYS))
+            raise ConfigError(f"{source}: unknown key `{key}` in [tool.blyan-lint] (known keys: {known})")
+        attr, validate = KEYS[key]
+        try:
+            values[attr] = validate(key, value)
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+    return Settings(root=root, source=source, **values)  # type: ignore[arg-type]
+
+
+def load_file(path: str) -> dict[str, object] | None:
+    """The blyan-lint table of one config file, or None if it has none."""
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    if os.path.basename(path) == "pyproject.toml":
+        tool = data.get("tool")
+        table = tool.get("blyan-lint") if isinstance(tool, dict) else None
+        if table is None:
+            return None
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [tool.blyan-lint] must be a table")
+        return table
+    return data
+
+
+def load_settings(path: str) -> Settings:
+    table = load_file(path)
+    return settings_from_table(table or {}, os.path.dirname(os.path.abspath(path)), path)
+
+
+@cache
+def settings_for_dir(directory: str) -> Settings:
+    """Settings for files in `directory` (absolute): the nearest config file upwards."""
+    for name in CONFIG_FILES:
+        candidate = os.path.join(directory, name)
+        if os.path.isfile(candidate):
+            table = load_file(candidate)
+            if table is not None:
+                return settings_from_table(table, directory, candidate)
+    parent = os.path.dirname(directory)
+    if parent == directory:
+        return Settings(root=os.getcwd())
+    return settings_for_dir(parent)
+
+
+def expand_selectors(selectors: Iterable[str], all_codes: Iterable[str], key: str) -> set[str]:
+    """`ALL`, `BLY`, `BLY1`, `BLY10`, `BLY101` -> the codes they name; unknown = error."""
+    codes = sorted(all_codes)
+    chosen: set[str] = set()
+    for selector in selectors:
+        sel = selector.strip().upper()
+        matched = codes if sel == "ALL" else [c for c in codes if c.startswith(sel)]
+        if not matched:
+            raise ConfigError(f"`{key}`: unknown rule selector `{selector}`")
+        chosen.update(matched)
+    return chosen
+
+
+@cache
+def _compile_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)

@@ -1,0 +1,149 @@
+"""What a rule knows while the engine walks one Python file."""
+
+from __future__ import annotations
+
+import ast
+
+from .config import Settings
+from .data import names as tables
+from .findings import Position, Scope
+from .names import Resolver, string_value
+from .rules.base import Report
+
+_INSPECTING_CALLS = frozenset({"isinstance", "issubclass"})
+
+
+class Context:
+    def __init__(self, path: str, lines: list[str], settings: Settings, file_scope: Scope) -> None:
+        self.path = path
+        self.lines = lines
+        self.settings = settings
+        self.file_scope = file_scope
+        self.names = Resolver()
+        self.stack: list[ast.AST] = []  # ancestors of the node being checked
+        self.frames: list[int] = [0]  # enclosing function ids, for local bindings
+        self.scopes: list[Scope] = [file_scope]
+        self.teacher_regex = settings.teacher_name_pattern
+
+    # -- where we are ----------------------------------------------------------------
+    @property
+    def scope(self) -> Scope:
+        return self.scopes[-1]
+
+    @property
+    def parent(self) -> ast.AST | None:
+        return self.stack[-1] if self.stack else None
+
+    def enclosing(self, *types: type[ast.AST]) -> ast.AST | None:
+        for node in reversed(self.stack):
+            if isinstance(node, types):
+                return node
+        return None
+
+    # -- positions ------------------------------------------------------------------
+    def _col(self, line: int, byte_col: int) -> int:
+        """ast columns are UTF-8 byte offsets; report 1-based character columns."""
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        if text.isascii():
+            return byte_col + 1
+        return len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace")) + 1
+
+    def start(self, node: ast.AST) -> Position:
+        return Position(node.lineno, self._col(node.lineno, node.col_offset))  # type: ignore[attr-defined]
+
+    def end(self, node: ast.AST) -> Position:
+        line = node.end_lineno or node.lineno  # type: ignore[attr-defined]
+        return Position(line, self._col(line, node.end_col_offset or 0))  # type: ignore[attr-defined]
+
+    def report(self, node: ast.AST, message: str, **extra: object) -> Report:
+        return Report(self.start(node), self.end(node), message, **extra)  # type: ignore[arg-type]
+
+    def report_span(self, first: ast.AST, last: ast.AST, message: str, **extra: object) -> Report:
+        return Report(self.start(first), self.end(last), message, **extra)  # type: ignore[arg-type]
+
+    def span(self, node: ast.AST) -> tuple[Position, Position]:
+        return (self.start(node), self.end(node))
+
+    def source(self, node: ast.AST) -> str:
+        return ast.get_source_segment("\n".join(self.lines), node) or ""
+
+    # -- names and values -------------------------------------------------------------
+    def qualified(self, node: ast.AST) -> str | None:
+        return self.names.qualified_name(node)
+
+    def local_value(self, node: ast.AST) -> ast.expr | None:
+        """The literal a bare local name was last bound to in an enclosing frame."""
+        if isinstance(node, ast.Name):
+            return self.names.binding(self.frames, node.id)
+        return None
+
+    def dtype_attr(self, node: ast.AST) -> tuple[str, str] | None:
+        """(spelling, canonical dtype) for `torch.float16`-like expressions, via aliases."""
+        qualified = self.qualified(node)
+        if qualified is not None and qualified in tables.DTYPE_ATTRS:
+            return qualified, tables.DTYPE_ATTRS[qualified]
+        return None
+
+    def dtype_value(self, node: ast.AST, strings: bool = False) -> str | None:
+        """Canonical dtype chosen by an expression, following one local binding.
+
+        Strings count only when `strings` is set (where the context takes a dtype
+        string: a dtype keyword, getattr(torch, ...)).
+        """
+        attr = self.dtype_attr(node)
+        if attr is not None:
+            return attr[1]
+        if strings:
+            text = string_value(node)  # type: ignore[arg-type]
+            if text is not None:
+                return tables.DTYPE_STRINGS.get(text)
+        bound = self.local_value(node)
+        if bound is not None and bound is not node:
+            return self.dtype_value(bound, strings)
+        return None
+
+    def is_teacher_name(self, node: ast.AST | None) -> bool:
+        """Does an expression name a teacher (`teacher`, `self.teacher_model`, `teacher.lm`)?"""
+        while node is not None:
+            if isinstance(node, ast.Name):
+                return bool(self.teacher_regex.search(node.id))
+            if isinstance(node, ast.Attribute):
+                if self.teacher_regex.search(node.attr):
+                    return True
+                node = node.value
+            elif isinstance(node, ast.Call):
+                node = node.func
+            elif isinstance(node, ast.Subscript):
+                node = node.value
+            else:
+                return False
+        return False
+
+    # -- what kind of use -------------------------------------------------------------
+    def is_inspection(self, node: ast.AST) -> bool:
+        """True where a dtype is inspected, not chosen: comparisons, isinstance checks,
+        match patterns, annotations, mapping keys (RULES.md BLY101 "does not flag")."""
+        child = node
+        for parent in reversed(self.stack):
+            if isinstance(parent, ast.Compare):
+                return True
+            if isinstance(parent, ast.Call):
+                return (
+                    child is not parent.func
+                    and isinstance(parent.func, ast.Name)
+                    and parent.func.id in _INSPECTING_CALLS
+                )
+            if isinstance(parent, (ast.arg, ast.AnnAssign)) and getattr(parent, "annotation", None) is child:
+                return True
+            if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and parent.returns is child:
+                return True
+            if isinstance(parent, ast.Dict) and any(k is child for k in parent.keys):
+                return True
+            if isinstance(parent, ast.pattern):
+                return True
+            if isinstance(parent, ast.Subscript) and parent.slice is child:
+                return True  # SIZES[torch.float16] looks a dtype up
+            if isinstance(parent, (ast.stmt, ast.Lambda, ast.keyword)):
+                return False
+            child = parent
+        return False

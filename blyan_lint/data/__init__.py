@@ -1,0 +1,1 @@
+"""Name tables, kept as data: every spelling the rules recognise lives here."""

@@ -1,0 +1,281 @@
+"""Canonical qualified names and the spellings that map onto them.
+
+Rules never match strings themselves: they ask `names.Resolver` for a node's qualified
+name and look it up here. The prefilter's trigger words are derived from these tables too.
+"""
+
+from __future__ import annotations
+
+# Qualified dtype name -> canonical dtype. BF16 is listed so that conditionals can see
+# "picks bf16 on one branch"; everything else floating and not bf16 is a breach.
+DTYPE_ATTRS: dict[str, str] = {
+    "torch.bfloat16": "bfloat16",
+    "torch.float16": "float16",
+    "torch.half": "float16",
+    "torch.float32": "float32",
+    "torch.float": "float32",
+    "torch.float64": "float64",
+    "torch.double": "float64",
+    # legacy tensor types select a dtype as surely as the dtype objects do
+    "torch.HalfTensor": "float16",
+    "torch.FloatTensor": "float32",
+    "torch.DoubleTensor": "float64",
+    "torch.cuda.HalfTensor": "float16",
+    "torch.cuda.FloatTensor": "float32",
+    "torch.cuda.DoubleTensor": "float64",
+    "torch.BFloat16Tensor": "bfloat16",
+    "torch.cuda.BFloat16Tensor": "bfloat16",
+}
+
+BF16 = "bfloat16"
+
+# FP8 formats: not allowed in any scope (BLY402).
+FP8_DTYPES: frozenset[str] = frozenset(
+    {
+        "torch.float8_e4m3fn",
+        "torch.float8_e4m3fnuz",
+        "torch.float8_e5m2",
+        "torch.float8_e5m2fnuz",
+        "torch.float8_e8m0fnu",
+    }
+)
+
+# Quantized integer dtypes: INT8 (BLY401).
+INT8_DTYPES: frozenset[str] = frozenset({"torch.qint8", "torch.quint8"})
+
+# Dtype spellings accepted as strings by transformers, accelerate and getattr(torch, ...).
+DTYPE_STRINGS: dict[str, str] = {
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+    "torch.bfloat16": "bfloat16",
+    "float16": "float16",
+    "fp16": "float16",
+    "half": "float16",
+    "torch.float16": "float16",
+    "torch.half": "float16",
+    "float32": "float32",
+    "fp32": "float32",
+    "float": "float32",
+    "torch.float32": "float32",
+    "torch.float": "float32",
+    "float64": "float64",
+    "fp64": "float64",
+    "double": "float64",
+    "torch.float64": "float64",
+    "torch.double": "float64",
+}
+
+# The BF16 spelling that replaces each non-BF16 string, in the same family of spelling.
+BF16_STRING_FOR: dict[str, str] = {
+    "float16": "bfloat16",
+    "fp16": "bf16",
+    "half": "bfloat16",
+    "float32": "bfloat16",
+    "fp32": "bf16",
+    "float": "bfloat16",
+    "float64": "bfloat16",
+    "fp64": "bf16",
+    "double": "bfloat16",
+    "torch.float16": "torch.bfloat16",
+    "torch.half": "torch.bfloat16",
+    "torch.float32": "torch.bfloat16",
+    "torch.float": "torch.bfloat16",
+    "torch.float64": "torch.bfloat16",
+    "torch.double": "torch.bfloat16",
+}
+
+# Keyword arguments whose value chooses a dtype.
+DTYPE_KEYWORDS: frozenset[str] = frozenset(
+    {"dtype", "torch_dtype", "compute_dtype", "bnb_4bit_compute_dtype", "param_dtype"}
+)
+
+# Tensor methods that cast.
+CAST_METHODS: dict[str, str] = {"half": "float16", "float": "float32", "double": "float64"}
+BF16_CAST_METHODS: frozenset[str] = frozenset({"bfloat16"})
+
+SET_DEFAULT_DTYPE: frozenset[str] = frozenset({"torch.set_default_dtype"})
+SET_DEFAULT_TENSOR_TYPE: frozenset[str] = frozenset({"torch.set_default_tensor_type"})
+
+# Mixed precision (BLY201).
+AUTOCAST: frozenset[str] = frozenset(
+    {
+        "torch.autocast",
+        "torch.amp.autocast",
+        "torch.amp.autocast_mode.autocast",
+        "torch.cuda.amp.autocast",
+        "torch.cuda.amp.autocast_mode.autocast",
+        "torch.cpu.amp.autocast",
+        "torch.cpu.amp.autocast_mode.autocast",
+        "torch.xpu.amp.autocast",
+    }
+)
+CUSTOM_FWD: frozenset[str] = frozenset(
+    {"torch.amp.custom_fwd", "torch.cuda.amp.custom_fwd", "torch.amp.autocast_mode.custom_fwd"}
+)
+# Methods called `autocast` on objects we cannot resolve (accelerator.autocast()).
+AUTOCAST_METHOD = "autocast"
+
+# BLY202.
+GRAD_SCALERS: frozenset[str] = frozenset(
+    {
+        "torch.amp.GradScaler",
+        "torch.amp.grad_scaler.GradScaler",
+        "torch.cuda.amp.GradScaler",
+        "torch.cuda.amp.grad_scaler.GradScaler",
+        "torch.cpu.amp.GradScaler",
+        "torch.distributed.fsdp.sharded_grad_scaler.ShardedGradScaler",
+        "torch.distributed.fsdp.ShardedGradScaler",
+    }
+)
+
+# BLY203: trainer-level precision switches.
+TRAINING_ARGUMENTS: frozenset[str] = frozenset(
+    {
+        "transformers.TrainingArguments",
+        "transformers.Seq2SeqTrainingArguments",
+        "transformers.training_args.TrainingArguments",
+        "transformers.training_args_seq2seq.Seq2SeqTrainingArguments",
+        "trl.SFTConfig",
+        "trl.DPOConfig",
+        "trl.GRPOConfig",
+        "trl.PPOConfig",
+        "trl.RewardConfig",
+        "trl.ORPOConfig",
+        "trl.KTOConfig",
+    }
+)
+TRAINING_ARGUMENT_SWITCHES: frozenset[str] = frozenset({"fp16", "fp16_full_eval"})
+TRAINING_ARGUMENT_BACKENDS: frozenset[str] = frozenset({"half_precision_backend", "fp16_backend"})
+ACCELERATORS: frozenset[str] = frozenset({"accelerate.Accelerator", "accelerate.accelerator.Accelerator"})
+ACCELERATE_MIXED_VALUES: frozenset[str] = frozenset({"fp16", "bf16", "fp8"})
+LIGHTNING_TRAINERS: frozenset[str] = frozenset(
+    {
+        "lightning.Trainer",
+        "lightning.pytorch.Trainer",
+        "lightning.pytorch.trainer.Trainer",
+        "pytorch_lightning.Trainer",
+        "pytorch_lightning.trainer.Trainer",
+        "lightning.Fabric",
+        "lightning.fabric.Fabric",
+        "lightning_fabric.Fabric",
+    }
+)
+LIGHTNING_COMPLIANT_PRECISION = "bf16-true"
+APEX_AMP_INITIALIZE: frozenset[str] = frozenset({"apex.amp.initialize"})
+DEEPSPEED_MIXED_SECTIONS: frozenset[str] = frozenset({"fp16", "amp"})
+
+# BLY3xx.
+CUDA_IS_AVAILABLE: frozenset[str] = frozenset({"torch.cuda.is_available", "torch.cuda.device_count"})
+GET_DEVICE_CAPABILITY: frozenset[str] = frozenset({"torch.cuda.get_device_capability"})
+IS_BF16_SUPPORTED: frozenset[str] = frozenset({"torch.cuda.is_bf16_supported"})
+TORCH_DEVICE: frozenset[str] = frozenset({"torch.device"})
+CPU_DEVICE_STRINGS: frozenset[str] = frozenset({"cpu"})
+OFFLOAD_DEVICE_STRINGS: frozenset[str] = frozenset({"cpu", "disk"})
+PIPELINE_FACTORIES: frozenset[str] = frozenset({"transformers.pipeline", "transformers.pipelines.pipeline"})
+# Words an exception message must contain (any one, case-insensitive) to state the requirement.
+GPU_REQUIREMENT_WORDS: tuple[str, ...] = (
+    "bf16",
+    "bfloat16",
+    "ampere",
+    "compute capability",
+    "8.0",
+    "sm_80",
+    "sm80",
+    "cc 8",
+)
+
+# Loaders (BLY103, BLY302, BLY303).
+LOADER_METHODS: frozenset[str] = frozenset({"from_pretrained", "from_config"})
+# Final segments of classes whose from_pretrained loads no weights.
+NON_MODEL_SUFFIXES: tuple[str, ...] = (
+    "Tokenizer",
+    "TokenizerFast",
+    "Processor",
+    "Config",
+    "FeatureExtractor",
+    "ImageProcessor",
+    "ImageProcessorFast",
+    "VideoProcessor",
+    "Scheduler",
+)
+NON_MODEL_CLASSES: frozenset[str] = frozenset(
+    {"peft.PeftModel", "peft.PeftModelForCausalLM", "peft.PeftConfig", "transformers.GenerationConfig"}
+)
+# Words that mark an unresolved receiver as a weight-holding model class or object.
+MODEL_NAME_HINTS: tuple[str, ...] = ("model", "forcausallm", "lm", "pipeline", "diffusion", "unet", "vae")
+NON_MODEL_NAME_HINTS: tuple[str, ...] = ("token", "processor", "config", "extractor", "scheduler")
+QUANTIZED_LOAD_KEYWORDS: frozenset[str] = frozenset({"quantization_config", "load_in_8bit", "load_in_4bit"})
+
+# BLY4xx.
+INT8_CLASSES: frozenset[str] = frozenset(
+    {
+        "bitsandbytes.nn.Linear8bitLt",
+        "bitsandbytes.nn.Int8Params",
+        "bitsandbytes.nn.modules.Linear8bitLt",
+        "torch.quantization.quantize_dynamic",
+        "torch.ao.quantization.quantize_dynamic",
+    }
+)
+# Any attribute under these modules is INT8 quantization machinery.
+INT8_MODULE_PREFIXES: tuple[str, ...] = ("torch.ao.quantization.", "torch.quantization.", "torch.ao.nn.quantized.")
+BNB_OPTIM_PREFIX = "bitsandbytes.optim."
+INT8_OPTIMIZER_STRINGS: frozenset[str] = frozenset(
+    {"adamw_bnb_8bit", "adamw_8bit", "paged_adamw_8bit", "lion_8bit", "paged_lion_8bit", "rmsprop_bnb_8bit"}
+)
+QUANTO_CONFIG: frozenset[str] = frozenset({"transformers.QuantoConfig", "optimum.quanto.QuantoConfig"})
+TORCHAO_CONFIG: frozenset[str] = frozenset({"transformers.TorchAoConfig"})
+EETQ_CONFIG: frozenset[str] = frozenset({"transformers.EetqConfig"})
+FOUR_BIT_CLASSES: frozenset[str] = frozenset(
+    {
+        "bitsandbytes.nn.Linear4bit",
+        "bitsandbytes.nn.LinearNF4",
+        "bitsandbytes.nn.LinearFP4",
+        "bitsandbytes.nn.Params4bit",
+        "bitsandbytes.nn.modules.Linear4bit",
+    }
+)
+UNSUPPORTED_QUANT_CONFIGS: frozenset[str] = frozenset(
+    {
+        "transformers.GPTQConfig",
+        "transformers.AwqConfig",
+        "transformers.AqlmConfig",
+        "transformers.HqqConfig",
+        "transformers.FbgemmFp8Config",
+        "transformers.FineGrainedFP8Config",
+        "transformers.HiggsConfig",
+        "transformers.VptqConfig",
+        "transformers.SpQRConfig",
+        "transformers.BitNetConfig",
+        "auto_gptq.AutoGPTQForCausalLM",
+        "auto_gptq.BaseQuantizeConfig",
+        "awq.AutoAWQForCausalLM",
+        "transformer_engine.pytorch.fp8_autocast",
+    }
+)
+FOUR_BIT_KEYWORD = "load_in_4bit"
+FOUR_BIT_KEYWORD_PREFIX = "bnb_4bit_"
+INT8_KEYWORD = "load_in_8bit"
+
+# BLY403: what updates a model.
+OPTIMIZER_PREFIXES: tuple[str, ...] = ("torch.optim.", "bitsandbytes.optim.", "transformers.optimization.")
+OPTIMIZER_CLASSES: frozenset[str] = frozenset({"transformers.AdamW", "transformers.Adafactor"})
+NOT_OPTIMIZERS: tuple[str, ...] = ("torch.optim.lr_scheduler.", "torch.optim.swa_utils.")
+
+# Unbound names that still mean the library (snippets that omit `import torch`).
+KNOWN_ROOTS: frozenset[str] = frozenset(
+    {
+        "torch",
+        "transformers",
+        "accelerate",
+        "bitsandbytes",
+        "deepspeed",
+        "lightning",
+        "pytorch_lightning",
+        "peft",
+        "trl",
+        "diffusers",
+        "optimum",
+        "torchao",
+        "apex",
+    }
+)

@@ -1,0 +1,164 @@
+"""The per-file pipeline: read -> decode -> parse (ast) -> one walk feeding every rule
+-> scope filter -> precedence -> noqa -> sorted findings.
+
+Nothing here knows a rule by its code: rules declare what they look at and the engine
+walks, filters and sorts.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import sys
+import tokenize
+from collections.abc import Iterable, Sequence
+
+from . import suppress
+from .config import Settings
+from .context import Context
+from .findings import Finding, Position, Scope
+from .pyversion import syntax_error_message
+from .rules.base import Rule
+from .scope import enclosing_scope, file_scope, relative_posix
+
+UNREADABLE = "BLY000"
+
+
+def split_lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def decode_python(source: bytes) -> str:
+    """Decode as Python does (BOM, PEP 263 cookie, UTF-8 default)."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    return source.decode(encoding)
+
+
+def unreadable(path: str, message: str, line: int = 1, col: int = 1) -> Finding:
+    pos = Position(max(line, 1), max(col, 1))
+    return Finding(path, pos, pos, UNREADABLE, message)
+
+
+class _Walker:
+    """One recursive pass over the tree; keeps names, frames and scope up to date."""
+
+    def __init__(self, ctx: Context, rules: Sequence[Rule]) -> None:
+        self.ctx = ctx
+        self.dispatch: dict[type, list[Rule]] = {}
+        for rule in rules:
+            for node_type in rule.node_types:
+                self.dispatch.setdefault(node_type, []).append(rule)
+        self.reports: list[tuple[Rule, Scope, object]] = []
+
+    def visit(self, node: ast.AST) -> None:
+        ctx = self.ctx
+        node_type = type(node)
+        for rule in self.dispatch.get(node_type, ()):
+            scope = ctx.scope
+            for report in rule.check(node, ctx):
+                self.reports.append((rule, scope, report))
+        if node_type is ast.Import or node_type is ast.ImportFrom:
+            ctx.names.add_import(node)  # type: ignore[arg-type]
+            return
+        pushed_scope = pushed_frame = False
+        if node_type in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            if not ctx.scope.is_teacher:
+                kind = "class" if node_type is ast.ClassDef else "function"
+                inner = enclosing_scope(kind, node.name, ctx.teacher_regex)  # type: ignore[attr-defined]
+                if inner is not None:
+                    ctx.scopes.append(inner)
+                    pushed_scope = True
+            if node_type is not ast.ClassDef:
+                ctx.frames.append(id(node))
+                pushed_frame = True
+        ctx.stack.append(node)
+        for child in ast.iter_child_nodes(node):
+            self.visit(child)
+        ctx.stack.pop()
+        if pushed_frame:
+            ctx.frames.pop()
+        if pushed_scope:
+            ctx.scopes.pop()
+        if node_type is ast.Assign or node_type is ast.AnnAssign:
+            self._bind(node)  # type: ignore[arg-type]
+
+    def _bind(self, node: ast.Assign | ast.AnnAssign) -> None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        value = node.value
+        for target in targets:
+            if isinstance(target, ast.Name):
+                literal = value if isinstance(value, (ast.Constant, ast.Attribute, ast.Name, ast.Call)) else None
+                self.ctx.names.bind(self.ctx.frames[-1], target.id, literal)
+
+
+def check_python(
+    path: str,
+    source: bytes,
+    settings: Settings,
+    rules: Sequence[Rule],
+) -> list[Finding]:
+    try:
+        text = decode_python(source)
+    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
+        return [unreadable(path, f"cannot decode: {_reason(exc)}")]
+    lines = split_lines(text)
+    try:
+        tree = ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        return [unreadable(path, syntax_error_message(exc, text), exc.lineno or 1, exc.offset or 1)]
+    except (ValueError, MemoryError, RecursionError) as exc:
+        return [unreadable(path, f"cannot parse: {_reason(exc)}")]
+    rel = relative_posix(path, settings.root)
+    ctx = Context(path, lines, settings, file_scope(source, rel, settings.teacher_paths))
+    walker = _Walker(ctx, rules)
+    try:
+        walker.visit(tree)
+        for rule in rules:
+            for report in rule.finish(ctx):
+                walker.reports.append((rule, ctx.file_scope, report))
+    except RecursionError:
+        return [unreadable(path, "cannot check: the code is nested too deeply")]
+    findings = [
+        Finding(path, r.start, r.end, rule.code, r.message, scope, r.fix, r.covers)  # type: ignore[attr-defined]
+        for rule, scope, r in walker.reports
+        if rule.applies_to_teacher or not scope.is_teacher
+    ]
+    findings = apply_precedence(findings, {rule.code: rule.supersedes for rule in rules})
+    return suppress.apply_noqa(findings, text, lines, python=True)
+
+
+def apply_precedence(findings: list[Finding], supersedes: dict[str, frozenset[str]]) -> list[Finding]:
+    """Drop findings that a superseding finding already stands for (BLY105 over BLY101)."""
+    covering = [f for f in findings if supersedes.get(f.code)]
+    if not covering:
+        return findings
+    kept = []
+    for finding in findings:
+        if not any(
+            finding.code in supersedes[c.code] and _inside(finding, c.covers or ((c.start, c.end),)) for c in covering
+        ):
+            kept.append(finding)
+    return kept
+
+
+def _inside(finding: Finding, ranges: Iterable[tuple[Position, Position]]) -> bool:
+    return any(start <= finding.start and finding.end <= end for start, end in ranges)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{exc.reason} at byte {exc.start} (encoding {exc.encoding})"
+    text = str(exc) or type(exc).__name__
+    return text
+
+
+def read_bytes(path: str) -> bytes | str:
+    """The file's bytes, or a reason it cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+
+
+RUNNING_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"

@@ -1,0 +1,81 @@
+"""The data every stage passes along: findings, fixes and their edits.
+
+All frozen, so a finding can be cached, sorted, hashed and compared without surprises.
+Positions are 1-based lines and 1-based character columns, as ruff and editors show them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Applicability(str, enum.Enum):
+    """How far a fix can be trusted (ruff's vocabulary)."""
+
+    SAFE = "safe"  # only the policy-mandated dtype changes
+    UNSAFE = "unsafe"  # control flow or code is removed or added
+    DISPLAY = "display"  # a suggestion a human must apply
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text between two positions (end exclusive) with `content`."""
+
+    start: Position
+    end: Position
+    content: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    applicability: Applicability
+    title: str
+    edits: tuple[Edit, ...] = ()
+    # Modules the edits refer to that the file may not import yet (`import torch`).
+    imports: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whether code is teacher or student, and why (shown to the user)."""
+
+    role: str  # "teacher" | "student"
+    reason: str
+
+    @property
+    def is_teacher(self) -> bool:
+        return self.role == "teacher"
+
+
+STUDENT_DEFAULT = Scope("student", "student: no teacher pragma, path or enclosing name")
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    start: Position
+    end: Position
+    code: str
+    message: str
+    scope: Scope = STUDENT_DEFAULT
+    fix: Fix | None = None
+    # Ranges this finding stands for: findings of codes it supersedes that start inside
+    # one of them are dropped (BLY105 is reported once, not again as BLY101 inside).
+    covers: tuple[tuple[Position, Position], ...] = field(default=(), compare=False)
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.start.line, self.start.col, self.code)
+
+    @property
+    def fix_marker(self) -> str:
+        if self.fix is None or self.fix.applicability is Applicability.DISPLAY:
+            return ""
+        return "[*]" if self.fix.applicability is Applicability.SAFE else "[~]"

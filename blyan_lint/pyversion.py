@@ -1,0 +1,50 @@
+"""Explain syntax errors that are really "this file needs a newer Python".
+
+The checker parses with the running interpreter's grammar (so it agrees with what will
+run the code). When that fails on syntax a newer Python accepts, say which one.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+# (minimum version, what it is, pattern) -- looked for only after a SyntaxError.
+NEWER_SYNTAX: tuple[tuple[tuple[int, int], str, re.Pattern[str]], ...] = (
+    ((3, 11), "except* (exception groups)", re.compile(r"^[ \t]*except[ \t]*\*", re.M)),
+    ((3, 12), "a `type` alias statement", re.compile(r"^[ \t]*type[ \t]+\w+[ \t]*(\[[^\]]*\])?[ \t]*=", re.M)),
+    (
+        (3, 12),
+        "type parameters on a def or class",
+        re.compile(r"^[ \t]*(async[ \t]+)?(def|class)[ \t]+\w+[ \t]*\[", re.M),
+    ),
+    ((3, 14), "an unparenthesised multi-except clause", re.compile(r"^[ \t]*except[ \t]+[\w.]+[ \t]*,[^:\n]*:", re.M)),
+    ((3, 14), "a template string (t-string)", re.compile(r"(?<![\w'\"])(?:[rR]?[tT]|[tT][rR])['\"]")),
+)
+
+
+def needed_python(text: str, running: tuple[int, int] | None = None) -> tuple[tuple[int, int], str] | None:
+    running = running or (sys.version_info.major, sys.version_info.minor)
+    for version, what, pattern in NEWER_SYNTAX:
+        if version > running and pattern.search(text):
+            return version, what
+    return None
+
+
+def syntax_error_message(exc: SyntaxError, text: str) -> str:
+    running = (sys.version_info.major, sys.version_info.minor)
+    where = f" (line {exc.lineno})" if exc.lineno else ""
+    base = f"cannot parse: {exc.msg}{where}"
+    found = needed_python(text, running)
+    if found is not None:
+        (major, minor), what = found
+        return (
+            f"{base}; the file uses {what}, which needs Python {major}.{minor}+, but the checker "
+            f"runs on Python {running[0]}.{running[1]}: run blyan-lint under Python {major}.{minor} or newer"
+        )
+    if running < (3, 12) and "f-string" in exc.msg:
+        return (
+            f"{base}; nested quotes in f-strings need Python 3.12+, but the checker runs on "
+            f"Python {running[0]}.{running[1]}: run blyan-lint under Python 3.12 or newer"
+        )
+    return base

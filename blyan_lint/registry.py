@@ -1,0 +1,30 @@
+"""The one table: code -> rule. Every other list of rules is derived from it."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .rules import hardware, mixed, precision, quantization, tool
+from .rules.base import FileRule, Rule
+
+# Rule families, in catalog order. Adding a rule = adding its class to its family's RULES.
+FAMILIES = (tool, precision, mixed, hardware, quantization)
+
+
+@lru_cache(maxsize=1)
+def all_rules() -> dict[str, type[Rule] | type[FileRule]]:
+    table: dict[str, type[Rule] | type[FileRule]] = {}
+    for family in FAMILIES:
+        for rule in family.RULES:
+            if rule.code in table:
+                raise RuntimeError(f"duplicate rule code {rule.code}")
+            table[rule.code] = rule
+    return dict(sorted(table.items()))
+
+
+def python_rules(codes: frozenset[str]) -> tuple[Rule, ...]:
+    return tuple(cls() for code, cls in all_rules().items() if code in codes and issubclass(cls, Rule))
+
+
+def get(code: str) -> type[Rule] | type[FileRule] | None:
+    return all_rules().get(code.upper())

@@ -1,0 +1,25 @@
+"""Concise line plus scope, the source lines with a caret, and the fix if there is one."""
+
+from __future__ import annotations
+
+import linecache
+
+from ..findings import Finding
+from .concise import line
+
+
+def render(findings: list[Finding]) -> str:
+    out: list[str] = []
+    for finding in findings:
+        out.append(line(finding))
+        out.append(f"  scope: {finding.scope.reason}")
+        source = linecache.getline(finding.path, finding.start.line).rstrip("\r\n")
+        if source and not finding.path.endswith(".safetensors"):
+            number = str(finding.start.line)
+            out.append(f"  {number} | {source}")
+            width = max(1, (finding.end.col - finding.start.col) if finding.end.line == finding.start.line else 1)
+            out.append(f"  {' ' * len(number)} | {' ' * (finding.start.col - 1)}{'^' * width}")
+        if finding.fix is not None:
+            out.append(f"  fix ({finding.fix.applicability.value}): {finding.fix.title}")
+        out.append("")
+    return "\n".join(out) + ("\n" if out else "")

@@ -1,0 +1,52 @@
+"""A documented, versioned JSON schema (`"schema": 1`), one object per finding."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import __version__, registry
+from ..findings import Finding
+
+SCHEMA = 1
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    rule = registry.get(finding.code)
+    fix = None
+    if finding.fix is not None:
+        fix = {
+            "applicability": finding.fix.applicability.value,
+            "title": finding.fix.title,
+            "edits": [
+                {
+                    "location": {"row": e.start.line, "column": e.start.col},
+                    "end_location": {"row": e.end.line, "column": e.end.col},
+                    "content": e.content,
+                }
+                for e in finding.fix.edits
+            ],
+            "imports": list(finding.fix.imports),
+        }
+    return {
+        "code": finding.code,
+        "name": rule.name if rule else None,
+        "message": finding.message,
+        "filename": finding.path,
+        "location": {"row": finding.start.line, "column": finding.start.col},
+        "end_location": {"row": finding.end.line, "column": finding.end.col},
+        "scope": finding.scope.role,
+        "scope_reason": finding.scope.reason,
+        "fix": fix,
+        "url": f"docs/rules/{finding.code}.md",
+    }
+
+
+def render(findings: list[Finding]) -> str:
+    doc = {
+        "schema": SCHEMA,
+        "tool": "blyan-lint",
+        "version": __version__,
+        "findings": [finding_dict(f) for f in findings],
+    }
+    return json.dumps(doc, indent=2) + "\n"

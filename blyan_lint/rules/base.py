@@ -1,0 +1,73 @@
+"""The rule contract: one class per code, carrying its own documentation and examples.
+
+A rule declares the node types it looks at; the engine walks each file once and hands
+every rule the nodes it asked for, along with a `Context` (names, scope, settings).
+Docs, `blyan-lint rule CODE` and the example tests are all generated from these classes.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from ..findings import Fix, Position
+
+if TYPE_CHECKING:
+    from ..context import Context
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a rule says about a node; the engine adds path, code and scope."""
+
+    start: Position
+    end: Position
+    message: str
+    fix: Fix | None = None
+    covers: tuple[tuple[Position, Position], ...] = ()
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]  # one line: what it flags
+    policy: ClassVar[str]  # the PRECISION_POLICY.md clause it enforces, quoted
+    why: ClassVar[str]  # why the pattern breaks the policy
+    example: ClassVar[str]  # code that breaks the rule
+    fixed: ClassVar[str]  # the same code, compliant
+    example_path: ClassVar[str] = "example.py"  # the file name the examples are linted as
+    fix_safety: ClassVar[str] = "No automatic fix: the change needs a human decision."
+    applies_to_teacher: ClassVar[bool] = False  # RULES.md: only BLY3xx, 402, 403 in teacher scope
+    supersedes: ClassVar[frozenset[str]] = frozenset()
+    node_types: ClassVar[tuple[type[ast.AST], ...]] = ()
+    # Substrings, at least one of which a file must contain for this rule to fire there.
+    triggers: ClassVar[tuple[str, ...]] = ()
+
+    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
+        return iter(())
+
+    def finish(self, ctx: Context) -> Iterator[Report]:
+        """Called once after the walk, for rules that judge the module as a whole."""
+        return iter(())
+
+    @property
+    def group(self) -> str:
+        return self.code[:4]
+
+
+class FileRule:
+    """A rule for non-Python inputs (configs, weight files); see `blyan_lint.files`."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    policy: ClassVar[str]
+    why: ClassVar[str]
+    example: ClassVar[str]
+    fixed: ClassVar[str]
+    example_path: ClassVar[str]
+    fix_safety: ClassVar[str] = "No automatic fix: the change needs a human decision."
+    applies_to_teacher: ClassVar[bool] = True
+    supersedes: ClassVar[frozenset[str]] = frozenset()

@@ -1,0 +1,520 @@
+"""BLY1xx: non-BF16 precision (policy: "BF16 for all learning and inference", "No Fallbacks")."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ..context import Context
+from ..data import names as tables
+from ..findings import Applicability, Edit, Fix, Position
+from ..names import dotted_text, has_star_kwargs, keyword, string_value
+from ._common import bf16_attr_fix, bf16_string_fix, dtype_label, insert_keyword_fix, method_span, torch_name
+from .base import Report, Rule
+
+BF16 = tables.BF16
+_DTYPE_TRIGGERS = ("float16", "half", "float32", "float", "float64", "double", "fp16", "fp32", "Tensor")
+
+
+class NonBf16Dtype(Rule):
+    code = "BLY101"
+    name = "non-bf16-dtype"
+    summary = "A non-BF16 floating dtype used as a value (dtype objects, legacy tensor types, dtype strings)."
+    policy = (
+        "Core Principle: All models involved in learning and inference MUST use BF16 (bfloat16) precision "
+        "to ensure numerical consistency across the distributed network."
+    )
+    why = (
+        "Every node must compute bit-identical results. A tensor or model created in FP16, FP32 or FP64 "
+        "rounds differently from BF16, so two nodes running the same step disagree. Comparisons such as "
+        "`x.dtype == torch.float16`, `isinstance` checks, `match` patterns and annotations only inspect a "
+        "dtype and are not flagged."
+    )
+    example = "import torch\n\ndef make_buffer(n):\n    return torch.zeros(n, dtype=torch.float16)\n"
+    fixed = "import torch\n\ndef make_buffer(n):\n    return torch.zeros(n, dtype=torch.bfloat16)\n"
+    fix_safety = (
+        "Safe: the dtype is replaced by BF16 in the same spelling and alias (`th.half` -> `th.bfloat16`, "
+        '`"fp16"` -> `"bf16"`, `"float16"` -> `"bfloat16"`). Names imported directly '
+        "(`from torch import float16 as f16`) and strings built at run time are reported without a fix."
+    )
+    node_types = (ast.Attribute, ast.Name, ast.keyword, ast.Call, ast.Dict)
+    triggers = _DTYPE_TRIGGERS
+
+    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
+        if isinstance(node, (ast.Attribute, ast.Name)):
+            yield from self._dtype_object(node, ctx)
+        elif isinstance(node, ast.keyword):
+            if node.arg in tables.DTYPE_KEYWORDS:
+                yield from self._dtype_string(node.value, ctx, f"`{node.arg}=`")
+        elif isinstance(node, ast.Call):
+            func = node.func
+            is_getattr = isinstance(func, ast.Name) and func.id == "getattr" and len(node.args) >= 2
+            if is_getattr and ctx.qualified(node.args[0]) == "torch":
+                yield from self._dtype_string(node.args[1], ctx, "`getattr(torch, ...)`")
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                key_text = string_value(key)  # type: ignore[arg-type]
+                if key_text in tables.DTYPE_KEYWORDS:
+                    yield from self._dtype_string(value, ctx, f'the "{key_text}" entry')
+
+    def _dtype_object(self, node: ast.Attribute | ast.Name, ctx: Context) -> Iterator[Report]:
+        if not isinstance(node.ctx, ast.Load):
+            return
+        found = ctx.dtype_attr(node)
+        if found is None or found[1] == BF16 or ctx.is_inspection(node):
+            return
+        qualified, canonical = found
+        written = dotted_text(node) or qualified
+        replacement = "BFloat16Tensor" if qualified.endswith("Tensor") else "bfloat16"
+        if isinstance(node, ast.Attribute):
+            target = written.rsplit(".", 1)[0] + "." + replacement  # keep the user's alias
+        else:
+            target = qualified.rsplit(".", 1)[0] + "." + replacement
+        yield ctx.report(
+            node,
+            f"`{written}` selects {dtype_label(canonical)}; the policy requires BF16: use `{target}`",
+            fix=bf16_attr_fix(ctx, node, qualified),
+        )
+
+    def _dtype_string(self, value: ast.expr, ctx: Context, where: str) -> Iterator[Report]:
+        text = string_value(value)
+        if text is not None:
+            canonical = tables.DTYPE_STRINGS.get(text)
+            if canonical is None or canonical == BF16:
+                return
+            yield ctx.report(
+                value,
+                f'"{text}" passed as {where} selects {dtype_label(canonical)}; the policy requires BF16: '
+                f'use "{tables.BF16_STRING_FOR[text]}"',
+                fix=bf16_string_fix(ctx, value),
+            )
+            return
+        bound = ctx.local_value(value)
+        bound_text = string_value(bound)  # type: ignore[arg-type]
+        if bound_text is not None and bound is not None:
+            canonical = tables.DTYPE_STRINGS.get(bound_text)
+            if canonical is not None and canonical != BF16:
+                yield ctx.report(
+                    value,
+                    f'`{dotted_text(value)}` (bound to "{bound_text}" on line {bound.lineno}) passed as {where} '
+                    f"selects {dtype_label(canonical)}; the policy requires BF16: "
+                    f'use "{tables.BF16_STRING_FOR[bound_text]}"',
+                )
+
+
+def _dtype_arg(ctx: Context, node: ast.expr) -> tuple[str, str, str] | None:
+    """(what the user wrote, canonical dtype, note) for a dtype argument, following a local
+    name: for `dt` bound to `torch.float16` the note reads ` (`dt` is `torch.float16`, line 3)`."""
+    canonical = ctx.dtype_value(node)
+    if canonical is None:
+        return None
+    written = dotted_text(node) or ctx.source(node)
+    bound = ctx.local_value(node)
+    note = ""
+    if bound is not None and ctx.dtype_attr(node) is None:
+        note = f" (`{written}` is `{dotted_text(bound) or ctx.source(bound)}`, line {bound.lineno})"
+    return written, canonical, note
+
+
+_LEGACY_TYPE_STRINGS = {name: dtype for name, dtype in tables.DTYPE_ATTRS.items() if name.endswith("Tensor")}
+
+
+class NonBf16Cast(Rule):
+    code = "BLY102"
+    name = "non-bf16-cast"
+    summary = "A cast to a non-BF16 dtype: `.half()`, `.float()`, `.double()`, `.to(<dtype>)`, `.type(<dtype>)`."
+    policy = "Precision by Component: Student, Inference and Learning models: BF16. No Mixed Precision."
+    why = (
+        "Casting a model or tensor away from BF16 changes the numbers every later op produces, and a "
+        "`.float()` in the middle of a forward pass is mixed precision by another name. `.to(device)` and "
+        "`.to(torch.bfloat16)` are fine."
+    )
+    example = (
+        "import torch\n\n"
+        "def prepare(model):\n"
+        "    if torch.cuda.get_device_capability()[0] < 8:\n"
+        '        raise RuntimeError("BF16 needs an Ampere GPU (compute capability 8.0+)")\n'
+        "    return model.half()\n"
+    )
+    fixed = (
+        "import torch\n\n"
+        "def prepare(model):\n"
+        "    if torch.cuda.get_device_capability()[0] < 8:\n"
+        '        raise RuntimeError("BF16 needs an Ampere GPU (compute capability 8.0+)")\n'
+        "    return model.to(torch.bfloat16)\n"
+    )
+    fix_safety = (
+        "Safe: `.half()`, `.float()` and `.double()` become `.to(torch.bfloat16)` (using the file's alias for "
+        "torch, adding `import torch` if needed); the dtype in `.to(...)` / `.type(...)` is replaced by BF16. "
+        "A dtype held in a variable is reported without a fix: fix it where it is bound."
+    )
+    node_types = (ast.Call,)
+    supersedes = frozenset({"BLY101"})
+    triggers = ("half(", "float(", "double(", ".to(", ".type(")
+
+    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
+        assert isinstance(node, ast.Call)
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return
+        method = func.attr
+        if method in tables.CAST_METHODS:
+            if ctx.qualified(func.value) is not None:
+                return  # a module function (`np.float`), not a tensor method
+            if node.args or any(kw.arg != "memory_format" for kw in node.keywords):
+                return
+            start, end = method_span(ctx, node)
+            torch, imports = torch_name(ctx)
+            yield Report(
+                start,
+                end,
+                f"`.{method}()` casts to {dtype_label(tables.CAST_METHODS[method])}; the policy requires BF16: "
+                f"use `.to({torch}.bfloat16)`",
+                fix=Fix(
+                    Applicability.SAFE,
+                    f"Use `.to({torch}.bfloat16)`",
+                    (Edit(start, end, f"to({torch}.bfloat16)"),),
+                    imports,
+                ),
+            )
+        elif method == "to":
+            yield from self._to(node, ctx)
+        elif method == "type" and len(node.args) == 1 and not node.keywords:
+            yield from self._type(node, ctx)
+
+    def _to(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
+        candidates = [*node.args]
+        dtype_kw = keyword(node, "dtype")
+        if dtype_kw is not None:
+            candidates.append(dtype_kw.value)
+        for arg in candidates:
+            found = _dtype_arg(ctx, arg)
+            if found is None or found[1] == BF16:
+                continue
+            start, end = method_span(ctx, node)
+            yield self._cast_report(ctx, start, end, arg, found, "to")
+            return
+
+    def _type(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
+        arg = node.args[0]
+        found = _dtype_arg(ctx, arg)
+        text = string_value(arg)
+        if found is None and text in _LEGACY_TYPE_STRINGS:
+            found = (f'"{text}"', _LEGACY_TYPE_STRINGS[text], "")
+        if found is None or found[1] == BF16:
+            return
+        start, end = method_span(ctx, node)
+        yield self._cast_report(ctx, start, end, arg, found, "type")
+
+    @staticmethod
+    def _cast_report(
+        ctx: Context, start: Position, end: Position, arg: ast.expr, found: tuple[str, str, str], method: str
+    ) -> Report:
+        written, canonical, note = found
+        qualified = ctx.qualified(arg)
+        fix = bf16_attr_fix(ctx, arg, qualified) if qualified else None
+        return Report(
+            start,
+            end,
+            f"`.{method}({written})` casts to {dtype_label(canonical)}{note}; the policy requires BF16: "
+            f"use `.{method}(torch.bfloat16)`",
+            fix=fix,
+            covers=(ctx.span(arg),),
+        )
+
+
+_MODEL_LIBRARIES = ("transformers.", "diffusers.", "sentence_transformers.", "timm.")
+
+
+def is_model_class(ctx: Context, receiver: ast.expr) -> bool:
+    """Does `receiver.from_pretrained(...)` load model weights (not a tokenizer or config)?"""
+    qualified = ctx.qualified(receiver)
+    spelled = qualified or dotted_text(receiver)
+    if spelled is None:
+        return False
+    last = spelled.rsplit(".", 1)[-1]
+    if qualified in tables.NON_MODEL_CLASSES or last.endswith(tables.NON_MODEL_SUFFIXES):
+        return False
+    lowered = last.lower()
+    if any(hint in lowered for hint in tables.NON_MODEL_NAME_HINTS):
+        return False
+    if qualified is not None and qualified.startswith(_MODEL_LIBRARIES):
+        return True
+    return any(hint in lowered for hint in tables.MODEL_NAME_HINTS)
+
+
+class ImplicitDtypeLoad(Rule):
+    code = "BLY103"
+    name = "implicit-dtype-load"
+    summary = 'A model loaded with `from_pretrained` / `from_config` without `torch_dtype=` (or with `"auto"`).'
+    policy = (
+        "Correct Implementation: `AutoModelForCausalLM.from_pretrained(model_name, torch_dtype=torch.bfloat16, "
+        "...)  # NO FALLBACKS`"
+    )
+    why = (
+        "Without an explicit dtype, transformers 4 loads FP32 and transformers 5 loads whatever dtype the "
+        'checkpoint was saved in; `"auto"` does the same. Either way the precision is decided by a file, not '
+        "by the policy. Tokenizers, processors and configs load no weights and are not flagged; quantized "
+        "loads are BLY401/BLY402's business."
+    )
+    example = (
+        "import torch\n"
+        "from transformers import AutoModelForCausalLM\n\n"
+        "if torch.cuda.get_device_capability()[0] < 8:\n"
+        '    raise RuntimeError("GPU does not support BF16. Minimum Ampere (CC 8.0) required.")\n\n'
+        'model = AutoModelForCausalLM.from_pretrained("blyan/student-v18", device_map="auto")\n'
+    )
+    fixed = (
+        "import torch\n"
+        "from transformers import AutoModelForCausalLM\n\n"
+        "if torch.cuda.get_device_capability()[0] < 8:\n"
+        '    raise RuntimeError("GPU does not support BF16. Minimum Ampere (CC 8.0) required.")\n\n'
+        'model = AutoModelForCausalLM.from_pretrained(\n'
+        '    "blyan/student-v18", device_map="auto", torch_dtype=torch.bfloat16\n'
+        ")\n"
+    )
+    fix_safety = (
+        'Safe: `torch_dtype=torch.bfloat16` is added (or `dtype=` replaces `"auto"` when the call already uses '
+        "the transformers 5 spelling), following the call's layout; `import torch` is added if missing. A call "
+        "that passes `**kwargs` is not flagged, since the dtype may be among them."
+    )
+    node_types = (ast.Call,)
+    triggers = ("from_pretrained", "from_config")
+
+    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
+        assert isinstance(node, ast.Call)
+        func = node.func
+        if not isinstance(func, ast.Attribute) or func.attr not in tables.LOADER_METHODS:
+            return
+        if has_star_kwargs(node) or any(kw.arg in tables.QUANTIZED_LOAD_KEYWORDS for kw in node.keywords):
+            return
+        if not is_model_class(ctx, func.value):
+            return
+        torch, imports = torch_name(ctx)
+        for name in ("torch_dtype", "dtype"):
+            kw = keyword(node, name)
+            if kw is None:
+                continue
+            if string_value(kw.value) == "auto":
+                yield ctx.report(
+                    kw.value,
+                    f'`{name}="auto"` lets the checkpoint decide the precision; the policy requires BF16: '
+                    f"use `{name}={torch}.bfloat16`",
+                    fix=Fix(
+                        Applicability.SAFE,
+                        f"Use `{name}={torch}.bfloat16`",
+                        (Edit(ctx.start(kw.value), ctx.end(kw.value), f"{torch}.bfloat16"),),
+                        imports,
+                    ),
+                )
+            return
+        start, end = method_span(ctx, node)
+        yield Report(
+            start,
+            end,
+            f"`{func.attr}()` without `torch_dtype=` loads FP32 (transformers 4) or the checkpoint's dtype "
+            f"(transformers 5); the policy requires BF16: pass `torch_dtype={torch}.bfloat16`",
+            fix=insert_keyword_fix(ctx, node, f"torch_dtype={torch}.bfloat16", "Add `torch_dtype` BF16", imports),
+        )
+
+
+class NonBf16DefaultDtype(Rule):
+    code = "BLY104"
+    name = "non-bf16-default-dtype"
+    summary = "`torch.set_default_dtype(<non-BF16>)` or `torch.set_default_tensor_type(<non-BF16 type>)`."
+    policy = "Core Principle: All models involved in learning and inference MUST use BF16."
+    why = (
+        "The default dtype silently decides the precision of every tensor and module created afterwards "
+        "without an explicit dtype, far from the line that set it."
+    )
+    example = "import torch\n\ntorch.set_default_dtype(torch.float32)\n"
+    fixed = "import torch\n\ntorch.set_default_dtype(torch.bfloat16)\n"
+    fix_safety = (
+        "Safe for `set_default_dtype`: the dtype is replaced by BF16. `set_default_tensor_type` also chooses "
+        "a device, so it is reported without a fix: use `torch.set_default_dtype(torch.bfloat16)`."
+    )
+    node_types = (ast.Call,)
+    supersedes = frozenset({"BLY101"})
+    triggers = ("set_default_dtype", "set_default_tensor_type")
+
+    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
+        assert isinstance(node, ast.Call)
+        qualified = ctx.qualified(node.func)
+        if qualified is None or len(node.args) != 1:
+            return
+        arg = node.args[0]
+        if qualified in tables.SET_DEFAULT_DTYPE:
+            found = _dtype_arg(ctx, arg)
+            if found is None or found[1] == BF16:
+                return
+            arg_qualified = ctx.qualified(arg)
+            yield ctx.report(
+                node,
+                f"`set_default_dtype({found[0]})`{found[2]} makes {dtype_label(found[1])} the default for "
+                "every new tensor; the policy requires BF16: use `set_default_dtype(torch.bfloat16)`",
+                fix=bf16_attr_fix(ctx, arg, arg_qualified) if arg_qualified else None,
+                covers=(ctx.span(arg),),
+            )
+        elif qualified in tables.SET_DEFAULT_TENSOR_TYPE:
+            found = _dtype_arg(ctx, arg)
+            text = string_value(arg)
+            if found is None and text in _LEGACY_TYPE_STRINGS:
+                found = (f'"{text}"', _LEGACY_TYPE_STRINGS[text], "")
+            if found is None or found[1] == BF16:
+                return
+            yield ctx.report(
+                node,
+                f"`set_default_tensor_type({found[0]})` makes {dtype_label(found[1])} the default for every new "
+                "tensor; the policy requires BF16: use `torch.set_default_dtype(torch.bfloat16)`",
+                covers=(ctx.span(arg),),
+            )
+
+
+_KNOWN_CONDITION_CALLS = tables.IS_BF16_SUPPORTED | tables.GET_DEVICE_CAPABILITY | tables.CUDA_IS_AVAILABLE
+
+
+class PrecisionFallback(Rule):
+    code = "BLY105"
+    name = "precision-fallback"
+    summary = "A conditional that picks BF16 on one branch and another dtype on the other."
+    policy = "Enforcement: No Fallbacks: code must fail fast if BF16 is not supported."
+    why = (
+        "A fallback makes the precision depend on the node's hardware: an older GPU quietly computes in "
+        "FP16 or FP32 and its results no longer match the network's. The policy wants the node to refuse "
+        "to run instead (see BLY303 for the guard). Reported once, at the conditional."
+    )
+    example = (
+        "import torch\n\n"
+        "def pick_dtype():\n"
+        "    return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16\n"
+    )
+    fixed = "import torch\n\ndef pick_dtype():\n    return torch.bfloat16\n"
+    fix_safety = (
+        "Unsafe: the conditional expression is replaced by its BF16 branch, which removes the condition. "
+        "Offered only for conditional expressions whose condition calls nothing but known capability checks; "
+        "if/else statements are reported without a fix."
+    )
+    node_types = (ast.IfExp, ast.If)
+    supersedes = frozenset({"BLY101"})
+    triggers = _DTYPE_TRIGGERS
+
+    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
+        if isinstance(node, ast.IfExp):
+            yield from self._expression(node, ctx)
+        else:
+            assert isinstance(node, ast.If)
+            yield from self._statement(node, ctx)
+
+    def _expression(self, node: ast.IfExp, ctx: Context) -> Iterator[Report]:
+        parent = ctx.parent
+        if isinstance(parent, ast.IfExp) and node is not parent.test:
+            return  # the outermost conditional of a chain reports for the whole chain
+        leaves: list[ast.expr] = []
+        tests: list[ast.expr] = []
+        _ifexp_leaves(node, leaves, tests)
+        picked = [(leaf, ctx.dtype_value(leaf, strings=True)) for leaf in leaves]
+        dtypes = {d for _, d in picked if d}
+        if BF16 not in dtypes or len(dtypes) < 2:
+            return
+        others = sorted(dtype_label(d) for d in dtypes if d != BF16)
+        fix = None
+        bf16_leaf = next(leaf for leaf, d in picked if d == BF16)
+        if all(_only_known_calls(ctx, test) for test in tests):
+            fix = Fix(
+                Applicability.UNSAFE,
+                "Keep only the BF16 branch",
+                (Edit(ctx.start(node), ctx.end(node), ctx.source(bf16_leaf)),),
+            )
+        yield ctx.report(
+            node,
+            f"precision fallback: picks BF16 or {' / '.join(others)} depending on a condition; the policy allows "
+            "no fallbacks: use BF16 unconditionally and fail fast on unsupported GPUs",
+            fix=fix,
+        )
+
+    def _statement(self, node: ast.If, ctx: Context) -> Iterator[Report]:
+        parent = ctx.parent
+        if isinstance(parent, ast.If) and len(parent.orelse) == 1 and parent.orelse[0] is node:
+            return  # an elif: its chain was judged at the first `if`
+        branches: list[list[ast.stmt]] = []
+        tests: list[ast.expr] = []
+        current: ast.If = node
+        while True:
+            tests.append(current.test)
+            branches.append(current.body)
+            if len(current.orelse) == 1 and isinstance(current.orelse[0], ast.If):
+                current = current.orelse[0]
+                continue
+            branches.append(current.orelse)
+            break
+        picks = [_branch_picks(ctx, body) for body in branches]
+        capability_test = any(
+            _calls_any(ctx, test, tables.IS_BF16_SUPPORTED | tables.GET_DEVICE_CAPABILITY) for test in tests
+        )
+        dtypes = {d for branch in picks for _, d in branch}
+        non_bf16 = dtypes - {BF16}
+        if not non_bf16 or not (BF16 in dtypes or capability_test):
+            return
+        covered = tuple(ctx.span(n) for branch in picks for n, _ in branch)
+        others = " / ".join(sorted(dtype_label(d) for d in non_bf16))
+        yield ctx.report_span(
+            node,
+            node.test,
+            f"precision fallback: this `if` picks {others} instead of BF16 on some GPUs; the policy allows no "
+            "fallbacks: use BF16 unconditionally and fail fast on unsupported GPUs",
+            covers=covered,
+        )
+
+
+def _ifexp_leaves(node: ast.expr, leaves: list[ast.expr], tests: list[ast.expr]) -> None:
+    if isinstance(node, ast.IfExp):
+        tests.append(node.test)
+        _ifexp_leaves(node.body, leaves, tests)
+        _ifexp_leaves(node.orelse, leaves, tests)
+    else:
+        leaves.append(node)
+
+
+def _branch_picks(ctx: Context, body: list[ast.stmt]) -> list[tuple[ast.expr, str]]:
+    """The dtype values a branch chooses: assigned, returned or passed as a dtype keyword."""
+    picks: list[tuple[ast.expr, str]] = []
+    for stmt in body:
+        for node in _walk_no_defs(stmt):
+            value: ast.expr | None = None
+            strings = False
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Return)):
+                value = node.value
+                strings = True
+            elif isinstance(node, ast.keyword) and node.arg in tables.DTYPE_KEYWORDS:
+                value, strings = node.value, True
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr in tables.CAST_METHODS and not node.args:
+                    picks.append((node, tables.CAST_METHODS[node.func.attr]))
+                elif node.func.attr in tables.BF16_CAST_METHODS:
+                    picks.append((node, BF16))
+            if value is not None and not isinstance(value, ast.IfExp):
+                canonical = ctx.dtype_value(value, strings=strings)
+                if canonical is not None:
+                    picks.append((value, canonical))
+    return picks
+
+
+def _walk_no_defs(node: ast.AST) -> Iterator[ast.AST]:
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        yield current
+        for child in ast.iter_child_nodes(current):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                todo.append(child)
+
+
+def _calls_any(ctx: Context, node: ast.AST, names: frozenset[str]) -> bool:
+    return any(isinstance(n, ast.Call) and ctx.qualified(n.func) in names for n in ast.walk(node))
+
+
+def _only_known_calls(ctx: Context, node: ast.AST) -> bool:
+    return all(ctx.qualified(n.func) in _KNOWN_CONDITION_CALLS for n in ast.walk(node) if isinstance(n, ast.Call))
+
+
+RULES = (NonBf16Dtype, NonBf16Cast, ImplicitDtypeLoad, NonBf16DefaultDtype, PrecisionFallback)

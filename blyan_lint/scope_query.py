@@ -1,0 +1,65 @@
+"""`blyan-lint scope FILE[:LINE]`: the teacher/student decision and its reason."""
+
+from __future__ import annotations
+
+import ast
+
+from .config import Settings
+from .engine import decode_python, read_bytes
+from .findings import Scope
+from .scope import enclosing_scope, file_scope, relative_posix
+
+
+def scope_at(source: bytes, path: str, line: int | None, settings: Settings) -> Scope:
+    scope = file_scope(source, relative_posix(path, settings.root), settings.teacher_paths)
+    if scope.is_teacher or line is None or not path.endswith((".py", ".pyi")):
+        return scope
+    tree = ast.parse(decode_python(source), filename=path)
+    regex = settings.teacher_name_pattern
+    node: ast.AST = tree
+    while True:
+        inner = next(
+            (
+                child
+                for child in ast.iter_child_nodes(node)
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and _first_line(child) <= line <= (child.end_lineno or child.lineno)
+            ),
+            None,
+        )
+        if inner is None:
+            inner = next(
+                (
+                    child
+                    for child in ast.iter_child_nodes(node)
+                    if isinstance(child, ast.stmt) and child.lineno <= line <= (child.end_lineno or child.lineno)
+                ),
+                None,
+            )
+            if inner is None:
+                return scope
+            node = inner
+            continue
+        kind = "class" if isinstance(inner, ast.ClassDef) else "function"
+        found = enclosing_scope(kind, inner.name, regex)
+        if found is not None:
+            return found
+        node = inner
+
+
+def _first_line(node: ast.AST) -> int:
+    decorators = getattr(node, "decorator_list", [])
+    return min([node.lineno, *(d.lineno for d in decorators)])  # type: ignore[attr-defined]
+
+
+def describe(path: str, line: int | None, settings: Settings) -> tuple[str, bool]:
+    data = read_bytes(path)
+    if isinstance(data, str):
+        return f"{path}: {data}", False
+    try:
+        scope = scope_at(data, path, line, settings)
+    except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
+        return f"{path}: cannot parse: {exc}", False
+    where = f"{path}:{line}" if line else path
+    config = settings.source or "defaults (no [tool.blyan-lint] found)"
+    return f"{where}: {scope.role}\n  reason: {scope.reason}\n  config: {config}", True
