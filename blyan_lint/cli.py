@@ -131,8 +131,10 @@ def summary(files: list[str], findings: list[Finding]) -> str:
         f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {affected} of {len(files)} files "
         f"({len(findings) - teacher} student, {teacher} teacher)."
     )
-    if fixable or unsafe:
-        text += f" [*] {fixable} fixable with --fix; [~] {unsafe} more with --unsafe-fixes."
+    if fixable:
+        text += f" [*] {fixable} fixable with --fix."
+    if unsafe:
+        text += f" [~] {unsafe} more with --unsafe-fixes."
     return text
 
 

@@ -169,6 +169,11 @@ def settings_for_dir(directory: str) -> Settings:
     return settings_for_dir(parent)
 
 
+def clear_caches() -> None:
+    """Forget loaded config files (for long-lived processes and tests that edit them)."""
+    settings_for_dir.cache_clear()
+
+
 def expand_selectors(selectors: Iterable[str], all_codes: Iterable[str], key: str) -> set[str]:
     """`ALL`, `BLY`, `BLY1`, `BLY10`, `BLY101` -> the codes they name; unknown = error."""
     codes = sorted(all_codes)

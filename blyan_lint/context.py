@@ -77,6 +77,21 @@ class Context:
             return self.names.binding(self.frames, node.id)
         return None
 
+    def calls_any(self, node: ast.AST, names: frozenset[str]) -> bool:
+        """Does an expression call one of `names`, directly or through a local it reads
+        (`major, _ = torch.cuda.get_device_capability(); if major < 8: ...`)?"""
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                bound = self.local_value(sub)
+                if bound is not None and bound is not sub and self._calls_directly(bound, names):
+                    return True
+            elif isinstance(sub, ast.Call) and self.qualified(sub.func) in names:
+                return True
+        return False
+
+    def _calls_directly(self, node: ast.AST, names: frozenset[str]) -> bool:
+        return any(isinstance(n, ast.Call) and self.qualified(n.func) in names for n in ast.walk(node))
+
     def dtype_attr(self, node: ast.AST) -> tuple[str, str] | None:
         """(spelling, canonical dtype) for `torch.float16`-like expressions, via aliases."""
         qualified = self.qualified(node)

@@ -100,6 +100,20 @@ def is_excluded(path: str, settings: Settings) -> bool:
     return False
 
 
+def _excluded_with_parents(path: str) -> bool:
+    """An explicit file is excluded when it or any directory above it (up to the
+    settings' root) matches `exclude`."""
+    settings = settings_for_dir(os.path.dirname(path))
+    current = path
+    while True:
+        if is_excluded(current, settings):
+            return True
+        parent = os.path.dirname(current)
+        if parent == current or not parent.startswith(settings.root.rstrip(os.sep) + os.sep):
+            return False
+        current = parent
+
+
 def discover(paths: list[str], force_exclude: bool = False) -> Iterator[str]:
     """Yield the files to check, in a stable (sorted) order per directory."""
     seen: set[str] = set()
@@ -111,7 +125,7 @@ def discover(paths: list[str], force_exclude: bool = False) -> Iterator[str]:
             if key in seen:
                 continue
             seen.add(key)
-            if force_exclude and is_excluded(path, settings_for_dir(os.path.dirname(key))):
+            if force_exclude and _excluded_with_parents(key):
                 continue
             yield path
 
@@ -163,6 +177,6 @@ def _walk_dir(directory: str, ignores: _GitIgnores, seen: set[str]) -> Iterator[
             key = os.path.abspath(entry.path)
             if key not in seen:
                 seen.add(key)
-                yield entry.path
+                yield os.path.normpath(entry.path)
     if entered:
         ignores.leave()

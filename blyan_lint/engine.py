@@ -39,6 +39,10 @@ def unreadable(path: str, message: str, line: int = 1, col: int = 1) -> Finding:
     return Finding(path, pos, pos, UNREADABLE, message)
 
 
+# Values a local name can be followed to: literals, library names, calls, `call()[0]`.
+_TRACKED_VALUES = (ast.Constant, ast.Attribute, ast.Name, ast.Call, ast.Subscript)
+
+
 class _Walker:
     """One recursive pass over the tree; keeps names, frames and scope up to date."""
 
@@ -85,10 +89,16 @@ class _Walker:
     def _bind(self, node: ast.Assign | ast.AnnAssign) -> None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         value = node.value
+        literal = value if isinstance(value, _TRACKED_VALUES) else None
+        frame = self.ctx.frames[-1]
         for target in targets:
             if isinstance(target, ast.Name):
-                literal = value if isinstance(value, (ast.Constant, ast.Attribute, ast.Name, ast.Call)) else None
-                self.ctx.names.bind(self.ctx.frames[-1], target.id, literal)
+                self.ctx.names.bind(frame, target.id, literal)
+            elif isinstance(target, (ast.Tuple, ast.List)):
+                # `major, minor = get_device_capability()`: each name comes from that call
+                for element in target.elts:
+                    if isinstance(element, ast.Name):
+                        self.ctx.names.bind(frame, element.id, value if isinstance(value, ast.Call) else None)
 
 
 def check_python(
@@ -99,7 +109,10 @@ def check_python(
 ) -> list[Finding]:
     try:
         text = decode_python(source)
-    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
+    except UnicodeDecodeError as exc:
+        line = source.count(b"\n", 0, exc.start) + 1
+        return [unreadable(path, f"cannot decode: {_reason(exc)}", line)]
+    except (SyntaxError, LookupError) as exc:
         return [unreadable(path, f"cannot decode: {_reason(exc)}")]
     lines = split_lines(text)
     try:

@@ -148,6 +148,10 @@ TRAINING_ARGUMENT_SWITCHES: frozenset[str] = frozenset({"fp16", "fp16_full_eval"
 TRAINING_ARGUMENT_BACKENDS: frozenset[str] = frozenset({"half_precision_backend", "fp16_backend"})
 ACCELERATORS: frozenset[str] = frozenset({"accelerate.Accelerator", "accelerate.accelerator.Accelerator"})
 ACCELERATE_MIXED_VALUES: frozenset[str] = frozenset({"fp16", "bf16", "fp8"})
+# accelerate's enum spelling of the same values: `mixed_precision=PrecisionType.FP16`.
+ACCELERATE_PRECISION_ENUMS: frozenset[str] = frozenset(
+    {"accelerate.utils.PrecisionType", "accelerate.utils.dataclasses.PrecisionType"}
+)
 LIGHTNING_TRAINERS: frozenset[str] = frozenset(
     {
         "lightning.Trainer",

@@ -67,7 +67,7 @@ class FileRule:
     why: ClassVar[str]
     example: ClassVar[str]
     fixed: ClassVar[str]
-    example_path: ClassVar[str]
+    example_path: ClassVar[str] = "example.py"
     fix_safety: ClassVar[str] = "No automatic fix: the change needs a human decision."
     applies_to_teacher: ClassVar[bool] = True
     supersedes: ClassVar[frozenset[str]] = frozenset()

@@ -1,7 +1,473 @@
-"""(being written)"""
+"""BLY2xx: mixed precision (policy: "No Mixed Precision: All computations in BF16 (except teacher)")."""
 
 from __future__ import annotations
 
-from .base import Rule
+import ast
+from collections.abc import Iterator
 
-RULES: tuple[type[Rule], ...] = ()
+from ..context import Context
+from ..data import names as tables
+from ..names import dotted_text, keyword, string_value
+from .base import Report, Rule
+
+POLICY = "Enforcement: No Mixed Precision: All computations in BF16 (except teacher)."
+
+_GUARD = (
+    "if torch.cuda.get_device_capability()[0] < 8:\n"
+    '    raise RuntimeError("BF16 requires an Ampere GPU (compute capability 8.0+)")\n'
+)
+
+# How far a chain of simple local bindings (`a = b`, `b = "fp16"`) is followed.
+_MAX_HOPS = 8
+
+
+# -- shared helpers ----------------------------------------------------------------------
+
+
+def _followed(ctx: Context, node: ast.expr) -> tuple[ast.expr, str]:
+    """The expression a value stands for, following simple local bindings, and a note
+    naming the binding (` (`mp` is "fp16", line 3)`) when one was followed."""
+    current = node
+    for _ in range(_MAX_HOPS):
+        if not isinstance(current, ast.Name):
+            break
+        bound = ctx.local_value(current)
+        if bound is None or bound is current:
+            break
+        current = bound
+    if current is node:
+        return node, ""
+    written = dotted_text(node) or ctx.source(node)
+    return current, f" (`{written}` is `{ctx.source(current) or dotted_text(current)}`, line {current.lineno})"
+
+
+def _constant(ctx: Context, node: ast.expr) -> tuple[bool, object, str]:
+    """(is a literal, its value, binding note) for a value, through local bindings."""
+    value, note = _followed(ctx, node)
+    if isinstance(value, ast.Constant):
+        return True, value.value, note
+    return False, None, note
+
+
+def _switched_on(value: object) -> bool:
+    """`True` (or a non-zero int, which the libraries read as true)."""
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, int) and value != 0
+
+
+def _call_text(spelled: str, call: ast.Call) -> str:
+    return f"{spelled}()" if not call.args and not call.keywords else f"{spelled}(...)"
+
+
+def _usage(ctx: Context, node: ast.AST) -> str:
+    """How an expression is used: as a `with` item, a decorator, or anything else."""
+    parent = ctx.parent
+    if isinstance(parent, ast.withitem) and parent.context_expr is node:
+        return "context"
+    if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and any(
+        d is node for d in parent.decorator_list
+    ):
+        return "decorator"
+    return "call"
+
+
+def _is_called(ctx: Context, node: ast.AST) -> bool:
+    parent = ctx.parent
+    return isinstance(parent, ast.Call) and parent.func is node
+
+
+def _reference(ctx: Context, node: ast.AST, names: frozenset[str]) -> str | None:
+    """The qualified name of a bare reference (not called, not inspected) to one of `names`."""
+    if not isinstance(node, (ast.Name, ast.Attribute)) or not isinstance(node.ctx, ast.Load):
+        return None
+    qualified = ctx.qualified(node)
+    if qualified not in names or _is_called(ctx, node) or ctx.is_inspection(node):
+        return None
+    return qualified
+
+
+# -- BLY201 ------------------------------------------------------------------------------
+
+_AUTOCAST_REMEDY = {
+    "context": "remove the autocast context and run the block with the model in BF16",
+    "decorator": "remove the decorator and run the function with the model in BF16",
+    "call": "remove it and run the model in BF16",
+}
+
+
+def _autocast_dtype_note(ctx: Context, call: ast.Call) -> str:
+    """What the autocast's `dtype=` says, if anything."""
+    dtype = keyword(call, "dtype")
+    if dtype is None:
+        return ""
+    canonical = ctx.dtype_value(dtype.value, strings=True)
+    if canonical == tables.BF16:
+        return " (BF16 autocast is still mixed precision: weights stay FP32 and some ops run in FP32)"
+    if canonical is not None:
+        label = {"float16": "FP16", "float32": "FP32", "float64": "FP64"}.get(canonical, canonical)
+        return f" ({label} / FP32)"
+    return ""
+
+
+class Autocast(Rule):
+    code = "BLY201"
+    name = "autocast"
+    summary = (
+        "`torch.autocast` / `torch.amp.autocast` / `torch.cuda.amp.autocast` / `torch.cpu.amp.autocast` "
+        "(context manager, decorator, call or reference), `accelerator.autocast()`, `custom_fwd(cast_inputs=...)`."
+    )
+    policy = POLICY
+    why = (
+        "Autocast is mixed precision: the weights stay in FP32 and every op is run in FP16, BF16 or FP32 "
+        "according to PyTorch's per-op lists, so the precision of a result depends on the op, the autocast "
+        "version and the device. BF16 autocast is mixed precision too (FP32 master weights, FP32 op lists). "
+        "The policy wants the model itself in BF16 and every computation in BF16. `torch.is_autocast_enabled()` "
+        "and other inspections are not flagged; neither are import statements."
+    )
+    example = (
+        "import torch\n\n"
+        "def train_step(model, batch, optimizer):\n"
+        '    with torch.autocast("cuda", dtype=torch.bfloat16):\n'
+        "        loss = model(**batch).loss\n"
+        "    loss.backward()\n"
+        "    optimizer.step()\n"
+        "    optimizer.zero_grad()\n"
+    )
+    fixed = (
+        "def train_step(model, batch, optimizer):\n"
+        "    loss = model(**batch).loss\n"
+        "    loss.backward()\n"
+        "    optimizer.step()\n"
+        "    optimizer.zero_grad()\n"
+    )
+    fix_safety = (
+        "No automatic fix yet: removing an autocast changes the code's structure. Remove the `with` (dedenting its "
+        "block) or the decorator, drop `cast_inputs=` from `custom_fwd`, and load or cast the model to BF16 "
+        "(`torch_dtype=torch.bfloat16`) behind a compute-capability guard."
+    )
+    node_types = (ast.Call, ast.Attribute, ast.Name)
+    supersedes = frozenset({"BLY101"})  # `autocast(dtype=torch.float16)`: one finding, the autocast
+    triggers = ("autocast", "custom_fwd")
+
+    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
+        if isinstance(node, ast.Call):
+            yield from self._call(node, ctx)
+            return
+        qualified = _reference(ctx, node, tables.AUTOCAST)
+        if qualified is None:
+            return
+        spelled = dotted_text(node) or qualified
+        if _usage(ctx, node) == "decorator":
+            remedy = _AUTOCAST_REMEDY["decorator"]
+        else:
+            remedy = "remove it and run the model in BF16"
+        yield ctx.report(
+            node,
+            f"`{spelled}` is autocast (`{qualified}`), mixed precision wherever it is used; the policy forbids "
+            f"mixed precision: {remedy}",
+        )
+
+    def _call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
+        func = node.func
+        qualified = ctx.qualified(func)
+        if qualified in tables.AUTOCAST:
+            spelled = dotted_text(func) or qualified
+            usage = _usage(ctx, node)
+            yield ctx.report(
+                node,
+                f"`{_call_text(spelled, node)}` autocast {usage} runs the code in mixed precision"
+                f"{_autocast_dtype_note(ctx, node)}; the policy forbids mixed precision: {_AUTOCAST_REMEDY[usage]}",
+            )
+        elif qualified in tables.CUSTOM_FWD:
+            cast = keyword(node, "cast_inputs")
+            if cast is None:
+                return
+            is_literal, value, _ = _constant(ctx, cast.value)
+            if is_literal and value is None:
+                return
+            spelled = dotted_text(func) or qualified
+            yield ctx.report(
+                cast,
+                f"`{spelled}(cast_inputs=...)` casts the inputs of an autocast region (mixed precision); the policy "
+                "forbids mixed precision: drop `cast_inputs=` and keep the inputs in BF16",
+            )
+        elif (
+            qualified is None
+            and isinstance(func, ast.Attribute)
+            and func.attr == tables.AUTOCAST_METHOD
+            and ctx.qualified(func.value) is None
+        ):
+            spelled = dotted_text(func) or func.attr
+            usage = _usage(ctx, node)
+            yield ctx.report(
+                node,
+                f"`{_call_text(spelled, node)}` enables the framework's autocast (mixed precision); the policy forbids "
+                f"mixed precision: {_AUTOCAST_REMEDY[usage]}",
+            )
+
+
+# -- BLY202 ------------------------------------------------------------------------------
+
+_SCALER_REMEDY = "remove the scaler and call `loss.backward()` and `optimizer.step()` directly on the BF16 model"
+
+
+class GradScaler(Rule):
+    code = "BLY202"
+    name = "grad-scaler"
+    summary = "`GradScaler` (`torch.amp`, `torch.cuda.amp`) or FSDP's `ShardedGradScaler`, constructed or referenced."
+    policy = POLICY
+    why = (
+        "A gradient scaler exists only to keep FP16 gradients of a mixed-precision step from underflowing: "
+        "it multiplies the loss, unscales FP32 master gradients and skips steps that overflowed. Its presence "
+        "means the training step is mixed precision; BF16 has FP32's exponent range and needs no scaling."
+    )
+    example = (
+        "import torch\n\n"
+        'scaler = torch.amp.GradScaler("cuda")\n\n'
+        "def train_step(model, batch, optimizer):\n"
+        "    loss = model(**batch).loss\n"
+        "    scaler.scale(loss).backward()\n"
+        "    scaler.step(optimizer)\n"
+        "    scaler.update()\n"
+        "    optimizer.zero_grad()\n"
+    )
+    fixed = (
+        "def train_step(model, batch, optimizer):\n"
+        "    loss = model(**batch).loss\n"
+        "    loss.backward()\n"
+        "    optimizer.step()\n"
+        "    optimizer.zero_grad()\n"
+    )
+    fix_safety = (
+        "No automatic fix yet: the scaler's calls are spread over the training loop. Remove the `GradScaler`, "
+        "replace `scaler.scale(loss).backward()` by `loss.backward()` and `scaler.step(optimizer)` by "
+        "`optimizer.step()`, and drop `scaler.update()` and `scaler.unscale_(...)`."
+    )
+    node_types = (ast.Call, ast.Attribute, ast.Name)
+    triggers = ("GradScaler",)
+
+    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
+        if isinstance(node, ast.Call):
+            qualified = ctx.qualified(node.func)
+            if qualified not in tables.GRAD_SCALERS:
+                return
+            spelled = dotted_text(node.func) or qualified
+            yield ctx.report(
+                node,
+                f"`{_call_text(spelled, node)}` creates a gradient scaler for mixed-precision training; the policy "
+                f"forbids mixed precision: {_SCALER_REMEDY}",
+            )
+            return
+        qualified = _reference(ctx, node, tables.GRAD_SCALERS)
+        if qualified is None:
+            return
+        yield ctx.report(
+            node,
+            f"`{dotted_text(node) or qualified}` is a gradient scaler class (`{qualified}`) for mixed-precision "
+            f"training; the policy forbids mixed precision: {_SCALER_REMEDY}",
+        )
+
+
+# -- BLY203 ------------------------------------------------------------------------------
+
+# What a Lightning `precision=` value means, for the message.
+_LIGHTNING_MEANING = {
+    "16": "FP16 mixed precision",
+    "16-mixed": "FP16 mixed precision",
+    "bf16": "BF16 mixed precision (FP32 weights, autocast)",
+    "bf16-mixed": "BF16 mixed precision (FP32 weights, autocast)",
+    "16-true": "FP16",
+    "32": "FP32",
+    "32-true": "FP32",
+    "64": "FP64",
+    "64-true": "FP64",
+    "transformer-engine": "FP8 mixed precision (Transformer Engine)",
+    "transformer-engine-float16": "FP8 / FP16 mixed precision (Transformer Engine)",
+}
+
+_ACCELERATE_MEANING = {
+    "fp16": "FP16 mixed precision",
+    "bf16": "BF16 mixed precision (FP32 weights, autocast)",
+    "fp8": "FP8 mixed precision",
+}
+
+
+class FrameworkMixedPrecision(Rule):
+    code = "BLY203"
+    name = "framework-mixed-precision"
+    summary = (
+        "Trainer-level mixed precision: `TrainingArguments(fp16=True / fp16_full_eval=True / "
+        'half_precision_backend=...)`, `Accelerator(mixed_precision="fp16"/"bf16"/"fp8")`, Lightning '
+        '`precision=` other than `"bf16-true"`, DeepSpeed `"fp16"`/`"amp"` sections, `apex.amp.initialize`.'
+    )
+    policy = POLICY
+    why = (
+        "These switches turn on autocast and a gradient scaler inside the framework, so the training step runs "
+        "in mixed precision although no `autocast` appears in the code. Accelerate's and Lightning's BF16 modes "
+        '(`mixed_precision="bf16"`, `precision="bf16-mixed"`) are mixed precision too: the weights stay FP32. '
+        'Lightning\'s `precision="bf16-true"` keeps everything in BF16 and is the compliant setting; '
+        '`TrainingArguments(bf16=True)` and DeepSpeed\'s `"bf16"` section are not flagged.'
+    )
+    example = (
+        "import torch\n"
+        "from transformers import AutoModelForCausalLM, TrainingArguments\n\n"
+        f"{_GUARD}\n"
+        'model = AutoModelForCausalLM.from_pretrained("blyan/student-v18", torch_dtype=torch.bfloat16)\n'
+        'args = TrainingArguments(output_dir="checkpoints", fp16=True)\n'
+    )
+    fixed = (
+        "import torch\n"
+        "from transformers import AutoModelForCausalLM, TrainingArguments\n\n"
+        f"{_GUARD}\n"
+        'model = AutoModelForCausalLM.from_pretrained("blyan/student-v18", torch_dtype=torch.bfloat16)\n'
+        'args = TrainingArguments(output_dir="checkpoints")\n'
+    )
+    fix_safety = (
+        "No automatic fix yet: the replacement depends on the framework. Remove `fp16=` / `fp16_full_eval=` / "
+        '`half_precision_backend=`; use `mixed_precision="no"` with Accelerate and `precision="bf16-true"` with '
+        'Lightning; remove DeepSpeed\'s `"fp16"` / `"amp"` section (or set `"enabled": False`) and Apex '
+        "`amp.initialize`; and load the model in BF16 (`torch_dtype=torch.bfloat16`)."
+    )
+    node_types = (ast.Call, ast.Dict)
+    triggers = ("fp16", "precision", "amp")
+
+    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
+        if isinstance(node, ast.Dict):
+            yield from self._deepspeed_dict(node, ctx)
+            return
+        assert isinstance(node, ast.Call)
+        func = node.func
+        if isinstance(func, ast.Name) and func.id == "dict" and ctx.qualified(func) is None:
+            yield from self._deepspeed_dict_call(node, ctx)
+            return
+        qualified = ctx.qualified(func)
+        if qualified is None:
+            return
+        spelled = dotted_text(func) or qualified
+        if qualified in tables.TRAINING_ARGUMENTS:
+            yield from self._training_arguments(node, ctx, spelled)
+        elif qualified in tables.ACCELERATORS:
+            yield from self._accelerator(node, ctx, spelled)
+        elif qualified in tables.LIGHTNING_TRAINERS:
+            yield from self._lightning(node, ctx, spelled)
+        elif qualified in tables.APEX_AMP_INITIALIZE:
+            opt_level = keyword(node, "opt_level")
+            where: ast.AST = opt_level if opt_level is not None else node
+            yield ctx.report(
+                where,
+                f"`{spelled}(...)` wraps the model and optimizer in NVIDIA Apex AMP (mixed precision, FP16 "
+                "casts and loss scaling); the policy forbids mixed precision: remove it and train the model in BF16",
+            )
+
+    # TrainingArguments and the TRL configs that extend it.
+    def _training_arguments(self, node: ast.Call, ctx: Context, spelled: str) -> Iterator[Report]:
+        for kw in node.keywords:
+            if kw.arg in tables.TRAINING_ARGUMENT_SWITCHES:
+                is_literal, value, note = _constant(ctx, kw.value)
+                if not is_literal or not _switched_on(value):
+                    continue
+                what = "trains in FP16 mixed precision" if kw.arg == "fp16" else "evaluates in FP16"
+                yield ctx.report(
+                    kw,
+                    f"`{kw.arg}={ctx.source(kw.value)}`{note} makes `{spelled}` {what}; the policy forbids mixed "
+                    "precision: remove it and load the model in BF16 (`torch_dtype=torch.bfloat16`)",
+                )
+            elif kw.arg in tables.TRAINING_ARGUMENT_BACKENDS:
+                yield ctx.report(
+                    kw,
+                    f"`{kw.arg}=` selects the mixed-precision backend of `{spelled}`; the policy forbids mixed "
+                    "precision: remove it and load the model in BF16 (`torch_dtype=torch.bfloat16`)",
+                )
+
+    def _accelerator(self, node: ast.Call, ctx: Context, spelled: str) -> Iterator[Report]:
+        kw = keyword(node, "mixed_precision")
+        if kw is None:
+            return
+        value, note = _followed(ctx, kw.value)
+        text = string_value(value)
+        if text is None:
+            text = _precision_enum(ctx, value)
+        if text is None or text.lower() not in tables.ACCELERATE_MIXED_VALUES:
+            return
+        meaning = _ACCELERATE_MEANING.get(text.lower(), "mixed precision")
+        yield ctx.report(
+            kw,
+            f"`mixed_precision={ctx.source(kw.value)}`{note} makes `{spelled}` run {meaning}; the policy forbids "
+            'mixed precision: use `mixed_precision="no"` and load the model in BF16',
+        )
+
+    def _lightning(self, node: ast.Call, ctx: Context, spelled: str) -> Iterator[Report]:
+        kw = keyword(node, "precision")
+        if kw is None:
+            return
+        is_literal, value, note = _constant(ctx, kw.value)
+        if not is_literal or isinstance(value, bool):
+            return
+        if value is None:
+            meaning = 'the default "32-true" (FP32)'
+        elif isinstance(value, (int, str)):
+            if str(value) == tables.LIGHTNING_COMPLIANT_PRECISION:
+                return
+            meaning = _LIGHTNING_MEANING.get(str(value), f'not "{tables.LIGHTNING_COMPLIANT_PRECISION}"')
+        else:
+            return
+        yield ctx.report(
+            kw,
+            f"`precision={ctx.source(kw.value)}`{note} makes `{spelled}` run {meaning}; the policy requires BF16 "
+            f'for every computation: use `precision="{tables.LIGHTNING_COMPLIANT_PRECISION}"`',
+        )
+
+    # DeepSpeed configs written as dict literals: {"fp16": {"enabled": True}}.
+    def _deepspeed_dict(self, node: ast.Dict, ctx: Context) -> Iterator[Report]:
+        for key, value in zip(node.keys, node.values, strict=True):
+            section = string_value(key)  # type: ignore[arg-type]
+            if section in tables.DEEPSPEED_MIXED_SECTIONS:
+                yield from self._section(ctx, section, value)
+
+    def _deepspeed_dict_call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
+        for kw in node.keywords:
+            if kw.arg in tables.DEEPSPEED_MIXED_SECTIONS:
+                yield from self._section(ctx, kw.arg, kw.value)
+
+    def _section(self, ctx: Context, section: str, value: ast.expr) -> Iterator[Report]:
+        entry: tuple[ast.AST, ast.AST] | None = None
+        enabled: ast.expr | None = None
+        if isinstance(value, ast.Dict):
+            for key, item in zip(value.keys, value.values, strict=True):
+                if string_value(key) == "enabled":  # type: ignore[arg-type]
+                    entry, enabled = (key, item), item  # type: ignore[assignment]
+        elif isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict":
+            kw = keyword(value, "enabled")
+            if kw is not None:
+                entry, enabled = (kw, kw), kw.value
+        if entry is None or enabled is None:
+            return
+        is_literal, flag, note = _constant(ctx, enabled)
+        if not is_literal or not _switched_on(flag):
+            return
+        meaning = (
+            "DeepSpeed FP16 mixed precision (FP32 master weights, loss scaling)"
+            if section == "fp16"
+            else "DeepSpeed's NVIDIA Apex AMP (mixed precision)"
+        )
+        yield ctx.report_span(
+            entry[0],
+            entry[1],
+            f'`"{section}": {{"enabled": {ctx.source(enabled)}}}`{note} turns on {meaning}; the policy forbids '
+            f'mixed precision: remove the "{section}" section and keep the model in BF16 (`"bf16": {{"enabled": '
+            "True}`)",
+        )
+
+
+def _precision_enum(ctx: Context, node: ast.AST) -> str | None:
+    """`PrecisionType.FP16` -> "fp16", for accelerate's enum spelling."""
+    if not isinstance(node, ast.Attribute):
+        return None
+    owner = ctx.qualified(node.value)
+    if owner in tables.ACCELERATE_PRECISION_ENUMS:
+        return node.attr.lower()
+    return None
+
+
+RULES = (Autocast, GradScaler, FrameworkMixedPrecision)

@@ -370,6 +370,7 @@ class NonBf16DefaultDtype(Rule):
             )
 
 
+_CAPABILITY_CHECKS = tables.IS_BF16_SUPPORTED | tables.GET_DEVICE_CAPABILITY
 _KNOWN_CONDITION_CALLS = tables.IS_BF16_SUPPORTED | tables.GET_DEVICE_CAPABILITY | tables.CUDA_IS_AVAILABLE
 
 
@@ -448,9 +449,7 @@ class PrecisionFallback(Rule):
             branches.append(current.orelse)
             break
         picks = [_branch_picks(ctx, body) for body in branches]
-        capability_test = any(
-            _calls_any(ctx, test, tables.IS_BF16_SUPPORTED | tables.GET_DEVICE_CAPABILITY) for test in tests
-        )
+        capability_test = any(ctx.calls_any(test, _CAPABILITY_CHECKS) for test in tests)
         dtypes = {d for branch in picks for _, d in branch}
         non_bf16 = dtypes - {BF16}
         if not non_bf16 or not (BF16 in dtypes or capability_test):
@@ -507,10 +506,6 @@ def _walk_no_defs(node: ast.AST) -> Iterator[ast.AST]:
         for child in ast.iter_child_nodes(current):
             if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
                 todo.append(child)
-
-
-def _calls_any(ctx: Context, node: ast.AST, names: frozenset[str]) -> bool:
-    return any(isinstance(n, ast.Call) and ctx.qualified(n.func) in names for n in ast.walk(node))
 
 
 def _only_known_calls(ctx: Context, node: ast.AST) -> bool:

@@ -1,0 +1,79 @@
+"""Zero crashes on odd code: fuzzed programs, the standard library, hostile bytes."""
+
+from __future__ import annotations
+
+import os
+import sysconfig
+from pathlib import Path
+
+import hypothesmith
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from blyan_lint import registry
+from blyan_lint.api import Overrides, check_file
+from blyan_lint.config import Settings
+from blyan_lint.engine import check_python
+from blyan_lint.pyversion import needed_python
+
+ALL_RULES = registry.python_rules(frozenset(registry.all_rules()))
+SETTINGS = Settings(root=os.getcwd())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(hypothesmith.from_grammar())
+def test_fuzzed_programs_never_crash(source):
+    for finding in check_python("fuzz.py", source.encode("utf-8", "surrogatepass"), SETTINGS, ALL_RULES):
+        assert finding.start.line >= 1 and finding.start.col >= 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_never_crash(data):
+    findings = check_python("bytes.py", data, SETTINGS, ALL_RULES)
+    assert all(f.code.startswith("BLY") for f in findings)
+
+
+def test_standard_library_never_crashes():
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    files = sorted(stdlib.glob("*.py"))[:400]
+    assert files
+    for path in files:
+        findings = check_file(str(path), Overrides())
+        assert all(f.code != "BLY000" for f in findings), path
+
+
+def test_deeply_nested_code_is_reported_not_raised():
+    source = ("x = " + "(" * 400 + "1" + ")" * 400 + "\n").encode()
+    findings = check_python("deep.py", source, SETTINGS, ALL_RULES)
+    assert [f.code for f in findings] in ([], ["BLY000"])
+    deeper = ("x = " + "[" * 5000 + "]" * 5000 + "\n").encode()
+    assert [f.code for f in check_python("deeper.py", deeper, SETTINGS, ALL_RULES)] == ["BLY000"]
+
+
+@pytest.mark.parametrize(
+    ("source", "running", "needs"),
+    [
+        ("type Dtype = str\n", (3, 11), (3, 12)),
+        ("def pick[T](x: T) -> T:\n    return x\n", (3, 11), (3, 12)),
+        ("class Box[T]:\n    pass\n", (3, 11), (3, 12)),
+        ("try:\n    pass\nexcept* ValueError:\n    pass\n", (3, 10), (3, 11)),
+        ("try:\n    pass\nexcept ValueError, TypeError:\n    pass\n", (3, 12), (3, 14)),
+        ('name = t"hello {x}"\n', (3, 12), (3, 14)),
+        ("type Dtype = str\n", (3, 12), None),
+        ("x = (1,\n", (3, 11), None),
+    ],
+)
+def test_newer_syntax_is_named(source, running, needs):
+    found = needed_python(source, running)
+    assert (found[0] if found else None) == needs
+
+
+def test_bom_crlf_and_latin1_cookie_keep_columns():
+    crlf = "import torch\r\nx = torch.zeros(2, dtype=torch.float16)\r\n".encode()
+    bom = b"\xef\xbb\xbf" + crlf
+    latin = "# -*- coding: latin-1 -*-\nimport torch\nname = 'é'; x = torch.zeros(2, dtype=torch.half)\n".encode("latin-1")
+    for source, where in ((crlf, (2, 26)), (bom, (2, 26)), (latin, (3, 38))):
+        (finding,) = check_python("m.py", source, SETTINGS, ALL_RULES)
+        assert (finding.code, finding.start.line, finding.start.col) == ("BLY101", *where)

@@ -1,0 +1,76 @@
+"""Rule definitions are the docs: pages are generated from them, and their examples are tests."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import pytest
+
+from blyan_lint import registry
+from blyan_lint.api import Overrides, check_file
+from blyan_lint.cli import main
+from blyan_lint.docs import generated_pages, rule_markdown
+
+from .helpers import ROOT
+
+DOCS = ROOT / "docs" / "rules"
+RULES = sorted(registry.all_rules().items())
+
+
+def lint_example(cls, text: str, tmp_path) -> list[str]:
+    if cls.example_path.endswith(".safetensors"):
+        header = json.dumps(json.loads(text)).encode()
+        path = tmp_path / cls.example_path
+        path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 64)
+        return [f.code for f in check_file(str(path), Overrides())]
+    return [f.code for f in check_file(cls.example_path, Overrides(), text.encode("utf-8"))]
+
+
+def test_generated_docs_are_committed_and_fresh():
+    pages = generated_pages()
+    committed = {p.name: p.read_text(encoding="utf-8") for p in DOCS.glob("*.md")}
+    stale = sorted(name for name, text in pages.items() if committed.get(name) != text)
+    extra = sorted(set(committed) - set(pages))
+    assert not stale and not extra, f"regenerate with `python -m blyan_lint.docs`: stale {stale}, extra {extra}"
+
+
+@pytest.mark.parametrize(("code", "cls"), RULES, ids=[c for c, _ in RULES])
+def test_rule_is_fully_documented(code, cls):
+    for attr in ("name", "summary", "policy", "why", "example", "fixed", "fix_safety"):
+        assert getattr(cls, attr, "").strip(), f"{code} lacks {attr}"
+    assert code.startswith("BLY") and len(code) == 6
+
+
+@pytest.mark.parametrize(("code", "cls"), RULES, ids=[c for c, _ in RULES])
+def test_documented_example_fails_and_fixed_example_passes(code, cls, tmp_path):
+    assert code in lint_example(cls, cls.example, tmp_path)
+    assert lint_example(cls, cls.fixed, tmp_path) == []
+
+
+def test_rule_command_prints_the_generated_page(capsys):
+    assert main(["rule", "BLY101"]) == 0
+    assert capsys.readouterr().out == rule_markdown(registry.get("BLY101"))
+    assert main(["rule", "bly101"]) == 0
+
+
+def test_rule_command_rejects_unknown_codes(capsys):
+    assert main(["rule", "BLY999"]) == 2
+    assert "unknown rule code" in capsys.readouterr().err
+
+
+def test_rule_all_lists_every_rule(capsys):
+    assert main(["rule", "--all"]) == 0
+    out = capsys.readouterr().out
+    for code, cls in RULES:
+        assert f"# {code} {cls.name}" in out
+
+
+def test_registry_matches_the_catalog():
+    catalog = ROOT.parent / "shared" / "RULES.md"
+    if not catalog.exists():
+        pytest.skip("shared/RULES.md is not beside the checkout")
+    import re
+
+    rows = dict(re.findall(r"^\| (BLY\d{3}) \| ([a-z0-9-]+) \|", catalog.read_text(encoding="utf-8"), re.M))
+    assert {code: cls.name for code, cls in RULES} == rows
