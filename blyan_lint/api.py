@@ -15,6 +15,8 @@ from .config import ConfigError, Settings, expand_selectors, load_settings, sett
 from .discovery import discover, file_kind
 from .engine import UNREADABLE, check_python, read_bytes, unreadable
 from .findings import Finding
+from .fixes.apply import FixResult, wanted
+from .fixes.files import FileFix, fix_source, write_atomic
 from .rules.base import Rule
 from .scope import compiled_glob, relative_posix
 
@@ -99,6 +101,35 @@ def check_paths(paths: Iterable[str], overrides: Overrides) -> tuple[list[str], 
         findings.extend(check_file(path, overrides))
     findings.sort(key=lambda f: f.sort_key)
     return files, findings
+
+
+def fix_file(path: str, overrides: Overrides, unsafe: bool, write: bool, source: bytes | None = None) -> FileFix:
+    """Apply the wanted fixes to one Python file; write it (atomically) when asked."""
+    findings = check_file(path, overrides, source)
+    if file_kind(path) not in (None, "python") or not any(wanted(f, unsafe) for f in findings):
+        return FileFix(path, "", FixResult("", (), tuple(findings)))
+    data = read_bytes(path) if source is None else source
+    if isinstance(data, str):
+        return FileFix(path, "", FixResult("", (), tuple(findings)), data)
+    outcome, encoding = fix_source(path, data, lambda b: check_file(path, overrides, b), unsafe, findings)
+    if outcome.error is not None:  # nothing is written; the findings stand as they were
+        return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), outcome.error)
+    if write and outcome.changed and outcome.result is not None:
+        write_atomic(path, outcome.result.text.encode(encoding))
+    return outcome
+
+
+def fix_paths(
+    paths: Iterable[str], overrides: Overrides, unsafe: bool, write: bool
+) -> tuple[list[str], list[FileFix], list[Finding]]:
+    """Fix every file; returns the files, each file's outcome, and the findings left."""
+    files = list(discover(list(paths), overrides.force_exclude))
+    outcomes = [fix_file(path, overrides, unsafe, write) for path in files]
+    remaining: list[Finding] = []
+    for outcome in outcomes:
+        remaining.extend(outcome.result.remaining)
+    remaining.sort(key=lambda f: f.sort_key)
+    return files, outcomes, remaining
 
 
 __all__ = ["ConfigError", "Overrides", "check_file", "check_paths", "settings_for", "selected_codes"]

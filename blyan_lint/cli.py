@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
 
 from . import __version__, registry
-from .api import Overrides, check_file, check_paths, settings_for
+from .api import Overrides, check_file, check_paths, fix_file, fix_paths, settings_for
 from .config import ConfigError
 from .docs import rule_markdown
 from .engine import UNREADABLE
 from .findings import Finding
+from .fixes.files import FileFix
 from .report import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -46,6 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--guard-functions", type=_codes, help="functions that count as capability guards")
     check.add_argument("--force-exclude", action="store_true", help="apply `exclude` to explicit files too")
     check.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    fixing = check.add_argument_group("fixes")
+    fixing.add_argument("--fix", action="store_true", help="apply safe fixes, then report what is left")
+    fixing.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: apply unsafe fixes too")
+    fixing.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    fixing.add_argument("--fix-only", action="store_true", help="apply fixes and report nothing else")
+    fixing.add_argument("--show-fixes", action="store_true", help="list the fixes that were applied")
+    fixing.add_argument(
+        "--exit-non-zero-on-fix", action="store_true", help="exit 1 when a file was changed, even if clean now"
+    )
 
     rule = sub.add_parser("rule", help="explain a rule (generated from its definition)")
     rule.add_argument("code", nargs="?", help="a code such as BLY101")
@@ -92,6 +103,8 @@ def _overrides(args: argparse.Namespace) -> Overrides:
 def _check(args: argparse.Namespace) -> int:
     overrides = _overrides(args)
     paths = args.paths or ["."]
+    if args.fix or args.fix_only or args.diff:
+        return _fix(args, overrides, paths)
     if "-" in paths:
         name = args.stdin_filename or "<stdin>.py"
         findings = check_file(name, overrides, sys.stdin.buffer.read())
@@ -116,6 +129,70 @@ def _check(args: argparse.Namespace) -> int:
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _fix(args: argparse.Namespace, overrides: Overrides, paths: list[str]) -> int:
+    write = not args.diff
+    if "-" in paths:
+        name = args.stdin_filename or "<stdin>.py"
+        outcome = fix_file(name, overrides, args.unsafe_fixes, write=False, source=sys.stdin.buffer.read())
+        files, outcomes, findings = [name], [outcome], list(outcome.result.remaining)
+        if not args.diff:  # the fixed source goes to stdout, the report to stderr
+            sys.stdout.write(outcome.result.text if outcome.changed else outcome.original)
+            sys.stdout.flush()
+    else:
+        files, outcomes, findings = fix_paths(paths, overrides, args.unsafe_fixes, write)
+    errors = [o for o in outcomes if o.error]
+    changed = [o for o in outcomes if o.changed]
+    out = sys.stderr if "-" in paths and not args.diff else sys.stdout
+    if args.diff:
+        out.write("".join(_unified_diff(o) for o in changed))
+    elif not args.fix_only:
+        report = _statistics(findings) if args.statistics else FORMATS[args.output_format](findings)
+        if args.output_file:
+            with open(args.output_file, "w", encoding="utf-8") as fh:
+                fh.write(report)
+        else:
+            out.write(report)
+    for outcome in errors:
+        print(f"{outcome.path}: error: {outcome.error}", file=sys.stderr)
+    applied = sum(len(o.result.applied) for o in changed)
+    if args.show_fixes and changed and not args.diff:
+        print(_fix_listing(changed), file=sys.stderr)
+    if not args.quiet:
+        verb = "Would fix" if args.diff else "Fixed"
+        files_word = "file" if len(changed) == 1 else "files"
+        print(f"{verb} {applied} finding{'s' if applied != 1 else ''} in {len(changed)} {files_word}.", file=sys.stderr)
+        if not args.fix_only and not args.diff:
+            print(summary(files, findings), file=sys.stderr)
+    if errors or any(f.code == UNREADABLE for f in findings):
+        return EXIT_ERROR
+    if args.diff:
+        return EXIT_FINDINGS if changed else EXIT_CLEAN
+    if changed and args.exit_non_zero_on_fix:
+        return EXIT_FINDINGS
+    if findings and not args.fix_only and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _unified_diff(outcome: FileFix) -> str:
+    lines = difflib.unified_diff(
+        outcome.original.splitlines(keepends=True),
+        outcome.result.text.splitlines(keepends=True),
+        fromfile=f"a/{outcome.path}",
+        tofile=f"b/{outcome.path}",
+    )
+    return "".join(line if line.endswith(("\n", "\r")) else line + "\n" for line in lines)
+
+
+def _fix_listing(changed: list[FileFix]) -> str:
+    rows = []
+    for outcome in changed:
+        counts = Counter(f.code for f in outcome.result.applied)
+        listed = ", ".join(f"{n} x {code}" for code, n in sorted(counts.items()))
+        rows.append(f"Fixed in {outcome.path}: {listed}")
+    return "\n".join(rows)
 
 
 def summary(files: list[str], findings: list[Finding]) -> str:

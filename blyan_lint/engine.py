@@ -11,6 +11,7 @@ import ast
 import io
 import sys
 import tokenize
+import warnings
 from collections.abc import Iterable, Sequence
 
 from . import suppress
@@ -116,7 +117,9 @@ def check_python(
         return [unreadable(path, f"cannot decode: {_reason(exc)}")]
     lines = split_lines(text)
     try:
-        tree = ast.parse(text, filename=path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the user's SyntaxWarnings are not ours to print
+            tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
         return [unreadable(path, syntax_error_message(exc, text), exc.lineno or 1, exc.offset or 1)]
     except (ValueError, MemoryError, RecursionError) as exc:

@@ -71,9 +71,11 @@ def test_newer_syntax_is_named(source, running, needs):
 
 
 def test_bom_crlf_and_latin1_cookie_keep_columns():
-    crlf = "import torch\r\nx = torch.zeros(2, dtype=torch.float16)\r\n".encode()
+    crlf = b"import torch\r\nx = torch.zeros(2, dtype=torch.float16)\r\n"
     bom = b"\xef\xbb\xbf" + crlf
-    latin = "# -*- coding: latin-1 -*-\nimport torch\nname = 'é'; x = torch.zeros(2, dtype=torch.half)\n".encode("latin-1")
+    latin = "# -*- coding: latin-1 -*-\nimport torch\nname = 'é'; x = torch.zeros(2, dtype=torch.half)\n".encode(
+        "latin-1"
+    )
     for source, where in ((crlf, (2, 26)), (bom, (2, 26)), (latin, (3, 38))):
         (finding,) = check_python("m.py", source, SETTINGS, ALL_RULES)
         assert (finding.code, finding.start.line, finding.start.col) == ("BLY101", *where)

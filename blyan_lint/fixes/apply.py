@@ -1,0 +1,194 @@
+"""Applying fixes: text edits from the checker, in passes, verified after every pass.
+
+Rules attach each fix as exact text edits located by the `ast` positions of the finding,
+so everything outside an edit (formatting, comments, line endings, a BOM, the encoding
+cookie) is kept byte for byte. The loop applies the non-overlapping edits, adds a missing
+`import torch`, re-parses (a fix that would not parse is never kept), re-checks, and
+stops when nothing fixable is left. It guarantees: the result parses, a second run changes
+nothing, and every applied fix cleared its finding — otherwise `FixError`, file untouched.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ..findings import Applicability, Edit, Finding, Position
+
+MAX_PASSES = 10
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+class FixError(Exception):
+    """A fix could not be applied safely; the file is left as it was."""
+
+
+@dataclass(frozen=True)
+class FixResult:
+    text: str
+    applied: tuple[Finding, ...]  # the findings whose fixes were applied, in every pass
+    remaining: tuple[Finding, ...]  # findings after the last pass
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.applied)
+
+
+def wanted(finding: Finding, unsafe: bool) -> bool:
+    fix = finding.fix
+    if fix is None or not fix.edits:
+        return False
+    return fix.applicability is Applicability.SAFE or (unsafe and fix.applicability is Applicability.UNSAFE)
+
+
+def fix_text(
+    text: str,
+    lint: Callable[[str], list[Finding]],
+    unsafe: bool = False,
+    findings: list[Finding] | None = None,
+) -> FixResult:
+    """Fix `text` until nothing fixable is left; `lint` re-checks a candidate text."""
+    applied: list[Finding] = []
+    current = findings if findings is not None else lint(text)
+    for _ in range(MAX_PASSES):
+        fixable = [f for f in current if wanted(f, unsafe)]
+        if not fixable:
+            return FixResult(text, tuple(applied), tuple(current))
+        chosen = _non_overlapping(fixable)
+        candidate = apply_edits(text, [e for f in chosen for e in f.fix.edits])  # type: ignore[union-attr]
+        imports = sorted({m for f in chosen for m in f.fix.imports})  # type: ignore[union-attr]
+        candidate = add_imports(candidate, imports)
+        _check_parses(candidate, chosen)
+        after = lint(candidate)
+        _check_cleared(chosen, current, after, text, candidate)
+        text, current = candidate, after
+        applied.extend(chosen)
+    if any(wanted(f, unsafe) for f in current):
+        raise FixError(f"fixes did not converge after {MAX_PASSES} passes")
+    return FixResult(text, tuple(applied), tuple(current))
+
+
+def _non_overlapping(findings: list[Finding]) -> list[Finding]:
+    """Fixes whose edits touch no edit already taken; the rest wait for the next pass."""
+    taken: list[tuple[Position, Position]] = []
+    chosen = []
+    for finding in sorted(findings, key=lambda f: f.sort_key):
+        spans = [(e.start, e.end) for e in finding.fix.edits]  # type: ignore[union-attr]
+        if any(_overlaps(a, b) for a in spans for b in taken):
+            continue
+        taken.extend(spans)
+        chosen.append(finding)
+    return chosen
+
+
+def _overlaps(a: tuple[Position, Position], b: tuple[Position, Position]) -> bool:
+    if a[0] == a[1] or b[0] == b[1]:  # insertions collide only at the same point or inside
+        return (b[0] < a[0] < b[1]) or (a[0] < b[0] < a[1]) or a[0] == b[0]
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply edits (1-based line/character positions, end exclusive) to text."""
+    offsets = _line_offsets(text)
+    out = text
+    for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+        start = _offset(offsets, text, edit.start)
+        end = _offset(offsets, text, edit.end)
+        out = out[:start] + edit.content + out[end:]
+    return out
+
+
+def _line_offsets(text: str) -> list[int]:
+    offsets = [0]
+    offsets.extend(m.end() for m in _NEWLINE.finditer(text))
+    return offsets
+
+
+def _offset(offsets: list[int], text: str, pos: Position) -> int:
+    if pos.line - 1 >= len(offsets):
+        return len(text)
+    return min(offsets[pos.line - 1] + pos.col - 1, len(text))
+
+
+def newline_of(text: str) -> str:
+    match = _NEWLINE.search(text)
+    return match.group(0) if match else "\n"
+
+
+def add_imports(text: str, modules: list[str]) -> str:
+    """Add `import m` for modules the text does not bind yet, after the leading imports."""
+    if not modules:
+        return text
+    try:
+        tree = _parse(text)
+    except SyntaxError:
+        return text
+    bound = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            bound.update(a.name for a in node.names if a.asname is None)
+    missing = [m for m in modules if m not in bound]
+    if not missing:
+        return text
+    line = _import_line(tree)
+    nl = newline_of(text)
+    block = "".join(f"import {m}{nl}" for m in missing)
+    offsets = _line_offsets(text)
+    if line - 1 >= len(offsets):
+        if text and not text.endswith(("\n", "\r")):
+            text += nl
+        return text + block
+    at = offsets[line - 1]
+    return text[:at] + block + text[at:]
+
+
+def _import_line(tree: ast.Module) -> int:
+    """The line before which new imports go: after the docstring, `__future__` and the
+    leading import block."""
+    line = 1
+    for index, node in enumerate(tree.body):
+        is_docstring = index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        if is_docstring or isinstance(node, (ast.Import, ast.ImportFrom)):
+            line = (node.end_lineno or node.lineno) + 1
+            continue
+        break
+    return line
+
+
+def _parse(text: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text)
+
+
+def _check_parses(candidate: str, chosen: list[Finding]) -> None:
+    try:
+        _parse(candidate)
+    except (SyntaxError, ValueError) as exc:
+        codes = ", ".join(sorted({f.code for f in chosen}))
+        raise FixError(f"a fix for {codes} would not parse ({exc}); nothing written") from None
+
+
+def _check_cleared(
+    chosen: list[Finding], current: list[Finding], after: list[Finding], before: str, candidate: str
+) -> None:
+    """Every applied fix must clear its finding. Positions move when text is inserted, so
+    findings are compared by code and the exact text they span: after the pass, each such
+    key may occur only as often as the findings that were not fixed account for."""
+    fixed = Counter(_key(f, before) for f in chosen)
+    had = Counter(_key(f, before) for f in current)
+    now = Counter(_key(f, candidate) for f in after)
+    for key, count in fixed.items():
+        if now[key] > had[key] - count:
+            code, snippet = key
+            raise FixError(f"the fix for {code} at `{snippet}` did not clear its finding; nothing written")
+
+
+def _key(finding: Finding, text: str) -> tuple[str, str]:
+    offsets = _line_offsets(text)
+    start, end = _offset(offsets, text, finding.start), _offset(offsets, text, finding.end)
+    return finding.code, text[start:end]
