@@ -125,7 +125,8 @@ def check_python(
     except (ValueError, MemoryError, RecursionError) as exc:
         return [unreadable(path, f"cannot parse: {_reason(exc)}")]
     rel = relative_posix(path, settings.root)
-    ctx = Context(path, lines, settings, file_scope(source, rel, settings.teacher_paths))
+    newline = "\r\n" if "\r\n" in text else ("\r" if "\r" in text else "\n")
+    ctx = Context(path, lines, settings, file_scope(source, rel, settings.teacher_paths), newline)
     walker = _Walker(ctx, rules)
     try:
         walker.visit(tree)

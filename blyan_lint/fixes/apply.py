@@ -95,7 +95,9 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     """Apply edits (1-based line/character positions, end exclusive) to text."""
     offsets = _line_offsets(text)
     out = text
-    for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+    # Back to front, so earlier offsets stay valid; insertions at one point keep their order.
+    ordered = sorted(enumerate(edits), key=lambda ie: (ie[1].start, ie[1].end, ie[0]), reverse=True)
+    for _, edit in ordered:
         start = _offset(offsets, text, edit.start)
         end = _offset(offsets, text, edit.end)
         out = out[:start] + edit.content + out[end:]

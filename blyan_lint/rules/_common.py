@@ -73,12 +73,16 @@ def insert_keyword_fix(ctx: Context, call: ast.Call, keyword_text: str, title: s
     last_end = ctx.end(last)
     between = _text_between(ctx, last_end, close)
     trailing_comma = between.lstrip().startswith(",")
-    if close.line > last_end.line:  # exploded: `)` on a later line
+    if close.line > last_end.line:  # exploded: `)` on a later line; a new line per argument
         indent_line = ctx.lines[ctx.start(last).line - 1]
         indent = indent_line[: len(indent_line) - len(indent_line.lstrip())]
-        insert_at = Position(last_end.line, last_end.col + (between.index(",") + 1 if trailing_comma else 0))
-        text = ("" if trailing_comma else ",") + "\n" + indent + keyword_text + ("," if trailing_comma else "")
-        return Fix(Applicability.SAFE, title, (Edit(insert_at, insert_at, text),), imports)
+        comma_line = last_end.line + (between[: between.index(",")].count("\n") if trailing_comma else 0)
+        line_end = Position(comma_line, len(ctx.lines[comma_line - 1]) + 1)  # after any comment
+        new_line = ctx.newline + indent + keyword_text + ("," if trailing_comma else "")
+        edits = [Edit(line_end, line_end, new_line)]
+        if not trailing_comma:
+            edits.insert(0, Edit(last_end, last_end, ","))
+        return Fix(Applicability.SAFE, title, tuple(edits), imports)
     if trailing_comma:
         return Fix(Applicability.SAFE, title, (Edit(close, close, f" {keyword_text}"),), imports)
     return Fix(Applicability.SAFE, title, (Edit(last_end, last_end, f", {keyword_text}"),), imports)
