@@ -6,9 +6,8 @@ and review the diff: the snapshots are the specification.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import sys
+from collections import defaultdict
 
 import pytest
 

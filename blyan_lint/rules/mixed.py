@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from ..context import Context
 from ..data import names as tables
 from ..names import dotted_text, keyword, string_value
+from ._common import dtype_label
 from .base import Report, Rule
 
 POLICY = "Enforcement: No Mixed Precision: All computations in BF16 (except teacher)."
@@ -65,11 +66,16 @@ def _usage(ctx: Context, node: ast.AST) -> str:
     parent = ctx.parent
     if isinstance(parent, ast.withitem) and parent.context_expr is node:
         return "context"
-    if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and any(
-        d is node for d in parent.decorator_list
-    ):
+    if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(d is node for d in parent.decorator_list):
         return "decorator"
     return "call"
+
+
+def _aka(spelled: str, qualified: str | None) -> str:
+    """` (`torch.autocast`)` after an aliased spelling (`ac`), nothing after `th.autocast`."""
+    if qualified is None or spelled.rsplit(".", 1)[-1] == qualified.rsplit(".", 1)[-1]:
+        return ""
+    return f" (`{qualified}`)"
 
 
 def _is_called(ctx: Context, node: ast.AST) -> bool:
@@ -89,11 +95,29 @@ def _reference(ctx: Context, node: ast.AST, names: frozenset[str]) -> str | None
 
 # -- BLY201 ------------------------------------------------------------------------------
 
-_AUTOCAST_REMEDY = {
-    "context": "remove the autocast context and run the block with the model in BF16",
-    "decorator": "remove the decorator and run the function with the model in BF16",
-    "call": "remove it and run the model in BF16",
+_AUTOCAST_USES = {
+    # usage -> (how the user wrote it, what it does, what to do instead)
+    "context": ("with {}", "runs its block in", "remove the autocast context and run the block with the model in BF16"),
+    "decorator": ("@{}", "runs the function in", "remove the decorator and run the function with the model in BF16"),
+    "call": ("{}", "sets up", "remove it and run the model in BF16"),
 }
+
+
+def _autocast_message(ctx: Context, call: ast.Call, spelled: str, qualified: str | None) -> str:
+    """The message for an autocast call; `qualified` is None for a framework's `X.autocast()`."""
+    usage = _usage(ctx, call)
+    template, does, remedy = _AUTOCAST_USES[usage]
+    written = f"`{template.format(_call_text(spelled, call))}`{_aka(spelled, qualified)}"
+    enabled = keyword(call, "enabled")
+    if enabled is not None:
+        is_literal, value, _ = _constant(ctx, enabled.value)
+        if is_literal and value is False:
+            return (
+                f"{written} switches autocast off, which only matters inside a mixed-precision region; the "
+                "policy forbids mixed precision: remove it together with the mixed precision it works around"
+            )
+    kind = "the framework's autocast (mixed precision)" if qualified is None else "mixed precision"
+    return f"{written} {does} {kind}{_autocast_dtype_note(ctx, call)}; the policy forbids mixed precision: {remedy}"
 
 
 def _autocast_dtype_note(ctx: Context, call: ast.Call) -> str:
@@ -105,8 +129,7 @@ def _autocast_dtype_note(ctx: Context, call: ast.Call) -> str:
     if canonical == tables.BF16:
         return " (BF16 autocast is still mixed precision: weights stay FP32 and some ops run in FP32)"
     if canonical is not None:
-        label = {"float16": "FP16", "float32": "FP32", "float64": "FP64"}.get(canonical, canonical)
-        return f" ({label} / FP32)"
+        return f" ({dtype_label(canonical)} / FP32)"
     return ""
 
 
@@ -159,13 +182,13 @@ class Autocast(Rule):
             return
         spelled = dotted_text(node) or qualified
         if _usage(ctx, node) == "decorator":
-            remedy = _AUTOCAST_REMEDY["decorator"]
+            remedy = _AUTOCAST_USES["decorator"][2]
         else:
             remedy = "remove it and run the model in BF16"
         yield ctx.report(
             node,
-            f"`{spelled}` is autocast (`{qualified}`), mixed precision wherever it is used; the policy forbids "
-            f"mixed precision: {remedy}",
+            f"`{spelled}` is autocast{_aka(spelled, qualified)}, mixed precision wherever it is used; the "
+            f"policy forbids mixed precision: {remedy}",
         )
 
     def _call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
@@ -173,12 +196,7 @@ class Autocast(Rule):
         qualified = ctx.qualified(func)
         if qualified in tables.AUTOCAST:
             spelled = dotted_text(func) or qualified
-            usage = _usage(ctx, node)
-            yield ctx.report(
-                node,
-                f"`{_call_text(spelled, node)}` autocast {usage} runs the code in mixed precision"
-                f"{_autocast_dtype_note(ctx, node)}; the policy forbids mixed precision: {_AUTOCAST_REMEDY[usage]}",
-            )
+            yield ctx.report(node, _autocast_message(ctx, node, spelled, qualified))
         elif qualified in tables.CUSTOM_FWD:
             cast = keyword(node, "cast_inputs")
             if cast is None:
@@ -189,8 +207,9 @@ class Autocast(Rule):
             spelled = dotted_text(func) or qualified
             yield ctx.report(
                 cast,
-                f"`{spelled}(cast_inputs=...)` casts the inputs of an autocast region (mixed precision); the policy "
-                "forbids mixed precision: drop `cast_inputs=` and keep the inputs in BF16",
+                f"`{spelled}(cast_inputs=...)`{_aka(spelled, qualified)} casts the inputs of an autocast region "
+                "(mixed precision); the policy forbids mixed precision: drop `cast_inputs=` and keep the inputs "
+                "in BF16",
             )
         elif (
             qualified is None
@@ -198,13 +217,8 @@ class Autocast(Rule):
             and func.attr == tables.AUTOCAST_METHOD
             and ctx.qualified(func.value) is None
         ):
-            spelled = dotted_text(func) or func.attr
-            usage = _usage(ctx, node)
-            yield ctx.report(
-                node,
-                f"`{_call_text(spelled, node)}` enables the framework's autocast (mixed precision); the policy forbids "
-                f"mixed precision: {_AUTOCAST_REMEDY[usage]}",
-            )
+            spelled = dotted_text(func) or f"(...).{func.attr}"
+            yield ctx.report(node, _autocast_message(ctx, node, spelled, None))
 
 
 # -- BLY202 ------------------------------------------------------------------------------
@@ -255,16 +269,17 @@ class GradScaler(Rule):
             spelled = dotted_text(node.func) or qualified
             yield ctx.report(
                 node,
-                f"`{_call_text(spelled, node)}` creates a gradient scaler for mixed-precision training; the policy "
-                f"forbids mixed precision: {_SCALER_REMEDY}",
+                f"`{_call_text(spelled, node)}`{_aka(spelled, qualified)} creates a gradient scaler for "
+                f"mixed-precision training; the policy forbids mixed precision: {_SCALER_REMEDY}",
             )
             return
         qualified = _reference(ctx, node, tables.GRAD_SCALERS)
         if qualified is None:
             return
+        spelled = dotted_text(node) or qualified
         yield ctx.report(
             node,
-            f"`{dotted_text(node) or qualified}` is a gradient scaler class (`{qualified}`) for mixed-precision "
+            f"`{spelled}` is a gradient scaler class{_aka(spelled, qualified)} for mixed-precision "
             f"training; the policy forbids mixed precision: {_SCALER_REMEDY}",
         )
 
@@ -345,42 +360,45 @@ class FrameworkMixedPrecision(Rule):
         if qualified is None:
             return
         spelled = dotted_text(func) or qualified
+        who = f"`{spelled}`{_aka(spelled, qualified)}"  # how the message names the class
         if qualified in tables.TRAINING_ARGUMENTS:
-            yield from self._training_arguments(node, ctx, spelled)
+            yield from self._training_arguments(node, ctx, who)
         elif qualified in tables.ACCELERATORS:
-            yield from self._accelerator(node, ctx, spelled)
+            yield from self._accelerator(node, ctx, who)
         elif qualified in tables.LIGHTNING_TRAINERS:
-            yield from self._lightning(node, ctx, spelled)
+            yield from self._lightning(node, ctx, who)
         elif qualified in tables.APEX_AMP_INITIALIZE:
             opt_level = keyword(node, "opt_level")
             where: ast.AST = opt_level if opt_level is not None else node
+            written = f"{spelled}(..., {ctx.source(opt_level)})" if opt_level is not None else f"{spelled}(...)"
             yield ctx.report(
                 where,
-                f"`{spelled}(...)` wraps the model and optimizer in NVIDIA Apex AMP (mixed precision, FP16 "
-                "casts and loss scaling); the policy forbids mixed precision: remove it and train the model in BF16",
+                f"`{written}`{_aka(spelled, qualified)} wraps the model and optimizer in NVIDIA Apex AMP (mixed "
+                "precision, FP16 casts and loss scaling); the policy forbids mixed precision: remove it and train the "
+                "model in BF16",
             )
 
     # TrainingArguments and the TRL configs that extend it.
-    def _training_arguments(self, node: ast.Call, ctx: Context, spelled: str) -> Iterator[Report]:
+    def _training_arguments(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
         for kw in node.keywords:
             if kw.arg in tables.TRAINING_ARGUMENT_SWITCHES:
                 is_literal, value, note = _constant(ctx, kw.value)
                 if not is_literal or not _switched_on(value):
                     continue
-                what = "trains in FP16 mixed precision" if kw.arg == "fp16" else "evaluates in FP16"
+                what = "train in FP16 mixed precision" if kw.arg == "fp16" else "evaluate in FP16"
                 yield ctx.report(
                     kw,
-                    f"`{kw.arg}={ctx.source(kw.value)}`{note} makes `{spelled}` {what}; the policy forbids mixed "
+                    f"`{kw.arg}={ctx.source(kw.value)}`{note} makes {who} {what}; the policy forbids mixed "
                     "precision: remove it and load the model in BF16 (`torch_dtype=torch.bfloat16`)",
                 )
             elif kw.arg in tables.TRAINING_ARGUMENT_BACKENDS:
                 yield ctx.report(
                     kw,
-                    f"`{kw.arg}=` selects the mixed-precision backend of `{spelled}`; the policy forbids mixed "
+                    f"`{kw.arg}=` selects the mixed-precision backend of {who}; the policy forbids mixed "
                     "precision: remove it and load the model in BF16 (`torch_dtype=torch.bfloat16`)",
                 )
 
-    def _accelerator(self, node: ast.Call, ctx: Context, spelled: str) -> Iterator[Report]:
+    def _accelerator(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
         kw = keyword(node, "mixed_precision")
         if kw is None:
             return
@@ -393,11 +411,11 @@ class FrameworkMixedPrecision(Rule):
         meaning = _ACCELERATE_MEANING.get(text.lower(), "mixed precision")
         yield ctx.report(
             kw,
-            f"`mixed_precision={ctx.source(kw.value)}`{note} makes `{spelled}` run {meaning}; the policy forbids "
+            f"`mixed_precision={ctx.source(kw.value)}`{note} makes {who} run {meaning}; the policy forbids "
             'mixed precision: use `mixed_precision="no"` and load the model in BF16',
         )
 
-    def _lightning(self, node: ast.Call, ctx: Context, spelled: str) -> Iterator[Report]:
+    def _lightning(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
         kw = keyword(node, "precision")
         if kw is None:
             return
@@ -414,7 +432,7 @@ class FrameworkMixedPrecision(Rule):
             return
         yield ctx.report(
             kw,
-            f"`precision={ctx.source(kw.value)}`{note} makes `{spelled}` run {meaning}; the policy requires BF16 "
+            f"`precision={ctx.source(kw.value)}`{note} makes {who} run {meaning}; the policy requires BF16 "
             f'for every computation: use `precision="{tables.LIGHTNING_COMPLIANT_PRECISION}"`',
         )
 
