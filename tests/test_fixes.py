@@ -68,7 +68,9 @@ def workdir(tmp_path, monkeypatch):
     return tmp_path
 
 
-SOURCE = "import torch\nx = torch.zeros(2, dtype=torch.float16)\nm = model.half()\n"
+GUARD = 'if torch.cuda.get_device_capability()[0] < 8:\n    raise RuntimeError("BF16 needs compute capability 8.0")\n'
+SOURCE = "import torch\n" + GUARD + "x = torch.zeros(2, dtype=torch.float16)\nm = model.half()\n"
+FIXED = "import torch\n" + GUARD + "x = torch.zeros(2, dtype=torch.bfloat16)\nm = model.to(torch.bfloat16)\n"
 
 
 def test_fix_writes_keeps_permissions_and_exit_codes(workdir, capsys):
@@ -76,7 +78,7 @@ def test_fix_writes_keeps_permissions_and_exit_codes(workdir, capsys):
     path.write_text(SOURCE)
     os.chmod(path, 0o754)
     assert main(["check", "m.py", "--fix"]) == 0
-    assert path.read_text() == "import torch\nx = torch.zeros(2, dtype=torch.bfloat16)\nm = model.to(torch.bfloat16)\n"
+    assert path.read_text() == FIXED
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o754
     assert "Fixed 2 findings in 1 file." in capsys.readouterr().err
     assert main(["check", "m.py", "--fix"]) == 0, "second run: nothing to do"
@@ -148,5 +150,5 @@ def test_stdin_fix_prints_the_fixed_source(workdir):
         capture_output=True,
         text=True,
     )
-    assert proc.stdout == "import torch\nx = torch.zeros(2, dtype=torch.bfloat16)\nm = model.to(torch.bfloat16)\n"
+    assert proc.stdout == FIXED
     assert proc.returncode == 0

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 
 from ..context import Context
 from ..data import names as tables
+from ..findings import Applicability, Edit, Fix
 from ..names import dotted_text, keyword, string_value
 from ._common import dtype_label
+from ._edits import parents_of, remove_decorator, remove_statements, remove_with_item, statement_blocks, unwrap_with
 from .base import Report, Rule
 
 POLICY = "Enforcement: No Mixed Precision: All computations in BF16 (except teacher)."
@@ -165,9 +167,11 @@ class Autocast(Rule):
         "    optimizer.zero_grad()\n"
     )
     fix_safety = (
-        "No automatic fix yet: removing an autocast changes the code's structure. Remove the `with` (dedenting its "
-        "block) or the decorator, drop `cast_inputs=` from `custom_fwd`, and load or cast the model to BF16 "
-        "(`torch_dtype=torch.bfloat16`) behind a compute-capability guard."
+        "Unsafe (opt-in with `--unsafe-fixes`): a one-item `with autocast(...):` is replaced by its block, "
+        "dedented, comments kept; in a multi-item `with` only the autocast item is dropped; an autocast "
+        "decorator is removed. No fix where the block holds a multi-line string (dedenting would change it), "
+        "where the autocast is bound with `as`, or for `custom_fwd(cast_inputs=...)`: drop `cast_inputs=` by "
+        "hand. Then load or cast the model to BF16 behind a compute-capability guard."
     )
     node_types = (ast.Call, ast.Attribute, ast.Name)
     supersedes = frozenset({"BLY101"})  # `autocast(dtype=torch.float16)`: one finding, the autocast
@@ -189,6 +193,7 @@ class Autocast(Rule):
             node,
             f"`{spelled}` is autocast{_aka(spelled, qualified)}, mixed precision wherever it is used; the "
             f"policy forbids mixed precision: {remedy}",
+            fix=_autocast_fix(ctx, node),
         )
 
     def _call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
@@ -196,7 +201,7 @@ class Autocast(Rule):
         qualified = ctx.qualified(func)
         if qualified in tables.AUTOCAST:
             spelled = dotted_text(func) or qualified
-            yield ctx.report(node, _autocast_message(ctx, node, spelled, qualified))
+            yield ctx.report(node, _autocast_message(ctx, node, spelled, qualified), fix=_autocast_fix(ctx, node))
         elif qualified in tables.CUSTOM_FWD:
             cast = keyword(node, "cast_inputs")
             if cast is None:
@@ -218,7 +223,7 @@ class Autocast(Rule):
             and ctx.qualified(func.value) is None
         ):
             spelled = dotted_text(func) or f"(...).{func.attr}"
-            yield ctx.report(node, _autocast_message(ctx, node, spelled, None))
+            yield ctx.report(node, _autocast_message(ctx, node, spelled, None), fix=_autocast_fix(ctx, node))
 
 
 # -- BLY202 ------------------------------------------------------------------------------
@@ -254,9 +259,10 @@ class GradScaler(Rule):
         "    optimizer.zero_grad()\n"
     )
     fix_safety = (
-        "No automatic fix yet: the scaler's calls are spread over the training loop. Remove the `GradScaler`, "
-        "replace `scaler.scale(loss).backward()` by `loss.backward()` and `scaler.step(optimizer)` by "
-        "`optimizer.step()`, and drop `scaler.update()` and `scaler.unscale_(...)`."
+        "Unsafe (opt-in with `--unsafe-fixes`): when the scaler is bound to a name or `self` attribute and "
+        "every use is one of `scaler.scale(loss).backward()` -> `loss.backward()`, `scaler.step(opt)` -> "
+        "`opt.step()`, `scaler.update()` and `scaler.unscale_(opt)` (removed), the construction and those "
+        "calls are rewritten. Any other use (`state_dict()`, `get_scale()`, passing it on) means no fix."
     )
     node_types = (ast.Call, ast.Attribute, ast.Name)
     triggers = ("GradScaler",)
@@ -271,6 +277,7 @@ class GradScaler(Rule):
                 node,
                 f"`{_call_text(spelled, node)}`{_aka(spelled, qualified)} creates a gradient scaler for "
                 f"mixed-precision training; the policy forbids mixed precision: {_SCALER_REMEDY}",
+                fix=_scaler_fix(ctx, node),
             )
             return
         qualified = _reference(ctx, node, tables.GRAD_SCALERS)
@@ -282,6 +289,92 @@ class GradScaler(Rule):
             f"`{spelled}` is a gradient scaler class{_aka(spelled, qualified)} for mixed-precision "
             f"training; the policy forbids mixed precision: {_SCALER_REMEDY}",
         )
+
+
+def _autocast_fix(ctx: Context, node: ast.expr) -> Fix | None:
+    """Unwrap `with autocast(...):` (or drop it from a multi-item `with`), or remove an
+    autocast decorator. Anything else (a call whose result is kept) has no fix."""
+    parent = ctx.parent
+    if isinstance(parent, ast.withitem) and parent.context_expr is node and len(ctx.stack) >= 2:
+        statement = ctx.stack[-2]
+        if not isinstance(statement, (ast.With, ast.AsyncWith)) or parent.optional_vars is not None:
+            return None
+        if len(statement.items) == 1:
+            edit = unwrap_with(ctx, statement)
+            title = "Remove the autocast context and dedent its block"
+        else:
+            index = next(i for i, item in enumerate(statement.items) if item is parent)
+            edit = remove_with_item(ctx, statement, index)
+            title = "Remove autocast from the `with` statement"
+    elif isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and any(
+        d is node for d in parent.decorator_list
+    ):
+        edit, title = remove_decorator(ctx, node), "Remove the autocast decorator"
+    else:
+        return None
+    return Fix(Applicability.UNSAFE, title, (edit,)) if edit is not None else None
+
+
+# What each use of a scaler becomes when the scaler goes: (method, statement-only).
+_SCALER_METHODS = {"scale": False, "step": True, "update": True, "unscale_": True}
+
+
+def _same_reference(a: ast.AST, b: ast.AST) -> bool:
+    """`scaler` is `scaler`; `self.scaler` is `self.scaler`."""
+    if isinstance(a, ast.Name) and isinstance(b, ast.Name):
+        return a.id == b.id
+    if isinstance(a, ast.Attribute) and isinstance(b, ast.Attribute):
+        return a.attr == b.attr and _same_reference(a.value, b.value)
+    return False
+
+
+def _scaler_fix(ctx: Context, construction: ast.Call) -> Fix | None:
+    """Remove a GradScaler bound to a name (or `self.attr`), when every use of it is
+    `scale(loss).backward()`, `step(opt)`, `update()` or `unscale_(opt)`."""
+    assign = ctx.parent
+    if not isinstance(assign, ast.Assign) or len(assign.targets) != 1 or assign.value is not construction:
+        return None
+    target = assign.targets[0]
+    if isinstance(target, ast.Name):
+        region = ctx.enclosing(ast.FunctionDef, ast.AsyncFunctionDef) or ctx.stack[0]
+    elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+        region = ctx.enclosing(ast.ClassDef) or ctx.stack[0]
+    else:
+        return None
+    parents = parents_of(region)
+    doomed: list[ast.stmt] = [assign]
+    edits: list[Edit] = []
+    for use in ast.walk(region):
+        if use is target or not _same_reference(use, target):
+            continue
+        if not isinstance(use.ctx, ast.Load):
+            return None  # rebound or deleted elsewhere: not a simple scaler
+        method = parents.get(id(use))
+        call = parents.get(id(method)) if method is not None else None
+        if not isinstance(method, ast.Attribute) or method.attr not in _SCALER_METHODS:
+            return None
+        if not isinstance(call, ast.Call) or call.func is not method:
+            return None
+        holder = parents.get(id(call))
+        if method.attr == "scale":
+            backward = parents.get(id(holder)) if holder is not None else None
+            if len(call.args) != 1 or call.keywords or not isinstance(holder, ast.Attribute):
+                return None
+            if holder.attr != "backward" or not isinstance(backward, ast.Call):
+                return None
+            edits.append(Edit(ctx.start(call), ctx.end(call), ctx.source(call.args[0])))
+        elif not isinstance(holder, ast.Expr):
+            return None
+        elif method.attr == "step":
+            if len(call.args) != 1 or call.keywords:
+                return None
+            edits.append(Edit(ctx.start(call), ctx.end(call), f"{ctx.source(call.args[0])}.step()"))
+        else:
+            doomed.append(holder)
+    removals = remove_statements(ctx, doomed, statement_blocks(region))
+    if removals is None:
+        return None
+    return Fix(Applicability.UNSAFE, "Remove the gradient scaler", tuple(edits + removals))
 
 
 # -- BLY203 ------------------------------------------------------------------------------

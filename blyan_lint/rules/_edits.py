@@ -1,0 +1,138 @@
+"""Statement-level text edits for the structural (unsafe) fixes: unwrapping a `with`,
+dropping a `with` item, a decorator or whole statements.
+
+Each helper returns None when the code is laid out in a way the edit cannot handle
+exactly (statements sharing a line, multi-line strings that dedenting would change, ...):
+then the finding is reported without a fix rather than with a risky one.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+
+from ..context import Context
+from ..findings import Edit, Position
+
+
+def _line(ctx: Context, number: int) -> str:
+    return ctx.lines[number - 1] if 0 < number <= len(ctx.lines) else ""
+
+
+def _indent(text: str) -> str:
+    return text[: len(text) - len(text.lstrip())]
+
+
+def starts_its_line(ctx: Context, node: ast.AST) -> bool:
+    return _line(ctx, node.lineno)[: ctx.start(node).col - 1].strip() == ""  # type: ignore[attr-defined]
+
+
+def ends_its_line(ctx: Context, node: ast.AST) -> bool:
+    end = ctx.end(node)
+    rest = _line(ctx, end.line)[end.col - 1 :].strip()
+    return rest == "" or rest.startswith("#")
+
+
+def has_multiline_string(node: ast.AST) -> bool:
+    """Dedenting would change the value of a string literal that spans lines."""
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.Constant, ast.JoinedStr)) and sub.lineno != sub.end_lineno:
+            if isinstance(sub, ast.JoinedStr) or isinstance(sub.value, (str, bytes)):
+                return True
+    return False
+
+
+def whole_lines(first: int, last: int) -> tuple[Position, Position]:
+    return Position(first, 1), Position(last + 1, 1)
+
+
+def unwrap_with(ctx: Context, node: ast.With | ast.AsyncWith) -> Edit | None:
+    """Replace a one-item `with` by its body, dedented one level (comments kept)."""
+    body_first, body_last = node.body[0], node.body[-1]
+    header_end = max((ctx.end(item.optional_vars or item.context_expr).line for item in node.items))
+    if body_first.lineno <= header_end or not starts_its_line(ctx, node) or not ends_its_line(ctx, body_last):
+        return None
+    if any(has_multiline_string(stmt) for stmt in node.body):
+        return None
+    outer = _indent(_line(ctx, node.lineno))
+    inner = _indent(_line(ctx, body_first.lineno))
+    if not inner.startswith(outer) or len(inner) == len(outer):
+        return None
+    depth = len(inner) - len(outer)
+    out: list[str] = []
+    last_line = body_last.end_lineno or body_last.lineno
+    for number in range(header_end + 1, last_line + 1):
+        text = _line(ctx, number)
+        if number < body_first.lineno and text.strip() and not text.strip().startswith("#"):
+            continue  # the rest of the header, such as a closing `):`
+        if not text.strip():
+            out.append("")
+        elif text.startswith(outer) and text[len(outer) : len(outer) + depth].strip() == "":
+            out.append(outer + text[len(outer) + depth :])
+        else:
+            out.append(text)  # a comment indented less than the block: keep it as it is
+    start = Position(node.lineno, 1)
+    end = Position(last_line, len(_line(ctx, last_line)) + 1)
+    return Edit(start, end, ctx.newline.join(out))
+
+
+def remove_with_item(ctx: Context, node: ast.With | ast.AsyncWith, index: int) -> Edit | None:
+    """Drop one item of a multi-item `with` (with its comma), keeping the others."""
+    items = node.items
+    if len(items) < 2 or items[index].optional_vars is not None:
+        return None
+    if index < len(items) - 1:
+        return Edit(ctx.start(items[index].context_expr), ctx.start(items[index + 1].context_expr), "")
+    previous = items[index - 1]
+    return Edit(ctx.end(previous.optional_vars or previous.context_expr), ctx.end(items[index].context_expr), "")
+
+
+def remove_decorator(ctx: Context, decorator: ast.expr) -> Edit | None:
+    start = ctx.start(decorator)
+    if _line(ctx, decorator.lineno)[: start.col - 1].strip() != "@" or not ends_its_line(ctx, decorator):
+        return None
+    return Edit(*whole_lines(decorator.lineno, decorator.end_lineno or decorator.lineno), "")
+
+
+def remove_statements(ctx: Context, doomed: Iterable[ast.stmt], blocks: dict[int, list[ast.stmt]]) -> list[Edit] | None:
+    """Delete whole statements; a block left empty gets a `pass` so it still parses.
+
+    `blocks` maps id(statement) to the statement list it belongs to."""
+    doomed = list(doomed)
+    ids = {id(s) for s in doomed}
+    edits: list[Edit] = []
+    for stmt in doomed:
+        if not starts_its_line(ctx, stmt) or not ends_its_line(ctx, stmt):
+            return None
+        block = blocks.get(id(stmt))
+        if block is None:
+            return None
+        last = stmt.end_lineno or stmt.lineno
+        survivors = [s for s in block if id(s) not in ids]
+        if not survivors and stmt is block[-1]:
+            indent = _indent(_line(ctx, stmt.lineno))
+            edits.append(Edit(*whole_lines(stmt.lineno, last), f"{indent}pass{ctx.newline}"))
+        else:
+            edits.append(Edit(*whole_lines(stmt.lineno, last), ""))
+    return edits
+
+
+def statement_blocks(root: ast.AST) -> dict[int, list[ast.stmt]]:
+    """id(statement) -> the list (body, orelse, ...) that holds it, for a subtree."""
+    blocks: dict[int, list[ast.stmt]] = {}
+    for node in ast.walk(root):
+        for field in ("body", "orelse", "finalbody"):
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                for stmt in value:
+                    if isinstance(stmt, ast.stmt):
+                        blocks[id(stmt)] = value
+    return blocks
+
+
+def parents_of(root: ast.AST) -> dict[int, ast.AST]:
+    parents: dict[int, ast.AST] = {}
+    for node in ast.walk(root):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    return parents
