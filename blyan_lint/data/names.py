@@ -187,6 +187,29 @@ GPU_REQUIREMENT_WORDS: tuple[str, ...] = (
     "sm80",
     "cc 8",
 )
+# Device spellings that select a GPU (`"cuda"`, `"cuda:0"`, `torch.device("cuda", 1)`).
+GPU_DEVICE_PREFIXES: tuple[str, ...] = ("cuda",)
+# transformers `pipeline(device=-1)` (and `0 if cuda else -1`) means the CPU.
+CPU_DEVICE_INDEX = -1
+DEVICE_KEYWORD = "device"
+DEVICE_MAP_KEYWORD = "device_map"
+CPU_OFFLOAD_KEYWORDS: frozenset[str] = frozenset({"llm_int8_enable_fp32_cpu_offload"})
+CPU_MOVE_METHOD = "cpu"
+DEVICE_MOVE_METHOD = "to"
+# nn.Module methods that return the module itself: `model = model.eval()` is still the model.
+MODULE_CHAIN_METHODS: frozenset[str] = frozenset(
+    {"to", "cuda", "cpu", "eval", "train", "bfloat16", "half", "float", "double", "requires_grad_", "to_empty"}
+)
+GET_DEVICE_PROPERTIES: frozenset[str] = frozenset({"torch.cuda.get_device_properties"})
+BF16_MIN_MAJOR = 8  # Ampere: the first compute capability with native BF16
+BF16_EMULATION_KEYWORD = "including_emulation"
+LOADER_DTYPE_KEYWORDS: tuple[str, ...] = ("torch_dtype", "dtype")
+# Calls that end the process: failing fast as surely as a raise.
+FAIL_FAST_CALLS: frozenset[str] = frozenset({"sys.exit", "os._exit", "os.abort", "exit", "quit"})
+# What a failing branch does instead of raising (BLY304).
+WARNING_CALLS: frozenset[str] = frozenset({"warnings.warn", "warnings.warn_explicit"})
+LOG_METHODS: frozenset[str] = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
+PRINT_CALLS: frozenset[str] = frozenset({"print"})
 
 # Loaders (BLY103, BLY302, BLY303).
 LOADER_METHODS: frozenset[str] = frozenset({"from_pretrained", "from_config"})
@@ -221,11 +244,47 @@ INT8_CLASSES: frozenset[str] = frozenset(
     }
 )
 # Any attribute under these modules is INT8 quantization machinery.
-INT8_MODULE_PREFIXES: tuple[str, ...] = ("torch.ao.quantization.", "torch.quantization.", "torch.ao.nn.quantized.")
-BNB_OPTIM_PREFIX = "bitsandbytes.optim."
-INT8_OPTIMIZER_STRINGS: frozenset[str] = frozenset(
-    {"adamw_bnb_8bit", "adamw_8bit", "paged_adamw_8bit", "lion_8bit", "paged_lion_8bit", "rmsprop_bnb_8bit"}
+INT8_MODULE_PREFIXES: tuple[str, ...] = (
+    "torch.ao.quantization.",
+    "torch.quantization.",
+    "torch.ao.nn.quantized.",
+    "torch.nn.quantized.",
 )
+BNB_OPTIM_PREFIX = "bitsandbytes.optim."
+# `optim=` values of transformers' TrainingArguments (OptimizerNames) that keep 8-bit state.
+INT8_OPTIMIZER_STRINGS: frozenset[str] = frozenset(
+    {
+        "adamw_bnb_8bit",
+        "adamw_8bit",
+        "paged_adamw_8bit",
+        "lion_8bit",
+        "paged_lion_8bit",
+        "rmsprop_bnb_8bit",
+        "ademamix_8bit",
+        "paged_ademamix_8bit",
+        "galore_adamw_8bit",
+        "galore_adamw_8bit_layerwise",
+        "adamw_torch_8bit",
+    }
+)
+# ... and 4-bit state (BLY402).
+FOUR_BIT_OPTIMIZER_STRINGS: frozenset[str] = frozenset({"adamw_torch_4bit"})
+# Keywords that take such a string.
+OPTIMIZER_STRING_KEYWORDS: frozenset[str] = frozenset({"optim"})
+# bitsandbytes optimizers take `optim_bits=8` for 8-bit state.
+OPTIM_BITS_KEYWORD = "optim_bits"
+# Libraries whose names say their format: under these prefixes, a name whose last segment
+# (lowercased) contains an unsupported marker is BLY402, else one with an INT8 marker is
+# BLY401 (`bnb.optim.PagedAdamW8bit`, `torchao.quantization.Int4WeightOnlyConfig`). The same
+# markers classify quantization-type strings (`QuantoConfig(weights="int4")`, `TorchAoConfig("int8_weight_only")`).
+QUANT_LIBRARY_PREFIXES: tuple[str, ...] = ("bitsandbytes.", "torchao.", "optimum.quanto.")
+INT8_MARKERS: tuple[str, ...] = ("int8", "8bit")
+UNSUPPORTED_QUANT_MARKERS: tuple[str, ...] = (
+    *("int4", "4bit", "int2", "nf4", "fp4"),
+    *("float8", "fp8", "fp6", "fpx", "uintx"),
+)
+# Sub-8-bit quantized torch dtypes (BLY402).
+LOW_BIT_DTYPES: frozenset[str] = frozenset({"torch.quint4x2", "torch.quint2x4"})
 QUANTO_CONFIG: frozenset[str] = frozenset({"transformers.QuantoConfig", "optimum.quanto.QuantoConfig"})
 TORCHAO_CONFIG: frozenset[str] = frozenset({"transformers.TorchAoConfig"})
 EETQ_CONFIG: frozenset[str] = frozenset({"transformers.EetqConfig"})
@@ -250,6 +309,13 @@ UNSUPPORTED_QUANT_CONFIGS: frozenset[str] = frozenset(
         "transformers.VptqConfig",
         "transformers.SpQRConfig",
         "transformers.BitNetConfig",
+        "transformers.BitNetQuantConfig",
+        "transformers.AutoRoundConfig",
+        "transformers.Mxfp4Config",
+        "transformers.NVFP4Config",
+        "transformers.FPQuantConfig",
+        "transformers.FourOverSixConfig",
+        "transformers.SinqConfig",
         "auto_gptq.AutoGPTQForCausalLM",
         "auto_gptq.BaseQuantizeConfig",
         "awq.AutoAWQForCausalLM",
@@ -263,7 +329,17 @@ INT8_KEYWORD = "load_in_8bit"
 # BLY403: what updates a model.
 OPTIMIZER_PREFIXES: tuple[str, ...] = ("torch.optim.", "bitsandbytes.optim.", "transformers.optimization.")
 OPTIMIZER_CLASSES: frozenset[str] = frozenset({"transformers.AdamW", "transformers.Adafactor"})
-NOT_OPTIMIZERS: tuple[str, ...] = ("torch.optim.lr_scheduler.", "torch.optim.swa_utils.")
+NOT_OPTIMIZERS: tuple[str, ...] = (
+    "torch.optim.lr_scheduler.",
+    "torch.optim.swa_utils.",
+    "transformers.optimization.get_",  # schedule factories
+    "transformers.optimization.AdafactorSchedule",
+    "transformers.optimization.GreedyLR",
+    "transformers.optimization.StreamingAverage",
+    "bitsandbytes.optim.GlobalOptimManager",
+)
+# Words (split on `_`, digits and case) that make a variable read as an optimizer: `opt`, `t_optim`.
+OPTIMIZER_NAME_WORDS: frozenset[str] = frozenset({"opt", "optim", "optimizer", "optimiser", "optimizers", "optimisers"})
 
 # Unbound names that still mean the library (snippets that omit `import torch`).
 KNOWN_ROOTS: frozenset[str] = frozenset(
