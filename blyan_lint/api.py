@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from . import registry
@@ -32,7 +32,6 @@ class Overrides:
     teacher_paths: tuple[str, ...] | None = None
     guard_functions: tuple[str, ...] | None = None
     force_exclude: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def settings_for(path: str, overrides: Overrides) -> Settings:

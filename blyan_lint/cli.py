@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import gc
 import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
 
 from . import __version__, registry
-from .api import Overrides, check_file, check_paths, fix_file, fix_paths, settings_for
+from .api import Overrides, check_file, fix_file, fix_paths, settings_for
+from .cache import CACHE_DIR
+from .cache import clean as clean_cache
 from .config import ConfigError
 from .docs import rule_markdown
 from .engine import UNREADABLE
 from .findings import Finding
 from .fixes.files import FileFix
 from .report import FORMATS
+from .runner import RunOptions, run
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -48,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--guard-functions", type=_codes, help="functions that count as capability guards")
     check.add_argument("--force-exclude", action="store_true", help="apply `exclude` to explicit files too")
     check.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    check.add_argument("--no-cache", action="store_true", help=f"do not read or write {CACHE_DIR}/")
+    check.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: one per CPU)")
     fixing = check.add_argument_group("fixes")
     fixing.add_argument("--fix", action="store_true", help="apply safe fixes, then report what is left")
     fixing.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: apply unsafe fixes too")
@@ -61,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     rule = sub.add_parser("rule", help="explain a rule (generated from its definition)")
     rule.add_argument("code", nargs="?", help="a code such as BLY101")
     rule.add_argument("--all", action="store_true", help="every rule")
+
+    sub.add_parser("clean", help=f"remove the cache ({CACHE_DIR}/)")
 
     scope = sub.add_parser("scope", help="is this code teacher or student, and why")
     scope.add_argument("target", metavar="FILE[:LINE]")
@@ -79,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rule(args)
         if args.command == "scope":
             return _scope(args)
+        if args.command == "clean":
+            removed = clean_cache()
+            print(f"{'Removed' if removed else 'No'} {CACHE_DIR}/", file=sys.stderr)
+            return EXIT_CLEAN
     except ConfigError as exc:
         print(f"blyan-lint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -105,17 +117,22 @@ def _check(args: argparse.Namespace) -> int:
     paths = args.paths or ["."]
     if args.fix or args.fix_only or args.diff:
         return _fix(args, overrides, paths)
+    gc.disable()  # a lint run allocates millions of short-lived, acyclic AST nodes
+    options = RunOptions(use_cache=not args.no_cache, jobs=args.jobs)
+    cached = 0
     if "-" in paths:
         name = args.stdin_filename or "<stdin>.py"
         findings = check_file(name, overrides, sys.stdin.buffer.read())
         files = [name]
         others = [p for p in paths if p != "-"]
         if others:
-            more_files, more = check_paths(others, overrides)
+            more_files, more, stats = run(others, overrides, options)
             files += more_files
+            cached = stats.cached
             findings = sorted(findings + more, key=lambda f: f.sort_key)
     else:
-        files, findings = check_paths(paths, overrides)
+        files, findings, stats = run(paths, overrides, options)
+        cached = stats.cached
     text = _statistics(findings) if args.statistics else FORMATS[args.output_format](findings)
     if args.output_file:
         with open(args.output_file, "w", encoding="utf-8") as fh:
@@ -123,7 +140,7 @@ def _check(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     if not args.quiet:
-        print(summary(files, findings), file=sys.stderr)
+        print(summary(files, findings, cached), file=sys.stderr)
     if any(f.code == UNREADABLE for f in findings):
         return EXIT_ERROR
     if findings and not args.exit_zero:
@@ -195,18 +212,19 @@ def _fix_listing(changed: list[FileFix]) -> str:
     return "\n".join(rows)
 
 
-def summary(files: list[str], findings: list[Finding]) -> str:
+def summary(files: list[str], findings: list[Finding], cached: int = 0) -> str:
     if not files:
         return "No files to check."
+    from_cache = f", {cached} from cache" if cached else ""
     if not findings:
-        return f"All checks passed ({len(files)} files)."
+        return f"All checks passed ({len(files)} files{from_cache})."
     teacher = sum(1 for f in findings if f.scope.is_teacher)
     fixable = sum(1 for f in findings if f.fix_marker == "[*]")
     unsafe = sum(1 for f in findings if f.fix_marker == "[~]")
     affected = len({f.path for f in findings})
     text = (
-        f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {affected} of {len(files)} files "
-        f"({len(findings) - teacher} student, {teacher} teacher)."
+        f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {affected} of {len(files)} files"
+        f"{from_cache} ({len(findings) - teacher} student, {teacher} teacher)."
     )
     if fixable:
         text += f" [*] {fixable} fixable with --fix."

@@ -44,48 +44,102 @@ def unreadable(path: str, message: str, line: int = 1, col: int = 1) -> Finding:
 _TRACKED_VALUES = (ast.Constant, ast.Attribute, ast.Name, ast.Call, ast.Subscript)
 
 
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# Node types rules can ask for by identifier (`Rule.names`), so the walk hands a rule only
+# the `torch.float16` attributes and `autocast` calls it cares about, not every name.
+_KEYED = (ast.Name, ast.Attribute, ast.Call)
+# Nodes with no children worth visiting (Name's only child is its Load/Store context).
+_LEAVES = frozenset({ast.Constant, ast.Name, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue})
+
+
 class _Walker:
     """One recursive pass over the tree; keeps names, frames and scope up to date."""
 
     def __init__(self, ctx: Context, rules: Sequence[Rule]) -> None:
         self.ctx = ctx
-        self.dispatch: dict[type, list[Rule]] = {}
+        self.everything: dict[type, list[Rule]] = {}  # rules that see every node of a type
+        self.by_name: dict[type, dict[str, list[Rule]]] = {}  # keyed types: identifier -> rules
         for rule in rules:
             for node_type in rule.node_types:
-                self.dispatch.setdefault(node_type, []).append(rule)
+                if rule.names is not None and node_type in _KEYED:
+                    keyed = self.by_name.setdefault(node_type, {})
+                    for name in rule.names:
+                        keyed.setdefault(name, []).append(rule)
+                else:
+                    self.everything.setdefault(node_type, []).append(rule)
         self.reports: list[tuple[Rule, Scope, object]] = []
+
+    def _key(self, node: ast.AST) -> str | None:
+        node_type = type(node)
+        if node_type is ast.Attribute:
+            return node.attr  # type: ignore[attr-defined]
+        if node_type is ast.Name:
+            return self.ctx.names.imported_last_segment(node.id)  # type: ignore[attr-defined]
+        if node_type is ast.Call:
+            return self._key(node.func)  # type: ignore[attr-defined]
+        return None
+
+    def _rules_for(self, node: ast.AST, node_type: type) -> list[Rule]:
+        rules = self.everything.get(node_type, [])
+        keyed = self.by_name.get(node_type)
+        if keyed:
+            key = self._key(node)
+            if key is not None and key in keyed:
+                return rules + keyed[key]
+        return rules
 
     def visit(self, node: ast.AST) -> None:
         ctx = self.ctx
         node_type = type(node)
-        for rule in self.dispatch.get(node_type, ()):
-            scope = ctx.scope
-            for report in rule.check(node, ctx):
-                self.reports.append((rule, scope, report))
+        rules = self._rules_for(node, node_type)
+        if rules:
+            scope = ctx.scopes[-1]
+            for rule in rules:
+                for report in rule.check(node, ctx):
+                    self.reports.append((rule, scope, report))
+        if node_type in _LEAVES:
+            return
         if node_type is ast.Import or node_type is ast.ImportFrom:
             ctx.names.add_import(node)  # type: ignore[arg-type]
             return
-        pushed_scope = pushed_frame = False
-        if node_type in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-            if not ctx.scope.is_teacher:
-                kind = "class" if node_type is ast.ClassDef else "function"
-                inner = enclosing_scope(kind, node.name, ctx.teacher_regex)  # type: ignore[attr-defined]
-                if inner is not None:
-                    ctx.scopes.append(inner)
-                    pushed_scope = True
-            if node_type is not ast.ClassDef:
-                ctx.frames.append(id(node))
-                pushed_frame = True
+        if node_type in _DEFS:
+            self._visit_definition(node, node_type)
+            return
+        stack = ctx.stack
+        stack.append(node)
+        visit = self.visit
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if value.__class__ is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        visit(item)
+            elif isinstance(value, ast.AST):
+                visit(value)
+        stack.pop()
+        if node_type is ast.Assign or node_type is ast.AnnAssign:
+            self._bind(node)  # type: ignore[arg-type]
+
+    def _visit_definition(self, node: ast.AST, node_type: type) -> None:
+        ctx = self.ctx
+        pushed_scope = False
+        if not ctx.scopes[-1].is_teacher:
+            kind = "class" if node_type is ast.ClassDef else "function"
+            inner = enclosing_scope(kind, node.name, ctx.teacher_regex)  # type: ignore[attr-defined]
+            if inner is not None:
+                ctx.scopes.append(inner)
+                pushed_scope = True
+        is_function = node_type is not ast.ClassDef
+        if is_function:
+            ctx.frames.append(id(node))
         ctx.stack.append(node)
         for child in ast.iter_child_nodes(node):
             self.visit(child)
         ctx.stack.pop()
-        if pushed_frame:
+        if is_function:
             ctx.frames.pop()
         if pushed_scope:
             ctx.scopes.pop()
-        if node_type is ast.Assign or node_type is ast.AnnAssign:
-            self._bind(node)  # type: ignore[arg-type]
 
     def _bind(self, node: ast.Assign | ast.AnnAssign) -> None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]

@@ -40,6 +40,14 @@ class Resolver:
                 continue
             self._imports[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
+    def imported_last_segment(self, local: str) -> str:
+        """The real name behind a local name: `ac` after `import ... autocast as ac` is
+        `autocast`; anything not imported is itself."""
+        qualified = self._imports.get(local)
+        if qualified is None:
+            return local
+        return qualified.rpartition(".")[2]
+
     def alias_for(self, module: str) -> str | None:
         """The local name bound to `module` (`th` after `import torch as th`), if any."""
         for local, qualified in self._imports.items():

@@ -42,6 +42,10 @@ class Rule:
     applies_to_teacher: ClassVar[bool] = False  # RULES.md: only BLY3xx, 402, 403 in teacher scope
     supersedes: ClassVar[frozenset[str]] = frozenset()
     node_types: ClassVar[tuple[type[ast.AST], ...]] = ()
+    # For Name / Attribute / Call nodes: the identifiers (attribute name, or the real name
+    # behind an imported alias; for calls, their target's) this rule can fire on. None means
+    # every such node. Declaring them lets the engine skip the rule on the other names.
+    names: ClassVar[frozenset[str] | None] = None
     # Substrings, at least one of which a file must contain for this rule to fire there.
     triggers: ClassVar[tuple[str, ...]] = ()
 

@@ -327,8 +327,18 @@ class NonBf16DefaultDtype(Rule):
         "The default dtype silently decides the precision of every tensor and module created afterwards "
         "without an explicit dtype, far from the line that set it."
     )
-    example = "import torch\n\ntorch.set_default_dtype(torch.float32)\n"
-    fixed = "import torch\n\ntorch.set_default_dtype(torch.bfloat16)\n"
+    example = (
+        "import torch\n\n"
+        "if torch.cuda.get_device_capability()[0] < 8:\n"
+        '    raise RuntimeError("BF16 needs an Ampere GPU (compute capability 8.0+)")\n\n'
+        "torch.set_default_dtype(torch.float32)\n"
+    )
+    fixed = (
+        "import torch\n\n"
+        "if torch.cuda.get_device_capability()[0] < 8:\n"
+        '    raise RuntimeError("BF16 needs an Ampere GPU (compute capability 8.0+)")\n\n'
+        "torch.set_default_dtype(torch.bfloat16)\n"
+    )
     fix_safety = (
         "Safe for `set_default_dtype`: the dtype is replaced by BF16. `set_default_tensor_type` also chooses "
         "a device, so it is reported without a fix: use `torch.set_default_dtype(torch.bfloat16)`."

@@ -1,0 +1,123 @@
+"""Checking many files: the cache, a process pool over the misses, deterministic order.
+
+The per-file work is `api.check_file`; this module only decides which files need it and
+where it runs. Output is identical with and without cache and pool (a test asserts it).
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from .api import Overrides, check_file, selected_codes, settings_for
+from .cache import CACHE_DIR, Cache, digest
+from .discovery import discover
+from .engine import read_bytes, unreadable
+from .findings import Finding
+
+# Below this many files to check, a pool costs more than it saves.
+POOL_THRESHOLD = 8
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    use_cache: bool = True
+    jobs: int | None = None  # None: one per CPU
+    cache_dir: str = CACHE_DIR
+
+
+@dataclass
+class RunStats:
+    files: int = 0
+    checked: int = 0  # files actually read and checked (not answered by the cache)
+    cached: int = 0
+
+
+# A unit of work: (path, overrides, the cached content digest if any, whether to hash).
+Task = tuple[str, Overrides, "str | None", bool]
+
+
+def _check_one(task: Task) -> tuple[str, str | None, list[Finding] | None]:
+    """Worker: (path, content digest, findings -- None when the known digest matched)."""
+    path, overrides, known, want_digest = task
+    data = read_bytes(path)
+    if isinstance(data, str):
+        return path, None, [unreadable(path, data)]
+    content = digest(data) if want_digest else None
+    if known is not None and content == known:
+        return path, content, None
+    return path, content, check_file(path, overrides, data)
+
+
+def _worker_init() -> None:
+    gc.disable()  # ASTs hold no cycles; the collector would only slow the parse
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else methods[0])
+
+
+def run(paths: Iterable[str], overrides: Overrides, options: RunOptions) -> tuple[list[str], list[Finding], RunStats]:
+    files = list(discover(list(paths), overrides.force_exclude))
+    stats = RunStats(files=len(files))
+    findings: list[Finding] = []
+    caches: dict[str, Cache] = {}
+    tasks: list[Task] = []
+    stats_of: dict[str, os.stat_result] = {}
+    cache_of: dict[str, Cache] = {}
+    for path in files:
+        cache = _cache_for(path, overrides, options, caches) if options.use_cache else None
+        if cache is None:
+            tasks.append((path, overrides, None, False))
+            continue
+        try:
+            stat = os.stat(path)
+        except OSError:
+            tasks.append((path, overrides, None, False))
+            continue
+        hit = cache.fresh(path, stat)
+        if hit is not None:
+            findings.extend(hit)
+            continue
+        stats_of[path], cache_of[path] = stat, cache
+        tasks.append((path, overrides, cache.known_digest(path), True))
+    for path, content, result in _execute(tasks, options.jobs):
+        cache = cache_of.get(path)
+        if result is None:  # touched, same content
+            findings.extend(cache.same_content(path, stats_of[path]))  # type: ignore[union-attr]
+            continue
+        stats.checked += 1
+        findings.extend(result)
+        if cache is not None and content is not None:
+            cache.store(path, stats_of[path], content, result)
+    for cache in caches.values():
+        stats.cached += cache.hits
+        cache.save()
+    findings.sort(key=lambda f: f.sort_key)
+    return files, findings, stats
+
+
+def _execute(tasks: list[Task], jobs: int | None) -> list[tuple[str, str | None, list[Finding] | None]]:
+    workers = jobs or os.cpu_count() or 1
+    if workers <= 1 or len(tasks) < POOL_THRESHOLD:
+        return [_check_one(task) for task in tasks]
+    chunksize = max(1, min(64, len(tasks) // (workers * 8)))
+    with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_worker_init) as pool:
+        return list(pool.map(_check_one, tasks, chunksize=chunksize))
+
+
+def _cache_for(path: str, overrides: Overrides, options: RunOptions, caches: dict[str, Cache]) -> Cache | None:
+    settings = settings_for(path, overrides)
+    codes = selected_codes(path, settings, overrides)
+    # Everything that changes a file's findings, except its content: the resolved settings
+    # (teacher paths, guard functions, per-file ignores...) and the selected codes.
+    key = repr((settings, sorted(codes)))
+    cache = caches.get(key)
+    if cache is None:
+        cache = caches[key] = Cache.open(options.cache_dir, key)
+    return cache
