@@ -27,6 +27,11 @@ _MAX_HOPS = 8
 # -- shared helpers ----------------------------------------------------------------------
 
 
+def _last_segments(qualified: frozenset[str]) -> frozenset[str]:
+    """`torch.cuda.amp.autocast` -> `autocast`: what the engine keys calls and names by."""
+    return frozenset(q.rsplit(".", 1)[-1] for q in qualified)
+
+
 def _followed(ctx: Context, node: ast.expr) -> tuple[ast.expr, str]:
     """The expression a value stands for, following simple local bindings, and a note
     naming the binding (` (`mp` is "fp16", line 3)`) when one was followed."""
@@ -174,6 +179,7 @@ class Autocast(Rule):
         "hand. Then load or cast the model to BF16 behind a compute-capability guard."
     )
     node_types = (ast.Call, ast.Attribute, ast.Name)
+    names = _last_segments(tables.AUTOCAST | tables.CUSTOM_FWD) | {tables.AUTOCAST_METHOD}
     supersedes = frozenset({"BLY101"})  # `autocast(dtype=torch.float16)`: one finding, the autocast
     triggers = ("autocast", "custom_fwd")
 
@@ -265,6 +271,7 @@ class GradScaler(Rule):
         "calls are rewritten. Any other use (`state_dict()`, `get_scale()`, passing it on) means no fix."
     )
     node_types = (ast.Call, ast.Attribute, ast.Name)
+    names = _last_segments(tables.GRAD_SCALERS)
     triggers = ("GradScaler",)
 
     def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
@@ -438,6 +445,9 @@ class FrameworkMixedPrecision(Rule):
         "`amp.initialize`; and load the model in BF16 (`torch_dtype=torch.bfloat16`)."
     )
     node_types = (ast.Call, ast.Dict)
+    names = _last_segments(
+        tables.TRAINING_ARGUMENTS | tables.ACCELERATORS | tables.LIGHTNING_TRAINERS | tables.APEX_AMP_INITIALIZE
+    ) | {"dict"}
     triggers = ("fp16", "precision", "amp")
 
     def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:

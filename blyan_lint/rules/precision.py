@@ -38,6 +38,7 @@ class NonBf16Dtype(Rule):
         "(`from torch import float16 as f16`) and strings built at run time are reported without a fix."
     )
     node_types = (ast.Attribute, ast.Name, ast.keyword, ast.Call, ast.Dict)
+    names = frozenset({q.rsplit(".", 1)[1] for q in tables.DTYPE_ATTRS} | {"getattr"})
     triggers = _DTYPE_TRIGGERS
 
     def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
@@ -149,6 +150,7 @@ class NonBf16Cast(Rule):
         "A dtype held in a variable is reported without a fix: fix it where it is bound."
     )
     node_types = (ast.Call,)
+    names = frozenset({*tables.CAST_METHODS, "to", "type"})
     supersedes = frozenset({"BLY101"})
     triggers = ("half(", "float(", "double(", ".to(", ".type(")
 
@@ -279,6 +281,7 @@ class ImplicitDtypeLoad(Rule):
         "that passes `**kwargs` is not flagged, since the dtype may be among them."
     )
     node_types = (ast.Call,)
+    names = tables.LOADER_METHODS
     triggers = ("from_pretrained", "from_config")
 
     def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
@@ -344,6 +347,7 @@ class NonBf16DefaultDtype(Rule):
         "a device, so it is reported without a fix: use `torch.set_default_dtype(torch.bfloat16)`."
     )
     node_types = (ast.Call,)
+    names = frozenset(q.rsplit(".", 1)[1] for q in tables.SET_DEFAULT_DTYPE | tables.SET_DEFAULT_TENSOR_TYPE)
     supersedes = frozenset({"BLY101"})
     triggers = ("set_default_dtype", "set_default_tensor_type")
 
