@@ -32,6 +32,7 @@ class Overrides:
     teacher_paths: tuple[str, ...] | None = None
     guard_functions: tuple[str, ...] | None = None
     force_exclude: bool = False
+    prefilter: bool = True  # skip rules whose trigger words a file lacks (off only to test it)
 
 
 def settings_for(path: str, overrides: Overrides) -> Settings:
@@ -90,7 +91,7 @@ def check_file(path: str, overrides: Overrides, source: bytes | None = None) -> 
         from .files.configs import check_config
 
         return check_config(path, data, settings)
-    return check_python(path, data, settings, _rules(codes))
+    return check_python(path, data, settings, _rules(codes), overrides.prefilter)
 
 
 def check_paths(paths: Iterable[str], overrides: Overrides) -> tuple[list[str], list[Finding]]:

@@ -13,6 +13,7 @@ import sys
 import tokenize
 import warnings
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from . import suppress
 from .config import Settings
@@ -156,11 +157,31 @@ class _Walker:
                         self.ctx.names.bind(frame, element.id, value if isinstance(value, ast.Call) else None)
 
 
+def active_rules(rules: Sequence[Rule], source: bytes) -> tuple[Rule, ...]:
+    """The rules that can fire on this file: those with a trigger word in its bytes.
+
+    Trigger words come from each rule's name tables (`Rule.triggers`); a rule without
+    triggers always runs. A plain substring test per word is exact and runs at memory speed.
+    """
+    return tuple(rule for rule in rules if _has_trigger(rule, source))
+
+
+def _has_trigger(rule: Rule, source: bytes) -> bool:
+    words = _trigger_bytes(type(rule))
+    return not words or any(word in source for word in words)
+
+
+@lru_cache(maxsize=None)
+def _trigger_bytes(rule: type[Rule]) -> tuple[bytes, ...]:
+    return tuple(word.encode("utf-8") for word in rule.triggers)
+
+
 def check_python(
     path: str,
     source: bytes,
     settings: Settings,
     rules: Sequence[Rule],
+    prefilter: bool = True,
 ) -> list[Finding]:
     try:
         text = decode_python(source)
@@ -178,6 +199,9 @@ def check_python(
         return [unreadable(path, syntax_error_message(exc, text), exc.lineno or 1, exc.offset or 1)]
     except (ValueError, MemoryError, RecursionError) as exc:
         return [unreadable(path, f"cannot parse: {_reason(exc)}")]
+    rules = active_rules(rules, source) if prefilter else tuple(rules)
+    if not rules:
+        return []  # parsed (an unparsable file still fails closed), but nothing can fire here
     rel = relative_posix(path, settings.root)
     newline = "\r\n" if "\r\n" in text else ("\r" if "\r" in text else "\n")
     ctx = Context(path, lines, settings, file_scope(source, rel, settings.teacher_paths), newline)
