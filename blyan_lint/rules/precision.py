@@ -193,6 +193,8 @@ class NonBf16Cast(Rule):
             found = _dtype_arg(ctx, arg)
             if found is None or found[1] == BF16:
                 continue
+            if dtype_kw is not None and arg is dtype_kw.value:
+                found = (f"dtype={found[0]}", found[1], found[2])
             start, end = method_span(ctx, node)
             yield self._cast_report(ctx, start, end, arg, found, "to")
             return
@@ -512,13 +514,20 @@ def _branch_picks(ctx: Context, body: list[ast.stmt]) -> list[tuple[ast.expr, st
     return picks
 
 
+# A branch's own picks stop at nested definitions and at nested `if`s: a nested
+# conditional is judged on its own, so an outer `if` is not blamed for its choice.
+_OWN_SCOPE_ENDS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.If)
+
+
 def _walk_no_defs(node: ast.AST) -> Iterator[ast.AST]:
+    if isinstance(node, _OWN_SCOPE_ENDS):
+        return
     todo = [node]
     while todo:
         current = todo.pop()
         yield current
         for child in ast.iter_child_nodes(current):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            if not isinstance(child, _OWN_SCOPE_ENDS):
                 todo.append(child)
 
 
