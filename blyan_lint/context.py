@@ -14,9 +14,7 @@ _INSPECTING_CALLS = frozenset({"isinstance", "issubclass"})
 
 
 class Context:
-    def __init__(
-        self, path: str, lines: list[str], settings: Settings, file_scope: Scope, newline: str = "\n"
-    ) -> None:
+    def __init__(self, path: str, lines: list[str], settings: Settings, file_scope: Scope, newline: str = "\n") -> None:
         self.path = path
         self.lines = lines
         self.newline = newline  # the file's line ending, for fixes that add lines

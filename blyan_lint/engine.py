@@ -13,7 +13,7 @@ import sys
 import tokenize
 import warnings
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from functools import cache
 
 from . import suppress
 from .config import Settings
@@ -171,7 +171,7 @@ def _has_trigger(rule: Rule, source: bytes) -> bool:
     return not words or any(word in source for word in words)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _trigger_bytes(rule: type[Rule]) -> tuple[bytes, ...]:
     return tuple(word.encode("utf-8") for word in rule.triggers)
 

@@ -113,7 +113,8 @@ def test_fix_only_and_show_fixes(workdir, capsys):
 
 
 def test_unsafe_fixes_need_the_flag(workdir, capsys):
-    src = "import torch\nd = torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.half\n"
+    test = "torch.cuda.is_bf16_supported(including_emulation=False)"
+    src = f"import torch\nd = torch.bfloat16 if {test} else torch.half\n"
     (workdir / "m.py").write_text(src)
     assert main(["check", "m.py", "--fix"]) == 1
     assert (workdir / "m.py").read_text() == src

@@ -36,9 +36,9 @@ def ends_its_line(ctx: Context, node: ast.AST) -> bool:
 def has_multiline_string(node: ast.AST) -> bool:
     """Dedenting would change the value of a string literal that spans lines."""
     for sub in ast.walk(node):
-        if isinstance(sub, (ast.Constant, ast.JoinedStr)) and sub.lineno != sub.end_lineno:
-            if isinstance(sub, ast.JoinedStr) or isinstance(sub.value, (str, bytes)):
-                return True
+        spans_lines = isinstance(sub, (ast.Constant, ast.JoinedStr)) and sub.lineno != sub.end_lineno
+        if spans_lines and (isinstance(sub, ast.JoinedStr) or isinstance(sub.value, (str, bytes))):
+            return True
     return False
 
 
@@ -49,7 +49,7 @@ def whole_lines(first: int, last: int) -> tuple[Position, Position]:
 def unwrap_with(ctx: Context, node: ast.With | ast.AsyncWith) -> Edit | None:
     """Replace a one-item `with` by its body, dedented one level (comments kept)."""
     body_first, body_last = node.body[0], node.body[-1]
-    header_end = max((ctx.end(item.optional_vars or item.context_expr).line for item in node.items))
+    header_end = max(ctx.end(item.optional_vars or item.context_expr).line for item in node.items)
     if body_first.lineno <= header_end or not starts_its_line(ctx, node) or not ends_its_line(ctx, body_last):
         return None
     if any(has_multiline_string(stmt) for stmt in node.body):
