@@ -50,7 +50,7 @@ def test_flake8_and_cli_report_the_same_findings():
     from_cli = set()
     for f in json.loads(cli.stdout)["findings"]:
         if f["location"]["row"] in blanket_noqa_lines(f["filename"]):
-            continue  # flake8 applies a blanket `# noqa` before the plugin can object
+            continue  # flake8 applies a blanket noqa comment before the plugin can object
         from_cli.add((f["filename"], str(f["location"]["row"]), str(f["location"]["column"]), f["code"]))
     assert from_cli, "the fixtures produce findings"
     assert from_flake8 == from_cli

@@ -48,11 +48,18 @@ def whole_lines(first: int, last: int) -> tuple[Position, Position]:
 
 def unwrap_with(ctx: Context, node: ast.With | ast.AsyncWith) -> Edit | None:
     """Replace a one-item `with` by its body, dedented one level (comments kept)."""
-    body_first, body_last = node.body[0], node.body[-1]
     header_end = max(ctx.end(item.optional_vars or item.context_expr).line for item in node.items)
-    if body_first.lineno <= header_end or not starts_its_line(ctx, node) or not ends_its_line(ctx, body_last):
+    return replace_by_block(ctx, node, node.body, header_end + 1)
+
+
+def replace_by_block(ctx: Context, node: ast.stmt, body: list[ast.stmt], keep_from: int) -> Edit | None:
+    """Replace the compound statement `node` (all its lines) by `body`, one of its blocks,
+    re-indented to `node`'s level. Comment lines from line `keep_from` on are kept."""
+    body_first, body_last = body[0], body[-1]
+    last_line = node.end_lineno or node.lineno
+    if body_first.lineno < keep_from or not starts_its_line(ctx, node) or not ends_its_line(ctx, node):
         return None
-    if any(has_multiline_string(stmt) for stmt in node.body):
+    if any(has_multiline_string(stmt) for stmt in body):
         return None
     outer = _indent(_line(ctx, node.lineno))
     inner = _indent(_line(ctx, body_first.lineno))
@@ -60,8 +67,7 @@ def unwrap_with(ctx: Context, node: ast.With | ast.AsyncWith) -> Edit | None:
         return None
     depth = len(inner) - len(outer)
     out: list[str] = []
-    last_line = body_last.end_lineno or body_last.lineno
-    for number in range(header_end + 1, last_line + 1):
+    for number in range(keep_from, (body_last.end_lineno or body_last.lineno) + 1):
         text = _line(ctx, number)
         if number < body_first.lineno and text.strip() and not text.strip().startswith("#"):
             continue  # the rest of the header, such as a closing `):`

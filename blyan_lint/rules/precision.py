@@ -10,6 +10,7 @@ from ..data import names as tables
 from ..findings import Applicability, Edit, Fix, Position
 from ..names import dotted_text, has_star_kwargs, keyword, string_value
 from ._common import bf16_attr_fix, bf16_string_fix, dtype_label, insert_keyword_fix, method_span, torch_name
+from ._edits import remove_statements, replace_by_block, statement_blocks
 from .base import Report, Rule
 
 BF16 = tables.BF16
@@ -407,9 +408,10 @@ class PrecisionFallback(Rule):
     )
     fixed = "import torch\n\ndef pick_dtype():\n    return torch.bfloat16\n"
     fix_safety = (
-        "Unsafe: the conditional expression is replaced by its BF16 branch, which removes the condition. "
-        "Offered only for conditional expressions whose condition calls nothing but known capability checks; "
-        "if/else statements are reported without a fix."
+        "Unsafe (opt-in with `--unsafe-fixes`): a conditional expression is replaced by its BF16 branch; an "
+        "if/elif/else statement by its BF16 block, re-indented (or removed, when BF16 was chosen before it). "
+        "Offered only when every condition calls nothing but capability checks and every branch that goes away "
+        "only assigns or returns a dtype; a branch with side effects (logging, loading) means no fix."
     )
     node_types = (ast.IfExp, ast.If)
     supersedes = frozenset({"BLY101"})
@@ -478,7 +480,55 @@ class PrecisionFallback(Rule):
             f"precision fallback: this `if` picks {others} instead of BF16 on some GPUs; the policy allows no "
             "fallbacks: use BF16 unconditionally and fail fast on unsupported GPUs",
             covers=covered,
+            fix=_collapse_fix(ctx, node, branches, picks, tests),
         )
+
+
+def _collapse_fix(
+    ctx: Context,
+    node: ast.If,
+    branches: list[list[ast.stmt]],
+    picks: list[list[tuple[ast.expr, str]]],
+    tests: list[ast.expr],
+) -> Fix | None:
+    """Keep only the BF16 branch of a fallback `if`, or drop the `if` when BF16 was chosen
+    before it. Only when every condition calls nothing but capability checks and every
+    branch that goes away merely assigns or returns a dtype (no side effects)."""
+    if not all(_only_known_calls(ctx, test) for test in tests):
+        return None
+    bf16 = [i for i, branch in enumerate(picks) if branch and all(d == BF16 for _, d in branch)]
+    if len(bf16) > 1 or any(not _side_effect_free(b) for i, b in enumerate(branches) if i not in bf16):
+        return None
+    if bf16:
+        index = bf16[0]
+        kept = branches[index]
+        if index < len(tests):  # an `if` / `elif` body starts after its condition
+            keep_from = (tests[index].end_lineno or tests[index].lineno) + 1
+        else:  # the `else` body starts after the previous branch (its `else:` line is skipped)
+            keep_from = (branches[index - 1][-1].end_lineno or 0) + 1
+        edit = replace_by_block(ctx, node, kept, keep_from)
+        title = "Keep only the BF16 branch"
+        edits = (edit,) if edit is not None else None
+    else:
+        removal = remove_statements(ctx, [node], statement_blocks(ctx.stack[0]))
+        title = "Remove the fallback; BF16 was already chosen"
+        edits = tuple(removal) if removal is not None else None
+    return Fix(Applicability.UNSAFE, title, edits) if edits else None
+
+
+def _side_effect_free(body: list[ast.stmt]) -> bool:
+    """Statements that only bind or return literal values and library names (dtypes)."""
+    for stmt in body:
+        if isinstance(stmt, ast.Pass):
+            continue
+        if not isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.Return)) or stmt.value is None:
+            return False
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
+        if any(t is not None and not isinstance(t, ast.Name) for t in targets):
+            return False
+        if any(isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)) for n in ast.walk(stmt)):
+            return False
+    return True
 
 
 def _ifexp_leaves(node: ast.expr, leaves: list[ast.expr], tests: list[ast.expr]) -> None:
