@@ -74,3 +74,27 @@ def test_registry_matches_the_catalog():
 
     rows = dict(re.findall(r"^\| (BLY\d{3}) \| ([a-z0-9-]+) \|", catalog.read_text(encoding="utf-8"), re.M))
     assert {code: cls.name for code, cls in RULES} == rows
+
+
+SAFE_FIX_RULES = [
+    (code, cls)
+    for code, cls in RULES
+    if not cls.example_path.endswith((".safetensors", ".yaml", ".yml", ".json", ".toml"))
+    and any(
+        f.code == code and f.fix is not None and f.fix.applicability.value == "safe"
+        for f in check_file(cls.example_path, Overrides(), cls.example.encode())
+    )
+]
+
+
+def test_rules_with_safe_fixes_are_known():
+    assert {code for code, _ in SAFE_FIX_RULES} >= {"BLY101", "BLY102", "BLY103", "BLY104", "BLY304"}
+
+
+@pytest.mark.parametrize(("code", "cls"), SAFE_FIX_RULES, ids=[c for c, _ in SAFE_FIX_RULES])
+def test_safe_fix_turns_the_example_into_the_fixed_example(code, cls):
+    from blyan_lint.api import fix_file
+
+    outcome = fix_file(cls.example_path, Overrides(), unsafe=False, write=False, source=cls.example.encode())
+    assert outcome.error is None
+    assert outcome.result.text == cls.fixed

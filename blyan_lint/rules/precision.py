@@ -267,7 +267,10 @@ class ImplicitDtypeLoad(Rule):
         "from transformers import AutoModelForCausalLM\n\n"
         "if torch.cuda.get_device_capability()[0] < 8:\n"
         '    raise RuntimeError("GPU does not support BF16. Minimum Ampere (CC 8.0) required.")\n\n'
-        'model = AutoModelForCausalLM.from_pretrained("blyan/student-v18", device_map="auto")\n'
+        "model = AutoModelForCausalLM.from_pretrained(\n"
+        '    "blyan/student-v18",\n'
+        '    device_map="auto",\n'
+        ")\n"
     )
     fixed = (
         "import torch\n"
@@ -275,7 +278,9 @@ class ImplicitDtypeLoad(Rule):
         "if torch.cuda.get_device_capability()[0] < 8:\n"
         '    raise RuntimeError("GPU does not support BF16. Minimum Ampere (CC 8.0) required.")\n\n'
         "model = AutoModelForCausalLM.from_pretrained(\n"
-        '    "blyan/student-v18", device_map="auto", torch_dtype=torch.bfloat16\n'
+        '    "blyan/student-v18",\n'
+        '    device_map="auto",\n'
+        "    torch_dtype=torch.bfloat16,\n"
         ")\n"
     )
     fix_safety = (
