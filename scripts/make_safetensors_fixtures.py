@@ -110,15 +110,36 @@ def build() -> dict[str, bytes]:
     return files
 
 
+DEMO_OUT = os.path.join(os.path.dirname(HERE), "fixtures", "demo_repo", "checkpoints")
+
+
+def build_demo() -> dict[str, bytes]:
+    """The demo node's student checkpoint: one shard saved in FP16 by mistake, one in BF16."""
+    return {
+        "student-v18-00001-of-00002.safetensors": safetensors_file(
+            [*layer(0, "F16"), *layer(1, "F16"), ("model.embed_tokens.weight", "F16", [16, 4])], PT
+        ),
+        "student-v18-00002-of-00002.safetensors": safetensors_file(
+            [*layer(2, "BF16"), ("model.norm.weight", "BF16", [4]), ("lm_head.weight", "BF16", [16, 4])], PT
+        ),
+    }
+
+
 def main(argv: list[str]) -> int:
     out = argv[1] if len(argv) > 1 else DEFAULT_OUT
-    for rel, data in sorted(build().items()):
+    targets = [(out, build())] + ([] if len(argv) > 1 else [(DEMO_OUT, build_demo())])
+    for out, files in targets:
+        _write(out, files)
+    return 0
+
+
+def _write(out: str, files: dict[str, bytes]) -> None:
+    for rel, data in sorted(files.items()):
         path = os.path.join(out, *rel.split("/"))
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as fh:
             fh.write(data)
         print(f"{path}: {len(data)} bytes")
-    return 0
 
 
 if __name__ == "__main__":

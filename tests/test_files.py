@@ -673,3 +673,10 @@ def test_module_entry_point_checks_weights_and_configs(project):
         "weights/model.safetensors:1:1: BLY502 1 of 1 floating tensors are not BF16: F16 x1 (e.g. w); "
         "the policy stores weights in BF16: convert them before saving",
     ]
+
+
+def test_generator_reproduces_the_demo_checkpoint():
+    directory = RULE_FIXTURES.parent / "demo_repo" / "checkpoints"
+    built = _generator().build_demo()
+    committed = {p.name: p.read_bytes() for p in directory.glob("*.safetensors")}
+    assert built == committed
