@@ -26,7 +26,7 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/blyan-lint check blyan_lint scripts benchmarks
+	$(VENV)/bin/blyan-lint check --no-cache blyan_lint scripts $(wildcard benchmarks)
 
 test-py: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q
