@@ -25,6 +25,9 @@ class Context:
         self.frames: list[int] = [0]  # enclosing function ids, for local bindings
         self.scopes: list[Scope] = [file_scope]
         self.teacher_regex = settings.teacher_name_pattern
+        # Per-file state a rule family keeps between nodes (keyed by the rule or its helper
+        # class); it lives and dies with this context, so nothing leaks across files.
+        self.extras: dict[object, object] = {}
 
     # -- where we are ----------------------------------------------------------------
     @property
@@ -64,6 +67,12 @@ class Context:
 
     def span(self, node: ast.AST) -> tuple[Position, Position]:
         return (self.start(node), self.end(node))
+
+    def text_has(self, node: ast.AST, words: tuple[str, ...]) -> bool:
+        """Does any word occur in the source lines a node spans? A cheap test before a walk."""
+        first, last = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
+        text = self.lines[first - 1] if first == last else "\n".join(self.lines[first - 1 : last])
+        return any(word in text for word in words)
 
     def source(self, node: ast.AST) -> str:
         return ast.get_source_segment("\n".join(self.lines), node) or ""

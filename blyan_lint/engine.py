@@ -80,19 +80,15 @@ class _Walker:
             return self._key(node.func)  # type: ignore[attr-defined]
         return None
 
-    def _rules_for(self, node: ast.AST, node_type: type) -> list[Rule]:
-        rules = self.everything.get(node_type, [])
+    def visit(self, node: ast.AST) -> None:
+        ctx = self.ctx
+        node_type = type(node)
+        rules = self.everything.get(node_type)
         keyed = self.by_name.get(node_type)
         if keyed:
             key = self._key(node)
             if key is not None and key in keyed:
-                return rules + keyed[key]
-        return rules
-
-    def visit(self, node: ast.AST) -> None:
-        ctx = self.ctx
-        node_type = type(node)
-        rules = self._rules_for(node, node_type)
+                rules = [*(rules or ()), *keyed[key]]
         if rules:
             scope = ctx.scopes[-1]
             for rule in rules:
@@ -106,7 +102,12 @@ class _Walker:
         if node_type in _DEFS:
             self._visit_definition(node, node_type)
             return
-        stack = ctx.stack
+        self._children(node)
+        if node_type is ast.Assign or node_type is ast.AnnAssign:
+            self._bind(node)  # type: ignore[arg-type]
+
+    def _children(self, node: ast.AST) -> None:
+        stack = self.ctx.stack
         stack.append(node)
         visit = self.visit
         for field in node._fields:
@@ -118,8 +119,6 @@ class _Walker:
             elif isinstance(value, ast.AST):
                 visit(value)
         stack.pop()
-        if node_type is ast.Assign or node_type is ast.AnnAssign:
-            self._bind(node)  # type: ignore[arg-type]
 
     def _visit_definition(self, node: ast.AST, node_type: type) -> None:
         ctx = self.ctx
@@ -133,10 +132,7 @@ class _Walker:
         is_function = node_type is not ast.ClassDef
         if is_function:
             ctx.frames.append(id(node))
-        ctx.stack.append(node)
-        for child in ast.iter_child_nodes(node):
-            self.visit(child)
-        ctx.stack.pop()
+        self._children(node)
         if is_function:
             ctx.frames.pop()
         if pushed_scope:

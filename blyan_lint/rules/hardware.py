@@ -9,7 +9,6 @@ what is required.
 from __future__ import annotations
 
 import ast
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -55,7 +54,8 @@ class _Bindings:
     """
 
     def __init__(self) -> None:
-        self._table: dict[tuple[int, str], list[tuple[Position, ast.expr | None]]] = {}
+        # end of the binding statement as (line, byte column): cheap to compare, no decoding
+        self._table: dict[tuple[int, str], list[tuple[tuple[int, int], ast.expr | None]]] = {}
         self._recorded: set[int] = set()  # every BLY3xx rule sees each assignment; record it once
         # BLY303-305 all ask what each `if` checks: answered once per node.
         self.checks: dict[int, _Check | None] = {}
@@ -65,11 +65,13 @@ class _Bindings:
             return
         self._recorded.add(id(node))
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        end = ctx.end(node)
+        end = (node.end_lineno or node.lineno, node.end_col_offset or 0)
         for target in targets:
             self._assign(ctx.frames[-1], target, node.value, end, 0)
 
-    def _assign(self, frame: int, target: ast.expr, value: ast.expr | None, end: Position, depth: int) -> None:
+    def _assign(
+        self, frame: int, target: ast.expr, value: ast.expr | None, end: tuple[int, int], depth: int
+    ) -> None:
         if isinstance(target, (ast.Tuple, ast.List)):
             elts = target.elts
             starred = any(isinstance(e, ast.Starred) for e in elts)
@@ -104,7 +106,7 @@ class _Bindings:
         found = [entries for entries in (self._table.get((frame, key)) for frame in frames) if entries]
         if not found:
             return None
-        here = ctx.start(node)
+        here = (node.lineno, node.col_offset)
         for entries in found:
             for end, value in reversed(entries):
                 if end <= here:
@@ -112,35 +114,29 @@ class _Bindings:
         return None
 
 
-# One set of bindings per file, shared by the BLY3xx rules; dropped with the file's context.
-_FILE_BINDINGS: weakref.WeakKeyDictionary[Context, _Bindings] = weakref.WeakKeyDictionary()
-
-
 class _HardwareRule(Rule):
-    """Per-file state (local bindings and what the rule has seen), dropped with the file."""
+    """Per-file state (local bindings and what the rule has seen), kept in the file's
+    context (`ctx.extras`) so it goes away with the file; the bindings are shared by all
+    BLY3xx rules and recorded once whichever of them is selected."""
 
     applies_to_teacher = True
 
-    def __init__(self) -> None:
-        self._files: weakref.WeakKeyDictionary[Context, _FileState] = weakref.WeakKeyDictionary()
-
     def _state(self, ctx: Context) -> _FileState:
-        state = self._files.get(ctx)
+        state = ctx.extras.get(self)
         if state is None:
-            bindings = _FILE_BINDINGS.get(ctx)
+            bindings = ctx.extras.get(_Bindings)
             if bindings is None:
-                bindings = _FILE_BINDINGS[ctx] = _Bindings()
-            state = self._files[ctx] = _FileState(bindings)
-        return state
-
-    def finish(self, ctx: Context) -> Iterator[Report]:
-        self._files.pop(ctx, None)
-        return iter(())
+                bindings = ctx.extras[_Bindings] = _Bindings()
+            state = ctx.extras[self] = _FileState(bindings)
+        return state  # type: ignore[return-value]
 
     def _bind(self, node: ast.AST, ctx: Context) -> bool:
         """Record an assignment; True when `node` was one (and needs no other check)."""
-        if isinstance(node, (ast.Assign, ast.AnnAssign)):
-            self._state(ctx).bindings.record(ctx, node)
+        if type(node) is ast.Assign or type(node) is ast.AnnAssign:
+            bindings = ctx.extras.get(_Bindings)
+            if bindings is None:
+                bindings = self._state(ctx).bindings
+            bindings.record(ctx, node)  # type: ignore[union-attr, arg-type]
             return True
         return False
 
@@ -991,8 +987,8 @@ class MissingCapabilityGuard(_HardwareRule):
                 state.first_bf16 = (node, *site)
 
     def finish(self, ctx: Context) -> Iterator[Report]:
-        state = self._files.pop(ctx, None)
-        if state is None or state.first_bf16 is None or state.guarded:
+        state = ctx.extras.get(self)
+        if not isinstance(state, _FileState) or state.first_bf16 is None or state.guarded:
             return
         _, start, end, what = state.first_bf16
         torch, _ = torch_name(ctx)

@@ -14,7 +14,7 @@ from ._edits import remove_statements, replace_by_block, statement_blocks
 from .base import Report, Rule
 
 BF16 = tables.BF16
-_DTYPE_TRIGGERS = ("float16", "half", "float32", "float", "float64", "double", "fp16", "fp32", "Tensor")
+_DTYPE_TRIGGERS = ("float16", "half", "float32", "float", "float64", "double", "fp16", "fp32", "fp64", "Tensor")
 
 
 class NonBf16Dtype(Rule):
@@ -460,6 +460,8 @@ class PrecisionFallback(Rule):
         parent = ctx.parent
         if isinstance(parent, ast.If) and len(parent.orelse) == 1 and parent.orelse[0] is node:
             return  # an elif: its chain was judged at the first `if`
+        if not ctx.text_has(node, _DTYPE_TRIGGERS):
+            return  # no dtype is spelled anywhere in this `if`: nothing to walk
         branches: list[list[ast.stmt]] = []
         tests: list[ast.expr] = []
         current: ast.If = node
