@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 
 from ..context import Context
 from ..data import names as tables
@@ -95,6 +96,20 @@ def _text_between(ctx: Context, start: Position, end: Position) -> str:
     parts.extend(ctx.lines[start.line : end.line - 1])
     parts.append(ctx.lines[end.line - 1][: end.col - 1])
     return "\n".join(parts)
+
+
+def walk_within(node: ast.AST, stop: tuple[type[ast.AST], ...]) -> Iterator[ast.AST]:
+    """Every node under `node` (itself included), not descending into `stop` types: the
+    code that runs as part of a statement, not nested definitions (or nested `if`s)."""
+    if isinstance(node, stop):
+        return
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        yield current
+        for child in ast.iter_child_nodes(current):
+            if not isinstance(child, stop):
+                todo.append(child)
 
 
 def dtype_label(canonical: str) -> str:

@@ -16,7 +16,7 @@ from ..context import Context
 from ..data import names as tables
 from ..findings import Applicability, Edit, Fix, Position
 from ..names import dotted_text, has_star_kwargs, is_true, keyword, string_value
-from ._common import insert_keyword_fix, method_span, torch_name
+from ._common import insert_keyword_fix, method_span, torch_name, walk_within
 from .base import Report, Rule
 from .precision import is_model_class
 
@@ -69,9 +69,7 @@ class _Bindings:
         for target in targets:
             self._assign(ctx.frames[-1], target, node.value, end, 0)
 
-    def _assign(
-        self, frame: int, target: ast.expr, value: ast.expr | None, end: tuple[int, int], depth: int
-    ) -> None:
+    def _assign(self, frame: int, target: ast.expr, value: ast.expr | None, end: tuple[int, int], depth: int) -> None:
         if isinstance(target, (ast.Tuple, ast.List)):
             elts = target.elts
             starred = any(isinstance(e, ast.Starred) for e in elts)
@@ -252,15 +250,7 @@ _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 def _walk_no_defs(node: ast.AST) -> Iterator[ast.AST]:
     """Every node of a statement, without descending into nested functions and classes."""
-    if isinstance(node, _DEFS):
-        return
-    todo = [node]
-    while todo:
-        current = todo.pop()
-        yield current
-        for child in ast.iter_child_nodes(current):
-            if not isinstance(child, _DEFS):
-                todo.append(child)
+    return walk_within(node, _DEFS)
 
 
 def _ifexp_leaves(node: ast.expr, leaves: list[ast.expr], tests: list[ast.expr]) -> None:

@@ -9,7 +9,15 @@ from ..context import Context
 from ..data import names as tables
 from ..findings import Applicability, Edit, Fix, Position
 from ..names import dotted_text, has_star_kwargs, keyword, string_value
-from ._common import bf16_attr_fix, bf16_string_fix, dtype_label, insert_keyword_fix, method_span, torch_name
+from ._common import (
+    bf16_attr_fix,
+    bf16_string_fix,
+    dtype_label,
+    insert_keyword_fix,
+    method_span,
+    torch_name,
+    walk_within,
+)
 from ._edits import remove_statements, replace_by_block, statement_blocks
 from .base import Report, Rule
 
@@ -577,15 +585,7 @@ _OWN_SCOPE_ENDS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lamb
 
 
 def _walk_no_defs(node: ast.AST) -> Iterator[ast.AST]:
-    if isinstance(node, _OWN_SCOPE_ENDS):
-        return
-    todo = [node]
-    while todo:
-        current = todo.pop()
-        yield current
-        for child in ast.iter_child_nodes(current):
-            if not isinstance(child, _OWN_SCOPE_ENDS):
-                todo.append(child)
+    return walk_within(node, _OWN_SCOPE_ENDS)
 
 
 def _only_known_calls(ctx: Context, node: ast.AST) -> bool:
