@@ -5,6 +5,7 @@ The CLI, the flake8 plugin and the tests all go through here, so they agree.
 
 from __future__ import annotations
 
+import ast
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -71,8 +72,11 @@ def _rules(codes: frozenset[str]) -> tuple[Rule, ...]:
     return registry.python_rules(codes)
 
 
-def check_file(path: str, overrides: Overrides, source: bytes | None = None) -> list[Finding]:
-    """Every finding for one file; `source` replaces the file's bytes (stdin)."""
+def check_file(
+    path: str, overrides: Overrides, source: bytes | None = None, tree: ast.AST | None = None
+) -> list[Finding]:
+    """Every finding for one file; `source` replaces the file's bytes (stdin, flake8), and
+    `tree` is its already-parsed AST, if the caller has one."""
     settings = settings_for(path, overrides)
     codes = selected_codes(path, settings, overrides)
     kind = file_kind(path) or "python"
@@ -91,7 +95,7 @@ def check_file(path: str, overrides: Overrides, source: bytes | None = None) -> 
         from .files.configs import check_config
 
         return check_config(path, data, settings)
-    return check_python(path, data, settings, _rules(codes), overrides.prefilter)
+    return check_python(path, data, settings, _rules(codes), overrides.prefilter, tree)
 
 
 def check_paths(paths: Iterable[str], overrides: Overrides) -> tuple[list[str], list[Finding]]:

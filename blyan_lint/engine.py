@@ -178,7 +178,10 @@ def check_python(
     settings: Settings,
     rules: Sequence[Rule],
     prefilter: bool = True,
+    tree: ast.AST | None = None,
 ) -> list[Finding]:
+    """All findings for one Python file. `tree`, when the caller parsed the same source
+    already (flake8 does), saves the second parse."""
     try:
         text = decode_python(source)
     except UnicodeDecodeError as exc:
@@ -188,9 +191,10 @@ def check_python(
         return [unreadable(path, f"cannot decode: {_reason(exc)}")]
     lines = split_lines(text)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the user's SyntaxWarnings are not ours to print
-            tree = ast.parse(text, filename=path)
+        if tree is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the user's SyntaxWarnings are not ours to print
+                tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
         return [unreadable(path, syntax_error_message(exc, text), exc.lineno or 1, exc.offset or 1)]
     except (ValueError, MemoryError, RecursionError) as exc:

@@ -9,6 +9,7 @@ with `--blyan-teacher-paths` / `--blyan-guard-functions` / `--blyan-config` on t
 from __future__ import annotations
 
 import argparse
+import ast
 import io
 import tokenize
 from collections.abc import Iterator
@@ -45,8 +46,8 @@ class Plugin:
     overrides = Overrides()
 
     def __init__(self, tree: object, lines: list[str], filename: str) -> None:
-        # `tree` is accepted so flake8 runs us as an AST plugin; we parse the lines ourselves
-        # so that both front ends share one pipeline.
+        # flake8 parsed the file already; the shared pipeline reuses its tree.
+        self.tree = tree if isinstance(tree, ast.AST) else None
         self.lines = lines
         self.filename = filename
 
@@ -79,7 +80,7 @@ class Plugin:
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         source = _encode(self.lines)
         try:
-            findings = check_file(self.filename, self.overrides, source)
+            findings = check_file(self.filename, self.overrides, source, self.tree)
         except ConfigError as exc:
             yield 1, 0, f"{UNREADABLE} blyan-lint configuration error: {exc}", type(self)
             return

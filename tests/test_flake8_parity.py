@@ -65,3 +65,21 @@ def test_plugin_columns_are_not_shifted():
         text=True,
     ).stdout
     assert re.match(r"stdin:2:26: BLY101 ", out), out
+
+
+def test_flake8_options_and_config_drive_scope(tmp_path):
+    (tmp_path / "validators").mkdir()
+    (tmp_path / "validators" / "v.py").write_text("import torch\nx = torch.zeros(2, dtype=torch.float16)\n")
+
+    def flake8(*extra: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "flake8", "--select", "BLY", *extra, "validators/v.py"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        ).stdout
+
+    assert "BLY101" in flake8()
+    assert flake8("--blyan-teacher-paths", "validators/**") == ""
+    (tmp_path / "pyproject.toml").write_text('[tool.blyan-lint]\nteacher-paths = ["validators/**"]\n')
+    assert flake8() == "", "the plugin reads [tool.blyan-lint] like the CLI"
