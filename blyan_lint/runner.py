@@ -20,8 +20,8 @@ from .engine import read_bytes, unreadable
 from .files.safetensors import fingerprint
 from .findings import Finding
 
-# Below this many files to check, a pool costs more than it saves.
-POOL_THRESHOLD = 8
+# Below this many files to check, starting worker processes costs more than it saves.
+POOL_THRESHOLD = 32
 
 
 @dataclass(frozen=True)
