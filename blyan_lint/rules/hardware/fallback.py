@@ -1,0 +1,244 @@
+"""BLY301: device selection that falls back to the CPU."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ...context import Context
+from ...data import names as tables
+from ...findings import Applicability, Edit, Fix
+from ...names import dotted_text
+from ..base import Report
+from ._facts import (
+    _CPU,
+    _CPU_INDEX,
+    _GPU,
+    NO_CPU_MODE,
+    _after,
+    _Bindings,
+    _block_of,
+    _device_kind,
+    _followed,
+    _HardwareRule,
+    _is_cpu,
+    _walk_no_defs,
+)
+
+_HARDWARE_QUERIES = (
+    tables.CUDA_IS_AVAILABLE | tables.GET_DEVICE_CAPABILITY | tables.IS_BF16_SUPPORTED | tables.GET_DEVICE_PROPERTIES
+)
+
+
+def _hardware_query(ctx: Context, bindings: _Bindings, test: ast.AST) -> str | None:
+    """The hardware query a test asks (`torch.cuda.is_available`), directly or through a
+    local name bound to one (`use_cuda = torch.cuda.is_available()`)."""
+    for node in ast.walk(test):
+        if isinstance(node, ast.Call):
+            qualified = ctx.qualified(node.func)
+            if qualified in _HARDWARE_QUERIES:
+                return qualified
+        elif isinstance(node, (ast.Name, ast.Attribute)) and isinstance(getattr(node, "ctx", None), ast.Load):
+            bound = _followed(ctx, bindings, node)
+            if bound is not node:
+                for inner in ast.walk(bound):
+                    if isinstance(inner, ast.Call) and ctx.qualified(inner.func) in _HARDWARE_QUERIES:
+                        return ctx.qualified(inner.func)
+    return None
+
+
+def _flag_test(test: ast.expr) -> str | None:
+    """A bare switch (`args.cpu`, `not use_gpu`): the spelling of the flag, else None."""
+    while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test = test.operand
+    if isinstance(test, (ast.Name, ast.Attribute)):
+        return dotted_text(test)
+    return None
+
+
+def _when(query: str | None, flag: str | None) -> str:
+    if query in tables.CUDA_IS_AVAILABLE:
+        return "when CUDA is unavailable"
+    if query is not None:
+        return "when the GPU lacks BF16 support"
+    return f"depending on `{flag}`"
+
+
+def _ifexp_leaves(node: ast.expr, leaves: list[ast.expr], tests: list[ast.expr]) -> None:
+    if isinstance(node, ast.IfExp):
+        tests.append(node.test)
+        _ifexp_leaves(node.body, leaves, tests)
+        _ifexp_leaves(node.orelse, leaves, tests)
+    else:
+        leaves.append(node)
+
+
+# -- BLY301 --------------------------------------------------------------------------------
+
+
+class CpuFallback(_HardwareRule):
+    code = "BLY301"
+    name = "cpu-fallback"
+    summary = (
+        'Device selection that falls back to the CPU: `"cuda" if torch.cuda.is_available() else "cpu"`, '
+        'the same as an if/else statement, a `"cpu"` default overridden under a CUDA test, or an early '
+        '`return "cpu"`.'
+    )
+    policy = NO_CPU_MODE
+    why = (
+        "BF16 inference and learning need an Ampere-or-newer GPU. A node that quietly picks the CPU when "
+        "CUDA is missing computes with different kernels (and often another dtype), so its results no "
+        "longer match the network's; the policy wants it to stop instead. A bare switch such as "
+        '`"cpu" if args.cpu else "cuda"` is a CPU mode too and is reported the same way.'
+    )
+    example = (
+        'import torch\n\ndef pick_device():\n    return torch.device("cuda" if torch.cuda.is_available() else "cpu")\n'
+    )
+    fixed = 'import torch\n\ndef pick_device():\n    return torch.device("cuda")\n'
+    fix_safety = (
+        "Unsafe: a conditional expression is replaced by its CUDA branch, which removes the test; offered "
+        "only when the test calls nothing but CUDA queries. if/else statements, defaults and early returns "
+        "are reported without a fix."
+    )
+    node_types = (ast.IfExp, ast.If, ast.Assign, ast.AnnAssign)
+    triggers = ("cpu", "CPU", "-1")
+
+    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
+        if self._bind(node, ctx):
+            return
+        bindings = self._state(ctx).bindings
+        if isinstance(node, ast.IfExp):
+            yield from self._expression(node, ctx, bindings)
+        elif isinstance(node, ast.If):
+            yield from self._statement(node, ctx, bindings)
+
+    def _expression(self, node: ast.IfExp, ctx: Context, bindings: _Bindings) -> Iterator[Report]:
+        parent = ctx.parent
+        if isinstance(parent, ast.IfExp) and node is not parent.test:
+            return  # the outermost conditional of a chain reports for the whole chain
+        leaves: list[ast.expr] = []
+        tests: list[ast.expr] = []
+        _ifexp_leaves(node, leaves, tests)
+        query = next((q for q in (_hardware_query(ctx, bindings, t) for t in tests) if q), None)
+        flag = None if query else next((f for f in map(_flag_test, tests) if f), None)
+        kinds = [_device_kind(ctx, bindings, leaf) for leaf in leaves]
+        if not _falls_back(kinds, query, flag):
+            return
+        gpu_leaves = [leaf for leaf, kind in zip(leaves, kinds, strict=True) if kind == _GPU]
+        others = [leaf for leaf, kind in zip(leaves, kinds, strict=True) if not _is_cpu(kind, index=True)]
+        keep = gpu_leaves[0] if len(gpu_leaves) == 1 else (others[0] if len(others) == 1 else None)
+        fix = None
+        if keep is not None and all(_only_queries(ctx, test) for test in tests):
+            fix = Fix(
+                Applicability.UNSAFE,
+                "Keep only the CUDA branch",
+                (Edit(ctx.start(node), ctx.end(node), ctx.source(keep)),),
+            )
+        use = f"`{ctx.source(keep)}`" if keep is not None else "a CUDA device"
+        yield ctx.report(
+            node,
+            f"{'CPU fallback' if query else 'CPU mode'}: selects the CPU {_when(query, flag)}; the policy has no "
+            f"CPU mode (BF16 requires GPU support): use {use} unconditionally and fail fast without a suitable GPU",
+            fix=fix,
+        )
+
+    def _statement(self, node: ast.If, ctx: Context, bindings: _Bindings) -> Iterator[Report]:
+        parent = ctx.parent
+        if isinstance(parent, ast.If) and len(parent.orelse) == 1 and parent.orelse[0] is node:
+            return  # an elif: its chain was judged at the first `if`
+        tests: list[ast.expr] = []
+        branches: list[list[ast.stmt]] = []
+        current = node
+        while True:
+            tests.append(current.test)
+            branches.append(current.body)
+            if len(current.orelse) == 1 and isinstance(current.orelse[0], ast.If):
+                current = current.orelse[0]
+                continue
+            break
+        query = next((q for q in (_hardware_query(ctx, bindings, t) for t in tests) if q), None)
+        flag = None if query else next((f for f in map(_flag_test, tests) if f), None)
+        if query is None and flag is None:
+            return
+        picks = [p for body in branches for p in _device_picks(ctx, bindings, body)]
+        if current.orelse:
+            picks.extend(_device_picks(ctx, bindings, current.orelse))
+        else:
+            picks.extend(self._implicit_else(node, current, ctx, bindings, picks))
+        if not _falls_back([kind for _, kind in picks], query, flag):
+            return
+        yield ctx.report_span(
+            node,
+            node.test,
+            f"{'CPU fallback' if query else 'CPU mode'}: this `if` selects the CPU {_when(query, flag)}; the policy "
+            "has no CPU mode (BF16 requires GPU support): use a CUDA device unconditionally and fail fast "
+            "without a suitable GPU",
+        )
+
+    @staticmethod
+    def _implicit_else(
+        node: ast.If, last: ast.If, ctx: Context, bindings: _Bindings, picks: list[tuple[str, str | None]]
+    ) -> list[tuple[str, str | None]]:
+        """What runs when no branch is taken: a `"cpu"` default assigned before the `if`
+        (`device = "cpu"` then `if cuda: device = "cuda"`), or, after an early return,
+        the statements that follow (`return "cpu"`)."""
+        if last.body and isinstance(last.body[-1], ast.Return):
+            return _device_picks(ctx, bindings, _after(ctx, node))
+        found: list[tuple[str, str | None]] = []
+        block = _block_of(ctx, node)
+        for target, _ in picks:
+            if target == "return":
+                continue
+            default: ast.expr | None = None
+            if block is not None:
+                for stmt in reversed(block[0][: block[1]]):
+                    value = _assigned(stmt, target)
+                    if value is not None:
+                        default = value
+                        break
+            if default is None and "." not in target:
+                default = bindings.lookup(ctx, ast.copy_location(ast.Name(target, ast.Load()), node))
+            if default is not None:
+                found.append((target, _device_kind(ctx, bindings, default)))
+        return found
+
+
+def _assigned(stmt: ast.stmt, target: str) -> ast.expr | None:
+    if isinstance(stmt, ast.Assign) and any(dotted_text(t) == target for t in stmt.targets):
+        return stmt.value
+    if isinstance(stmt, ast.AnnAssign) and stmt.value is not None and dotted_text(stmt.target) == target:
+        return stmt.value
+    return None
+
+
+def _device_picks(ctx: Context, bindings: _Bindings, body: list[ast.stmt]) -> list[tuple[str, str | None]]:
+    """(target, device kind) for each device a block assigns or returns."""
+    picks: list[tuple[str, str | None]] = []
+    for stmt in body:
+        for node in _walk_no_defs(stmt):
+            if isinstance(node, ast.Return) and node.value is not None and not isinstance(node.value, ast.IfExp):
+                picks.append(("return", _device_kind(ctx, bindings, node.value)))
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                if isinstance(node.value, ast.IfExp):
+                    continue  # reported as an expression
+                kind = _device_kind(ctx, bindings, node.value)
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    spelled = dotted_text(target)
+                    if spelled is not None and kind is not None:
+                        picks.append((spelled, kind))
+    return picks
+
+
+def _falls_back(kinds: list[str | None], query: str | None, flag: str | None) -> bool:
+    """CPU on one side and a hardware query deciding (or a bare switch choosing against a
+    GPU); -1 counts as the CPU only against a GPU index (`0 if cuda else -1`)."""
+    if _CPU in kinds:
+        return query is not None or (flag is not None and _GPU in kinds)
+    if _CPU_INDEX in kinds:
+        return query is not None and _GPU in kinds
+    return False
+
+
+def _only_queries(ctx: Context, test: ast.AST) -> bool:
+    return all(ctx.qualified(n.func) in _HARDWARE_QUERIES for n in ast.walk(test) if isinstance(n, ast.Call))

@@ -1,0 +1,322 @@
+"""BLY303 and BLY304: a BF16 module without a capability guard, and a guard that does
+not fail fast."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ...context import Context
+from ...data import names as tables
+from ...findings import Applicability, Edit, Fix, Position
+from ...names import dotted_text, has_star_kwargs, keyword
+from .._common import insert_keyword_fix, method_span, torch_name
+from ..base import Report
+from ..precision import is_model_class
+from ._capability import _always_raises, _capability_check, _fails_fast, _is_guard_call
+from ._facts import (
+    BF16,
+    HARDWARE,
+    NO_FALLBACKS,
+    REQUIREMENT,
+    _Bindings,
+    _device_kind,
+    _FileState,
+    _followed,
+    _HardwareRule,
+    _is_cpu,
+    _walk_no_defs,
+)
+
+
+def _guard_text(torch: str = "torch") -> str:
+    return f'if {torch}.cuda.get_device_capability()[0] < 8: raise RuntimeError("{REQUIREMENT}")'
+
+
+# -- BLY303 --------------------------------------------------------------------------------
+
+
+class MissingCapabilityGuard(_HardwareRule):
+    code = "BLY303"
+    name = "missing-capability-guard"
+    summary = (
+        "A student-scope module that loads or casts a model to BF16 but never checks "
+        "`torch.cuda.get_device_capability()` against 8 and raises (nor calls a configured guard function)."
+    )
+    policy = f"{HARDWARE} {NO_FALLBACKS}"
+    why = (
+        "On a pre-Ampere GPU, BF16 either fails deep inside a kernel with an obscure error or runs through "
+        "slow emulation whose numerics differ from the network's. The policy wants every module that puts a "
+        "model in BF16 to check the GPU first and refuse to run with a clear error. A guard anywhere in the "
+        "module counts (also inside a helper function), as does a call to a function listed in "
+        "`guard-functions`. Teacher code may run on older GPUs and is not checked."
+    )
+    example = (
+        "import torch\n"
+        "from transformers import AutoModelForCausalLM\n\n"
+        "def load_student(name):\n"
+        "    return AutoModelForCausalLM.from_pretrained(name, torch_dtype=torch.bfloat16)\n"
+    )
+    fixed = (
+        "import torch\n"
+        "from transformers import AutoModelForCausalLM\n\n"
+        "def load_student(name):\n"
+        "    if torch.cuda.get_device_capability()[0] < 8:\n"
+        f'        raise RuntimeError("{REQUIREMENT}")\n'
+        "    return AutoModelForCausalLM.from_pretrained(name, torch_dtype=torch.bfloat16)\n"
+    )
+    fix_safety = (
+        "No automatic fix: where the guard belongs (module import, loader, server start-up) is a design "
+        "decision. Add `if torch.cuda.get_device_capability()[0] < 8: raise RuntimeError(...)` as shown, or "
+        "call your project's guard function and list it in `guard-functions`."
+    )
+    applies_to_teacher = False
+    node_types = (ast.Call, ast.If, ast.Assign, ast.AnnAssign)
+    triggers = ("bfloat16", "bf16", "BFloat16")
+
+    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
+        yield from ()  # reports once per module, in `finish`
+        if self._bind(node, ctx):
+            return
+        state = self._state(ctx)
+        if isinstance(node, ast.If):
+            found = _capability_check(ctx, state.bindings, node)
+            if found is not None:
+                if _always_raises(ctx, found.failing):
+                    state.guarded = True
+                elif state.soft_check_line is None:
+                    state.soft_check_line = node.lineno
+            return
+        assert isinstance(node, ast.Call)
+        if _is_guard_call(ctx, node):
+            state.guarded = True
+            return
+        if state.first_bf16 is None and not ctx.scope.is_teacher:
+            site = _bf16_site(ctx, node)
+            if site is not None:
+                state.first_bf16 = (node, *site)
+
+    def finish(self, ctx: Context) -> Iterator[Report]:
+        state = ctx.extras.get(self)
+        if not isinstance(state, _FileState) or state.first_bf16 is None or state.guarded:
+            return
+        _, start, end, what = state.first_bf16
+        torch, _ = torch_name(ctx)
+        guards = ctx.settings.guard_functions
+        also = f", or call `{guards[0]}()`" if len(guards) == 1 else ""
+        if len(guards) > 1:
+            also = ", or call one of " + ", ".join(f"`{g}()`" for g in guards)
+        soft = ""
+        if state.soft_check_line is not None:
+            soft = f" (the check on line {state.soft_check_line} does not raise)"
+        yield Report(
+            start,
+            end,
+            f"this module {what} but never checks that the GPU supports it{soft}; the policy requires an Ampere "
+            f"GPU (compute capability 8.0+) and failing fast without one: add `{_guard_text(torch)}` before "
+            f"it{also}",
+        )
+
+
+def _bf16_site(ctx: Context, call: ast.Call) -> tuple[Position, Position, str] | None:
+    """(span, what it does) when a call loads a model in BF16 or casts to BF16."""
+    func = call.func
+    if ctx.qualified(func) in tables.SET_DEFAULT_DTYPE:
+        if call.args and ctx.dtype_value(call.args[0]) == BF16:
+            return ctx.start(call), ctx.end(call), "makes BF16 the default dtype"
+        return None
+    loader = isinstance(func, ast.Attribute) and func.attr in tables.LOADER_METHODS and is_model_class(ctx, func.value)
+    if loader or ctx.qualified(func) in tables.PIPELINE_FACTORIES:
+        for name in tables.LOADER_DTYPE_KEYWORDS:
+            kw = keyword(call, name)
+            if kw is not None and ctx.dtype_value(kw.value, strings=True) == BF16:
+                start, end = method_span(ctx, call) if isinstance(func, ast.Attribute) else ctx.span(call)
+                return start, end, "loads a model in BF16"
+        return None
+    if not isinstance(func, ast.Attribute):
+        return None
+    if func.attr in tables.BF16_CAST_METHODS and not call.args and ctx.qualified(func.value) is None:
+        return (*method_span(ctx, call), "casts to BF16")
+    if func.attr == tables.DEVICE_MOVE_METHOD:
+        dtype_kw = keyword(call, "dtype")
+        candidates = [*call.args, *([dtype_kw.value] if dtype_kw is not None else [])]
+        if any(ctx.dtype_value(arg) == BF16 for arg in candidates):
+            return (*method_span(ctx, call), "casts to BF16")
+    return None
+
+
+# -- BLY304 --------------------------------------------------------------------------------
+
+
+class SoftCapabilityCheck(_HardwareRule):
+    code = "BLY304"
+    name = "soft-capability-check"
+    summary = (
+        "A capability check that does not fail fast: `torch.cuda.is_bf16_supported()` without "
+        "`including_emulation=False`, or a `get_device_capability()` check whose failing branch warns, logs, "
+        "passes or continues instead of raising."
+    )
+    policy = NO_FALLBACKS
+    why = (
+        "`torch.cuda.is_bf16_supported()` answers True on pre-Ampere GPUs because BF16 can be emulated there, "
+        "so a check built on it lets exactly the unsupported GPUs through; `including_emulation=False` asks "
+        "whether the GPU has BF16 in hardware. A check that only warns or logs lets the node run anyway, "
+        "which is the fallback the policy forbids. A branch that only returns a value (`return False`) is a "
+        "predicate for its caller and is not flagged."
+    )
+    example = (
+        "import torch\n\n"
+        "def require_bf16():\n"
+        "    if not torch.cuda.is_bf16_supported():\n"
+        f'        raise RuntimeError("{REQUIREMENT}")\n'
+    )
+    fixed = (
+        "import torch\n\n"
+        "def require_bf16():\n"
+        "    if not torch.cuda.is_bf16_supported(including_emulation=False):\n"
+        f'        raise RuntimeError("{REQUIREMENT}")\n'
+    )
+    fix_safety = (
+        "Safe for `is_bf16_supported()`: `including_emulation=False` is added (or `True` becomes `False`), which "
+        "only makes the check strict. A check that warns instead of raising is reported without a fix: the "
+        "error and its message need a human."
+    )
+    node_types = (ast.Call, ast.If, ast.Assign, ast.AnnAssign)
+    names = frozenset(q.rsplit(".", 1)[-1] for q in tables.IS_BF16_SUPPORTED)
+    triggers = ("is_bf16_supported", "get_device_capability", "get_device_properties")
+
+    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
+        if self._bind(node, ctx):
+            return
+        bindings = self._state(ctx).bindings
+        if isinstance(node, ast.Call):
+            yield from self._emulation(node, ctx, bindings)
+        elif isinstance(node, ast.If):
+            yield from self._soft(node, ctx, bindings)
+
+    def _emulation(self, node: ast.Call, ctx: Context, bindings: _Bindings) -> Iterator[Report]:
+        if ctx.qualified(node.func) not in tables.IS_BF16_SUPPORTED or has_star_kwargs(node):
+            return
+        spelled = dotted_text(node.func) or "is_bf16_supported"
+        given = keyword(node, tables.BF16_EMULATION_KEYWORD)
+        value = given.value if given is not None else (node.args[0] if node.args else None)
+        message = (
+            f"`{spelled}()` also answers True on pre-Ampere GPUs that only emulate BF16; the policy requires "
+            f"failing fast without BF16 hardware: pass `{tables.BF16_EMULATION_KEYWORD}=False`"
+        )
+        if value is None:
+            fix = insert_keyword_fix(
+                ctx, node, f"{tables.BF16_EMULATION_KEYWORD}=False", "Add `including_emulation=False`", ()
+            )
+            yield ctx.report(node, message, fix=fix)
+            return
+        seen = _followed(ctx, bindings, value)
+        if isinstance(seen, ast.Constant) and seen.value is False:
+            return
+        fix = None
+        if isinstance(value, ast.Constant) and value.value is True:
+            fix = Fix(
+                Applicability.SAFE,
+                "Use `including_emulation=False`",
+                (Edit(ctx.start(value), ctx.end(value), "False"),),
+            )
+        yield ctx.report(node, message, fix=fix)
+
+    def _soft(self, node: ast.If, ctx: Context, bindings: _Bindings) -> Iterator[Report]:
+        found = _capability_check(ctx, bindings, node)
+        if found is None or _always_raises(ctx, found.failing):
+            return
+        what = _soft_failure(ctx, found.failing, found.after)
+        if what is None:
+            return
+        if found.after and what.startswith("it "):
+            what = "the code after this `if` " + what[3:]
+        if _picks_fallback(ctx, bindings, [*node.body, *node.orelse, *(found.failing if found.after else [])]):
+            return  # a dtype or CPU fallback: BLY105 / BLY301 report this `if`
+        test = "`is_bf16_supported()` check" if found.kind == "bf16" else "capability check"
+        yield ctx.report_span(
+            node,
+            node.test,
+            f"this {test} does not fail fast: on a GPU below compute capability 8.0 {what}; the policy says "
+            f'code must fail fast if BF16 is not supported: `raise RuntimeError("{REQUIREMENT}")` there',
+        )
+
+
+def _soft_failure(ctx: Context, body: list[ast.stmt], after: bool) -> str | None:
+    """What a failing branch does instead of raising, when we can tell it surely does not
+    raise; None when it may (an unknown call) or when it only returns a value (a predicate
+    helper such as `return False`: its caller decides)."""
+    if not body:
+        if after:
+            return "the code after this `if` silently continues"
+        return "the code silently continues (there is no `else`)"
+    what: str | None = None
+    for stmt in body:
+        for node in _walk_no_defs(stmt):
+            if isinstance(node, ast.Raise):
+                return None
+            if isinstance(node, ast.Call) and _fails_fast(ctx, node):
+                return None
+        if isinstance(stmt, ast.Expr):
+            value = stmt.value
+            if isinstance(value, ast.Constant):
+                continue  # a docstring or `...`
+            if not isinstance(value, ast.Call):
+                return None
+            said = _what_call_does(ctx, value)
+            if said is None:
+                return None
+            what = what or said
+        elif isinstance(stmt, ast.Pass):
+            what = what or "it does nothing (`pass`)"
+        elif isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            what = what or "it only sets a value"
+        elif isinstance(stmt, ast.Return):
+            if stmt.value is not None and not (isinstance(stmt.value, ast.Constant) and stmt.value.value is None):
+                return what  # `return False`: a predicate; after a warning: still soft
+            return what or "it returns without an error"
+        elif isinstance(stmt, (ast.Continue, ast.Break)):
+            return what or "it skips ahead without an error"
+        else:
+            return None  # loops, nested conditions, try blocks: not sure
+    return what
+
+
+def _what_call_does(ctx: Context, call: ast.Call) -> str | None:
+    spelled = dotted_text(call.func) or ""
+    qualified = ctx.qualified(call.func) or spelled
+    if qualified in tables.WARNING_CALLS:
+        return f"it only warns (`{spelled}`)"
+    if qualified in tables.PRINT_CALLS or spelled in tables.PRINT_CALLS:
+        return "it only prints"
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in tables.LOG_METHODS:
+        receiver = (dotted_text(func.value) or "").lower()
+        if "log" in receiver or qualified.startswith("logging."):
+            return f"it only logs (`{spelled}`)"
+    return None
+
+
+def _picks_fallback(ctx: Context, bindings: _Bindings, stmts: list[ast.stmt]) -> bool:
+    """Does this code choose a non-BF16 dtype or the CPU? BLY105 / BLY301 report that
+    conditional already."""
+    for stmt in stmts:
+        for node in _walk_no_defs(stmt):
+            value: ast.expr | None = None
+            dtype_keyword = isinstance(node, ast.keyword) and node.arg in tables.DTYPE_KEYWORDS
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Return)) or dtype_keyword:
+                value = node.value  # type: ignore[union-attr]
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in tables.CAST_METHODS
+                and not node.args
+            ):
+                return True
+            if value is not None:
+                dtype = ctx.dtype_value(value, strings=True)
+                if dtype is not None and dtype != BF16:
+                    return True
+                if _is_cpu(_device_kind(ctx, bindings, value), index=False):
+                    return True
+    return False
