@@ -9,8 +9,20 @@ from .data import names as tables
 from .findings import Position, Scope
 from .names import Resolver, string_value
 from .rules.base import Report
+from .scope import relative_posix
 
 _INSPECTING_CALLS = frozenset({"isinstance", "issubclass"})
+
+
+def package_of(rel_path: str) -> str | None:
+    """`blyan_node/gpu.py` -> `blyan_node`; `blyan_node/__init__.py` -> `blyan_node`;
+    None for a path outside the project root."""
+    if rel_path.startswith(("/", "../")) or ":" in rel_path:
+        return None
+    parts = rel_path.split("/")[:-1]
+    if not all(part.isidentifier() for part in parts):
+        return None
+    return ".".join(parts)
 
 
 class Context:
@@ -20,7 +32,7 @@ class Context:
         self.newline = newline  # the file's line ending, for fixes that add lines
         self.settings = settings
         self.file_scope = file_scope
-        self.names = Resolver()
+        self.names = Resolver(package_of(relative_posix(path, settings.root)))
         self.stack: list[ast.AST] = []  # ancestors of the node being checked
         self.frames: list[int] = [0]  # enclosing function ids, for local bindings
         self.scopes: list[Scope] = [file_scope]

@@ -17,8 +17,12 @@ Binding = ast.expr
 
 
 class Resolver:
-    def __init__(self) -> None:
+    def __init__(self, package: str | None = None) -> None:
         self._imports: dict[str, str] = {}
+        # The file's package (`blyan_node` for blyan_node/gpu.py, from its path under the
+        # project root), to resolve the project's own relative imports (`from .gpu import x`).
+        self._package = package
+        self._relative: dict[str, str] = {}
         # (function node id or 0 for the module, name) -> bound expression, or None once
         # the name is rebound to something we cannot follow.
         self._bindings: dict[tuple[int, str], Binding | None] = {}
@@ -33,12 +37,43 @@ class Resolver:
                     root = alias.name.split(".", 1)[0]
                     self._imports[root] = root
             return
-        if node.level or not node.module:
+        if node.level:
+            self._add_relative(node)
             return  # relative imports never name a third-party library
+        if not node.module:
+            return
         for alias in node.names:
             if alias.name == "*":
                 continue
             self._imports[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+
+    def _add_relative(self, node: ast.ImportFrom) -> None:
+        if self._package is None:
+            return
+        parts = self._package.split(".") if self._package else []
+        if node.level - 1 > len(parts):
+            return
+        base = parts[: len(parts) - (node.level - 1)]
+        if node.module:
+            base = [*base, *node.module.split(".")]
+        for alias in node.names:
+            if alias.name != "*" and base:
+                self._relative[alias.asname or alias.name] = ".".join([*base, alias.name])
+
+    def project_name(self, node: ast.AST) -> str | None:
+        """Like `qualified_name`, but also through the project's relative imports:
+        `require_bf16_gpu` after `from .gpu import require_bf16_gpu` in package `blyan_node`
+        is `blyan_node.gpu.require_bf16_gpu` (for settings that name project functions)."""
+        found = self.qualified_name(node)
+        if found is not None:
+            return found
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name) or node.id not in self._relative:
+            return None
+        return ".".join([self._relative[node.id], *reversed(parts)])
 
     def imported_last_segment(self, local: str) -> str:
         """The real name behind a local name: `ac` after `import ... autocast as ac` is

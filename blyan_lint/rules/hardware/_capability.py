@@ -192,7 +192,7 @@ def _is_guard_call(ctx: Context, call: ast.Call) -> bool:
     if not guards:
         return False
     spelled = dotted_text(call.func)
-    qualified = ctx.qualified(call.func)
+    qualified = ctx.names.project_name(call.func)
     last = spelled.rsplit(".", 1)[-1] if spelled else None
     for guard in guards:
         if guard in (last, spelled, qualified):
