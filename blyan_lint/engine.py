@@ -69,6 +69,11 @@ class _Walker:
                 else:
                     self.everything.setdefault(node_type, []).append(rule)
         self.reports: list[tuple[Rule, Scope, object]] = []
+        # Children the walk need not even call `visit` on: contexts, and leaves no rule asks
+        # for. Names are the most common node; one is visited only when a rule keys on it.
+        self.skip = frozenset(t for t in _LEAVES if t not in self.everything and t not in self.by_name)
+        self.every_name = ast.Name in self.everything
+        self.name_keys = self.by_name.get(ast.Name, {})
 
     def _key(self, node: ast.AST) -> str | None:
         node_type = type(node)
@@ -109,15 +114,18 @@ class _Walker:
     def _children(self, node: ast.AST) -> None:
         stack = self.ctx.stack
         stack.append(node)
-        visit = self.visit
+        visit, skip, name_keys, every_name = self.visit, self.skip, self.name_keys, self.every_name
+        last_segment = self.ctx.names.imported_last_segment
         for field in node._fields:
             value = getattr(node, field, None)
-            if value.__class__ is list:
-                for item in value:
-                    if isinstance(item, ast.AST):
-                        visit(item)
-            elif isinstance(value, ast.AST):
-                visit(value)
+            children = value if value.__class__ is list else (value,)
+            for child in children:
+                cls = child.__class__
+                if cls is ast.Name:
+                    if every_name or (name_keys and last_segment(child.id) in name_keys):
+                        visit(child)
+                elif cls not in skip and isinstance(child, ast.AST):
+                    visit(child)
         stack.pop()
 
     def _visit_definition(self, node: ast.AST, node_type: type) -> None:
