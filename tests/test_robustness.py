@@ -21,6 +21,9 @@ ALL_RULES = registry.python_rules(frozenset(registry.all_rules()))
 SETTINGS = Settings(root=os.getcwd())
 
 
+# hypothesmith compiles what it generates, and CPython warns about odd-but-valid code
+# there; the checker itself silences the parser's warnings (see the next test).
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_grammar())
 def test_fuzzed_programs_never_crash(source):
@@ -42,6 +45,11 @@ def test_standard_library_never_crashes():
     for path in files:
         findings = check_file(str(path), Overrides())
         assert all(f.code != "BLY000" for f in findings), path
+
+
+def test_the_checkers_parse_prints_no_warnings(recwarn):
+    check_python("warn.py", b"x = 1 is 1\ny = '\\d'\nz = (1)(2)\n", SETTINGS, ALL_RULES)
+    assert not [w for w in recwarn if issubclass(w.category, SyntaxWarning)]
 
 
 def test_deeply_nested_code_is_reported_not_raised():
