@@ -54,15 +54,28 @@ def _explicit_settings(path: str) -> Settings:
 
 
 def selected_codes(path: str, settings: Settings, overrides: Overrides) -> frozenset[str]:
+    rel = relative_posix(path, settings.root)
+    name = os.path.basename(path)
+    matched = tuple(
+        index
+        for index, (glob, _) in enumerate(settings.per_file_ignores)
+        if compiled_glob(glob).match(rel) or compiled_glob(glob).match(name)
+    )
+    return _selected(settings, overrides.extend_select, overrides.ignore, matched)
+
+
+@lru_cache(maxsize=256)
+def _selected(
+    settings: Settings, extend_select: tuple[str, ...], ignore: tuple[str, ...], per_file: tuple[int, ...]
+) -> frozenset[str]:
+    """The codes for files with these settings, CLI additions and matching per-file-ignores."""
     all_codes = registry.all_rules().keys()
     chosen = expand_selectors(settings.select, all_codes, "select")
-    chosen |= expand_selectors((*settings.extend_select, *overrides.extend_select), all_codes, "extend-select")
-    chosen -= expand_selectors((*settings.ignore, *overrides.ignore), all_codes, "ignore")
-    rel = relative_posix(path, settings.root)
-    for glob, codes in settings.per_file_ignores:
-        regex = compiled_glob(glob)
-        if regex.match(rel) or regex.match(os.path.basename(path)):
-            chosen -= expand_selectors(codes, all_codes, f"per-file-ignores.{glob}")
+    chosen |= expand_selectors((*settings.extend_select, *extend_select), all_codes, "extend-select")
+    chosen -= expand_selectors((*settings.ignore, *ignore), all_codes, "ignore")
+    for index in per_file:
+        glob, codes = settings.per_file_ignores[index]
+        chosen -= expand_selectors(codes, all_codes, f"per-file-ignores.{glob}")
     chosen.add(UNREADABLE)  # the tool's own finding cannot be deselected: the gate fails closed
     return frozenset(chosen)
 
