@@ -112,9 +112,18 @@ def _execute(tasks: list[Task], jobs: int | None) -> list[tuple[str, str | None,
     workers = jobs or os.cpu_count() or 1
     if workers <= 1 or len(tasks) < POOL_THRESHOLD:
         return [_check_one(task) for task in tasks]
-    chunksize = max(1, min(64, len(tasks) // (workers * 8)))
+    # Largest files first, in small chunks, so no worker is left with one big file at the end.
+    ordered = sorted(tasks, key=_size, reverse=True)
+    chunksize = max(1, min(16, len(tasks) // (workers * 32)))
     with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_worker_init) as pool:
-        return list(pool.map(_check_one, tasks, chunksize=chunksize))
+        return list(pool.map(_check_one, ordered, chunksize=chunksize))
+
+
+def _size(task: Task) -> int:
+    try:
+        return os.stat(task[0]).st_size
+    except OSError:
+        return 0
 
 
 def _cache_for(path: str, overrides: Overrides, options: RunOptions, caches: dict[str, Cache]) -> Cache | None:
