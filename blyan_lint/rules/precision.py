@@ -230,7 +230,7 @@ class NonBf16Cast(Rule):
             start,
             end,
             f"`.{method}({written})` casts to {dtype_label(canonical)}{note}; the policy requires BF16: "
-            f"use `.{method}(torch.bfloat16)`",
+            f"use `.to({torch_name(ctx)[0]}.bfloat16)`",
             fix=fix,
             covers=(ctx.span(arg),),
         )
