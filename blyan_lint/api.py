@@ -136,17 +136,4 @@ def fix_file(path: str, overrides: Overrides, unsafe: bool, write: bool, source:
     return outcome
 
 
-def fix_paths(
-    paths: Iterable[str], overrides: Overrides, unsafe: bool, write: bool
-) -> tuple[list[str], list[FileFix], list[Finding]]:
-    """Fix every file; returns the files, each file's outcome, and the findings left."""
-    files = list(discover(list(paths), overrides.force_exclude))
-    outcomes = [fix_file(path, overrides, unsafe, write) for path in files]
-    remaining: list[Finding] = []
-    for outcome in outcomes:
-        remaining.extend(outcome.result.remaining)
-    remaining.sort(key=lambda f: f.sort_key)
-    return files, outcomes, remaining
-
-
-__all__ = ["ConfigError", "Overrides", "check_file", "check_paths", "settings_for", "selected_codes"]
+__all__ = ["ConfigError", "Overrides", "check_file", "check_paths", "fix_file", "settings_for", "selected_codes"]

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from . import __version__, registry
-from .api import Overrides, check_file, fix_file, fix_paths, settings_for
+from .api import Overrides, check_file, fix_file, settings_for
 from .cache import CACHE_DIR
 from .cache import clean as clean_cache
 from .config import ConfigError
@@ -20,7 +20,7 @@ from .engine import UNREADABLE
 from .findings import Finding
 from .fixes.files import FileFix
 from .report import FORMATS
-from .runner import RunOptions, run
+from .runner import RunOptions, fix, run
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -158,7 +158,7 @@ def _fix(args: argparse.Namespace, overrides: Overrides, paths: list[str]) -> in
             sys.stdout.write(outcome.result.text if outcome.changed else outcome.original)
             sys.stdout.flush()
     else:
-        files, outcomes, findings = fix_paths(paths, overrides, args.unsafe_fixes, write)
+        files, outcomes, findings = fix(paths, overrides, args.unsafe_fixes, write, args.jobs)
     errors = [o for o in outcomes if o.error]
     changed = [o for o in outcomes if o.changed]
     out = sys.stderr if "-" in paths and not args.diff else sys.stdout

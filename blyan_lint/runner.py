@@ -9,16 +9,21 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
-from .api import Overrides, check_file, selected_codes, settings_for
+from .api import Overrides, check_file, fix_file, selected_codes, settings_for
 from .cache import CACHE_DIR, Cache, digest
 from .discovery import discover, file_kind
 from .engine import read_bytes, unreadable
 from .files.safetensors import fingerprint
 from .findings import Finding
+from .fixes.files import FileFix
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # Below this many files to check, starting worker processes costs more than it saves.
 POOL_THRESHOLD = 32
@@ -109,17 +114,39 @@ def run(paths: Iterable[str], overrides: Overrides, options: RunOptions) -> tupl
 
 
 def _execute(tasks: list[Task], jobs: int | None) -> list[tuple[str, str | None, list[Finding] | None]]:
+    return _map(_check_one, tasks, jobs)
+
+
+def _map(work: Callable[[T], R], tasks: list[T], jobs: int | None) -> list[R]:
+    """`work` over the tasks, in worker processes when there are enough of them."""
     workers = jobs or os.cpu_count() or 1
     if workers <= 1 or len(tasks) < POOL_THRESHOLD:
-        return [_check_one(task) for task in tasks]
+        return [work(task) for task in tasks]
     # Largest files first, in small chunks, so no worker is left with one big file at the end.
     ordered = sorted(tasks, key=_size, reverse=True)
     chunksize = max(1, min(16, len(tasks) // (workers * 32)))
     with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_worker_init) as pool:
-        return list(pool.map(_check_one, ordered, chunksize=chunksize))
+        return list(pool.map(work, ordered, chunksize=chunksize))
 
 
-def _size(task: Task) -> int:
+def _fix_one(task: tuple[str, Overrides, bool, bool]) -> FileFix:
+    path, overrides, unsafe, write = task
+    return fix_file(path, overrides, unsafe, write)
+
+
+def fix(
+    paths: Iterable[str], overrides: Overrides, unsafe: bool, write: bool, jobs: int | None = None
+) -> tuple[list[str], list[FileFix], list[Finding]]:
+    """Fix every file (in parallel, each file written by the process that fixed it); returns
+    the files, each file's outcome in file order, and the findings left."""
+    files = list(discover(list(paths), overrides.force_exclude))
+    by_path = {o.path: o for o in _map(_fix_one, [(p, overrides, unsafe, write) for p in files], jobs)}
+    outcomes = [by_path[path] for path in files]
+    remaining = sorted((f for o in outcomes for f in o.result.remaining), key=lambda f: f.sort_key)
+    return files, outcomes, remaining
+
+
+def _size(task: tuple) -> int:  # type: ignore[type-arg]
     try:
         return os.stat(task[0]).st_size
     except OSError:

@@ -153,3 +153,16 @@ def test_stdin_fix_prints_the_fixed_source(workdir):
     )
     assert proc.stdout == FIXED
     assert proc.returncode == 0
+
+
+def test_parallel_fix_matches_serial_fix(workdir, capsys):
+    for jobs in ("1", "2"):
+        tree = workdir / f"tree{jobs}"
+        for index in range(40):  # enough files for worker processes
+            (tree / f"pkg{index % 4}").mkdir(parents=True, exist_ok=True)
+            (tree / f"pkg{index % 4}" / f"m{index}.py").write_text(SOURCE)
+        assert main(["check", str(tree), "--fix", "-j", jobs]) == 0
+        assert "Fixed 80 findings in 40 files." in capsys.readouterr().err
+    one = sorted((p.relative_to(workdir / "tree1"), p.read_text()) for p in (workdir / "tree1").rglob("*.py"))
+    two = sorted((p.relative_to(workdir / "tree2"), p.read_text()) for p in (workdir / "tree2").rglob("*.py"))
+    assert one == two and all(text == FIXED for _, text in one)
