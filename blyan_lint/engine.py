@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import io
-import sys
 import tokenize
 import warnings
 from collections.abc import Iterable, Sequence
@@ -262,6 +261,3 @@ def read_bytes(path: str) -> bytes | str:
             return fh.read()
     except OSError as exc:
         return f"cannot read: {exc.strerror or exc}"
-
-
-RUNNING_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"

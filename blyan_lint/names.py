@@ -120,16 +120,6 @@ class Resolver:
         return None
 
 
-def call_name(node: ast.Call) -> str | None:
-    """The last identifier of a call's target: `a.b.from_pretrained(...)` -> `from_pretrained`."""
-    func = node.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return None
-
-
 def dotted_text(node: ast.AST) -> str | None:
     """The source-like dotted spelling of a Name/Attribute chain, unresolved."""
     parts: list[str] = []
