@@ -18,6 +18,11 @@ NEWER_SYNTAX: tuple[tuple[tuple[int, int], str, re.Pattern[str]], ...] = (
         "type parameters on a def or class",
         re.compile(r"^[ \t]*(async[ \t]+)?(def|class)[ \t]+\w+[ \t]*\[", re.M),
     ),
+    (
+        (3, 13),
+        "a default on a type parameter",
+        re.compile(r"^[ \t]*(?:(?:async[ \t]+)?(?:def|class)|type)[ \t]+\w+[ \t]*\[[^\]\n]*=", re.M),
+    ),
     ((3, 14), "an unparenthesised multi-except clause", re.compile(r"^[ \t]*except[ \t]+[\w.]+[ \t]*,[^:\n]*:", re.M)),
     ((3, 14), "a template string (t-string)", re.compile(r"(?<![\w'\"])(?:[rR]?[tT]|[tT][rR])['\"]")),
 )
@@ -25,10 +30,8 @@ NEWER_SYNTAX: tuple[tuple[tuple[int, int], str, re.Pattern[str]], ...] = (
 
 def needed_python(text: str, running: tuple[int, int] | None = None) -> tuple[tuple[int, int], str] | None:
     running = running or (sys.version_info.major, sys.version_info.minor)
-    for version, what, pattern in NEWER_SYNTAX:
-        if version > running and pattern.search(text):
-            return version, what
-    return None
+    found = [(version, what) for version, what, pattern in NEWER_SYNTAX if version > running and pattern.search(text)]
+    return max(found) if found else None  # the newest feature used decides
 
 
 def syntax_error_message(exc: SyntaxError, text: str) -> str:

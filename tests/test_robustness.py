@@ -70,6 +70,8 @@ def test_deeply_nested_code_is_reported_not_raised():
         ("try:\n    pass\nexcept ValueError, TypeError:\n    pass\n", (3, 12), (3, 14)),
         ('name = t"hello {x}"\n', (3, 12), (3, 14)),
         ("type Dtype = str\n", (3, 12), None),
+        ("def pick[T = int](x: T) -> T:\n    return x\n", (3, 11), (3, 13)),
+        ("class Box[T = int]:\n    pass\n", (3, 12), (3, 13)),
         ("x = (1,\n", (3, 11), None),
     ],
 )
