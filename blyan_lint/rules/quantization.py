@@ -125,10 +125,19 @@ def _findings(node: ast.AST, ctx: Context) -> Iterator[tuple[str, Report]]:
     if isinstance(node, (ast.Attribute, ast.Name)):
         yield from _reference(node, ctx)
     elif isinstance(node, ast.Call):
-        yield from _entries(_call_entries(node), ctx)
+        if any(_switch_name(kw.arg) for kw in node.keywords):
+            yield from _entries(_call_entries(node), ctx)
         yield from _call(node, ctx)
-    elif isinstance(node, ast.Dict):
+    elif isinstance(node, ast.Dict) and any(_switch_name(string_value(k)) for k in node.keys):  # type: ignore[arg-type]
         yield from _entries(_dict_entries(node), ctx)
+
+
+_SWITCHES = frozenset({tables.INT8_KEYWORD, tables.FOUR_BIT_KEYWORD, *tables.OPTIMIZER_STRING_KEYWORDS})
+
+
+def _switch_name(name: str | None) -> bool:
+    """Is this keyword (or dict key) one `_entries` judges? Most calls have none."""
+    return name is not None and (name in _SWITCHES or name.startswith(tables.FOUR_BIT_KEYWORD_PREFIX))
 
 
 def _reference(node: ast.Attribute | ast.Name, ctx: Context) -> Iterator[tuple[str, Report]]:
