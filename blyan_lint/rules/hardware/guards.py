@@ -88,6 +88,8 @@ class MissingCapabilityGuard(_HardwareRule):
                     state.soft_check_line = node.lineno
             return
         assert isinstance(node, ast.Call)
+        if not _may_matter(ctx, node):
+            return
         if _is_guard_call(ctx, node):
             state.guarded = True
             return
@@ -116,6 +118,27 @@ class MissingCapabilityGuard(_HardwareRule):
             f"GPU (compute capability 8.0+) and failing fast without one: add `{_guard_text(torch)}` before "
             f"it{also}",
         )
+
+
+# The names a BF16 load or cast can be called by (`_bf16_site`), for a cheap first test.
+_SITE_NAMES = frozenset(
+    {
+        *(q.rsplit(".", 1)[-1] for q in tables.SET_DEFAULT_DTYPE | tables.PIPELINE_FACTORIES),
+        *tables.LOADER_METHODS,
+        *tables.BF16_CAST_METHODS,
+        tables.DEVICE_MOVE_METHOD,
+    }
+)
+
+
+def _may_matter(ctx: Context, call: ast.Call) -> bool:
+    """Can this call be a BF16 site or a configured guard? Most calls are neither. (With
+    guard functions configured, any call may be one under an alias: no shortcut then.)"""
+    if ctx.settings.guard_functions:
+        return True
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    return name is not None and (name in _SITE_NAMES or ctx.names.imported_last_segment(name) in _SITE_NAMES)
 
 
 def _bf16_site(ctx: Context, call: ast.Call) -> tuple[Position, Position, str] | None:
