@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import fcntl
 import glob
 import hashlib
 import json
@@ -179,6 +180,43 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
+# Every tool runs in a session of its own (so a timeout can kill its whole tree); these are
+# the ones running now, killed if this script is interrupted or terminated, so that no tool
+# goes on running (and loading the machine) after the script is gone.
+_RUNNING: set[int] = set()
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    for pgid in list(_RUNNING):
+        _kill_group(pgid)
+    signal.signal(signum, signal.SIG_DFL)
+    raise SystemExit(128 + signum)
+
+
+def install_signal_handlers() -> None:
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(signum, _on_signal)
+
+
+def lock_work_dir(work: Path) -> object:
+    """One run at a time per work directory: two would share caches, fixrun/ and the CPUs."""
+    work.mkdir(parents=True, exist_ok=True)
+    fh = open(work / ".run.lock", "a+")  # noqa: SIM115 - held open for the whole run
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.seek(0)
+        holder = fh.read().strip() or "?"
+        raise SetupError(
+            f"another benchmarks/run.py (pid {holder}) is using {work}; wait for it to finish or pass --work"
+        ) from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"{os.getpid()}\n")
+    fh.flush()
+    return fh
+
+
 def run_once(
     command: str,
     cwd: Path,
@@ -204,6 +242,7 @@ def run_once(
             stderr=err,
             start_new_session=True,
         )
+        _RUNNING.add(proc.pid)
         sampler = MemorySampler(proc.pid) if sample_memory and os.path.isdir("/proc") else None
         if sampler:
             sampler.start()
@@ -213,6 +252,7 @@ def run_once(
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
+            _RUNNING.discard(proc.pid)
             if killer:
                 killer.cancel()
         seconds = time.perf_counter() - start
@@ -388,14 +428,20 @@ class Timer:
             argv += ["-n", cmd.label, cmd.command]
         budget = self.timeout * (runs + warmup) * len(cmds) + 60
         with open(self.logs / f"hyperfine-{key}.log", "w") as out:
+            proc = subprocess.Popen(
+                argv, cwd=self.work, env=ENV, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+            _RUNNING.add(proc.pid)
             try:
-                proc = subprocess.run(
-                    argv, cwd=self.work, env=ENV, stdout=out, stderr=subprocess.STDOUT, timeout=budget
-                )
+                proc.wait(timeout=budget)
             except subprocess.TimeoutExpired:
+                _kill_group(proc.pid)
+                proc.wait()
                 return [
                     Timing(c.label, c.command, c.ok_codes, error=f"hyperfine ran past {budget:.0f} s") for c in cmds
                 ]
+            finally:
+                _RUNNING.discard(proc.pid)
         if proc.returncode != 0 or not export.exists():
             message = f"hyperfine exited {proc.returncode}: see {self.logs / f'hyperfine-{key}.log'}"
             return [Timing(c.label, c.command, c.ok_codes, error=message) for c in cmds]
@@ -991,8 +1037,11 @@ class Bench:
             shutil.copy2(self.work / name, target)
         if not safe:
             raise MeasurementError(f"no file in {self.tree} has a safe fix: nothing to time")
-        prepare = "rm -rf fixrun && cp -a fixtree fixrun"
+        prepare = "rm -rf fixrun && mkdir fixrun && cp -a fixtree/. fixrun/"
         subprocess.run(["/bin/sh", "-c", prepare], cwd=self.work, check=True)
+        copied = sum(1 for _ in (self.work / "fixrun").rglob("*.py"))
+        if copied != len(safe):
+            raise MeasurementError(f"fixrun/ has {copied} Python files after the copy, expected {len(safe)}")
         check = run_once(f"{self.bly} check --no-cache fixrun", self.work, self.args.timeout)
         subprocess.run(["/bin/sh", "-c", prepare], cwd=self.work, check=True)
         fixed = run_once(f"{self.bly} check --fix --no-cache fixrun", self.work, self.args.timeout)
@@ -1441,7 +1490,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    install_signal_handlers()
     try:
+        lock = lock_work_dir(args.work.resolve())  # noqa: F841 - held until exit
         bench = Bench(args)
         bench.setup()
     except SetupError as exc:
