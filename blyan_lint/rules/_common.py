@@ -112,5 +112,16 @@ def walk_within(node: ast.AST, stop: tuple[type[ast.AST], ...]) -> Iterator[ast.
                 todo.append(child)
 
 
+def ifexp_leaves(node: ast.expr, leaves: list[ast.expr], tests: list[ast.expr]) -> None:
+    """The branches and conditions of a (nested) conditional expression: `a if x else b if y else c`
+    gives leaves [a, b, c] and tests [x, y]."""
+    if isinstance(node, ast.IfExp):
+        tests.append(node.test)
+        ifexp_leaves(node.body, leaves, tests)
+        ifexp_leaves(node.orelse, leaves, tests)
+    else:
+        leaves.append(node)
+
+
 def dtype_label(canonical: str) -> str:
     return {"float16": "FP16", "float32": "FP32", "float64": "FP64", "bfloat16": "BF16"}.get(canonical, canonical)

@@ -13,6 +13,7 @@ from ._common import (
     bf16_attr_fix,
     bf16_string_fix,
     dtype_label,
+    ifexp_leaves,
     insert_keyword_fix,
     method_span,
     torch_name,
@@ -443,7 +444,7 @@ class PrecisionFallback(Rule):
             return  # the outermost conditional of a chain reports for the whole chain
         leaves: list[ast.expr] = []
         tests: list[ast.expr] = []
-        _ifexp_leaves(node, leaves, tests)
+        ifexp_leaves(node, leaves, tests)
         picked = [(leaf, ctx.dtype_value(leaf, strings=True)) for leaf in leaves]
         dtypes = {d for _, d in picked if d}
         if BF16 not in dtypes or len(dtypes) < 2:
@@ -544,15 +545,6 @@ def _side_effect_free(body: list[ast.stmt]) -> bool:
         if any(isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)) for n in ast.walk(stmt)):
             return False
     return True
-
-
-def _ifexp_leaves(node: ast.expr, leaves: list[ast.expr], tests: list[ast.expr]) -> None:
-    if isinstance(node, ast.IfExp):
-        tests.append(node.test)
-        _ifexp_leaves(node.body, leaves, tests)
-        _ifexp_leaves(node.orelse, leaves, tests)
-    else:
-        leaves.append(node)
 
 
 def _branch_picks(ctx: Context, body: list[ast.stmt]) -> list[tuple[ast.expr, str]]:

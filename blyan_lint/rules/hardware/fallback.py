@@ -9,6 +9,7 @@ from ...context import Context
 from ...data import names as tables
 from ...findings import Applicability, Edit, Fix
 from ...names import dotted_text
+from .._common import ifexp_leaves
 from ..base import Report
 from ._facts import (
     _CPU,
@@ -64,15 +65,6 @@ def _when(query: str | None, flag: str | None) -> str:
     return f"depending on `{flag}`"
 
 
-def _ifexp_leaves(node: ast.expr, leaves: list[ast.expr], tests: list[ast.expr]) -> None:
-    if isinstance(node, ast.IfExp):
-        tests.append(node.test)
-        _ifexp_leaves(node.body, leaves, tests)
-        _ifexp_leaves(node.orelse, leaves, tests)
-    else:
-        leaves.append(node)
-
-
 # -- BLY301 --------------------------------------------------------------------------------
 
 
@@ -118,7 +110,7 @@ class CpuFallback(_HardwareRule):
             return  # the outermost conditional of a chain reports for the whole chain
         leaves: list[ast.expr] = []
         tests: list[ast.expr] = []
-        _ifexp_leaves(node, leaves, tests)
+        ifexp_leaves(node, leaves, tests)
         query = next((q for q in (_hardware_query(ctx, bindings, t) for t in tests) if q), None)
         flag = None if query else next((f for f in map(_flag_test, tests) if f), None)
         kinds = [_device_kind(ctx, bindings, leaf) for leaf in leaves]
