@@ -195,7 +195,8 @@ def _on_signal(signum: int, _frame: object) -> None:
 
 def install_signal_handlers() -> None:
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(signum, _on_signal)
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # under nohup, SIGHUP stays ignored
+            signal.signal(signum, _on_signal)
 
 
 def lock_work_dir(work: Path) -> object:

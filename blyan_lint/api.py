@@ -132,7 +132,11 @@ def fix_file(path: str, overrides: Overrides, unsafe: bool, write: bool, source:
     if outcome.error is not None:  # nothing is written; the findings stand as they were
         return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), outcome.error)
     if write and outcome.changed and outcome.result is not None:
-        write_atomic(path, outcome.result.text.encode(encoding))
+        try:
+            write_atomic(path, outcome.result.text.encode(encoding))
+        except OSError as exc:  # the file or its folder went away, or is read-only: report, exit 2
+            reason = f"cannot write the fixed file: {exc.strerror or exc}"
+            return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), reason)
     return outcome
 
 

@@ -96,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_FINDINGS
+    except OSError as exc:  # an output file that cannot be written, a path that vanished mid-run
+        print(f"blyan-lint: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_ERROR
     parser.print_help()
     return EXIT_ERROR
 

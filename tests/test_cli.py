@@ -249,3 +249,10 @@ def test_module_entry_point_runs(project):
     assert proc.returncode == 1
     assert "BLY101" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_unwritable_output_file_is_an_error(project, capsys):
+    write(project, "a.py", FP16)
+    code, _, err = run(["check", "a.py", "-o", "missing-dir/report.txt"], capsys)
+    assert code == 2
+    assert "No such file or directory" in err

@@ -166,3 +166,18 @@ def test_parallel_fix_matches_serial_fix(workdir, capsys):
     one = sorted((p.relative_to(workdir / "tree1"), p.read_text()) for p in (workdir / "tree1").rglob("*.py"))
     two = sorted((p.relative_to(workdir / "tree2"), p.read_text()) for p in (workdir / "tree2").rglob("*.py"))
     assert one == two and all(text == FIXED for _, text in one)
+
+
+def test_unwritable_fix_is_an_error_not_a_traceback(workdir, capsys, monkeypatch):
+    (workdir / "m.py").write_text(SOURCE)
+    (workdir / "n.py").write_text(SOURCE)
+
+    def vanished(prefix, suffix, dir):
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr("tempfile.mkstemp", lambda **kw: vanished(**kw))
+    assert main(["check", "m.py", "n.py", "--fix"]) == 2
+    err = capsys.readouterr().err
+    assert "m.py: error: cannot write the fixed file: No such file or directory" in err
+    assert "n.py: error: cannot write" in err, "every file is still attempted"
+    assert (workdir / "m.py").read_text() == SOURCE
