@@ -123,5 +123,17 @@ def ifexp_leaves(node: ast.expr, leaves: list[ast.expr], tests: list[ast.expr]) 
         leaves.append(node)
 
 
+def conditional_parts(ctx: Context, node: ast.IfExp) -> tuple[list[ast.expr], list[ast.expr]] | None:
+    """(branches, conditions) of a chain of conditional expressions, judged once at its
+    outermost `IfExp`; None for an inner link of a chain (the outer one speaks for it)."""
+    parent = ctx.parent
+    if isinstance(parent, ast.IfExp) and node is not parent.test:
+        return None
+    leaves: list[ast.expr] = []
+    tests: list[ast.expr] = []
+    ifexp_leaves(node, leaves, tests)
+    return leaves, tests
+
+
 def dtype_label(canonical: str) -> str:
     return {"float16": "FP16", "float32": "FP32", "float64": "FP64", "bfloat16": "BF16"}.get(canonical, canonical)

@@ -12,8 +12,8 @@ from ..names import dotted_text, has_star_kwargs, keyword, string_value
 from ._common import (
     bf16_attr_fix,
     bf16_string_fix,
+    conditional_parts,
     dtype_label,
-    ifexp_leaves,
     insert_keyword_fix,
     method_span,
     torch_name,
@@ -439,12 +439,10 @@ class PrecisionFallback(Rule):
             yield from self._statement(node, ctx)
 
     def _expression(self, node: ast.IfExp, ctx: Context) -> Iterator[Report]:
-        parent = ctx.parent
-        if isinstance(parent, ast.IfExp) and node is not parent.test:
+        parts = conditional_parts(ctx, node)
+        if parts is None:
             return  # the outermost conditional of a chain reports for the whole chain
-        leaves: list[ast.expr] = []
-        tests: list[ast.expr] = []
-        ifexp_leaves(node, leaves, tests)
+        leaves, tests = parts
         picked = [(leaf, ctx.dtype_value(leaf, strings=True)) for leaf in leaves]
         dtypes = {d for _, d in picked if d}
         if BF16 not in dtypes or len(dtypes) < 2:

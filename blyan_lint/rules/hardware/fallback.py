@@ -9,7 +9,7 @@ from ...context import Context
 from ...data import names as tables
 from ...findings import Applicability, Edit, Fix
 from ...names import dotted_text
-from .._common import ifexp_leaves
+from .._common import conditional_parts
 from ..base import Report
 from ._facts import (
     _CPU,
@@ -105,12 +105,10 @@ class CpuFallback(_HardwareRule):
             yield from self._statement(node, ctx, bindings)
 
     def _expression(self, node: ast.IfExp, ctx: Context, bindings: _Bindings) -> Iterator[Report]:
-        parent = ctx.parent
-        if isinstance(parent, ast.IfExp) and node is not parent.test:
+        parts = conditional_parts(ctx, node)
+        if parts is None:
             return  # the outermost conditional of a chain reports for the whole chain
-        leaves: list[ast.expr] = []
-        tests: list[ast.expr] = []
-        ifexp_leaves(node, leaves, tests)
+        leaves, tests = parts
         query = next((q for q in (_hardware_query(ctx, bindings, t) for t in tests) if q), None)
         flag = None if query else next((f for f in map(_flag_test, tests) if f), None)
         kinds = [_device_kind(ctx, bindings, leaf) for leaf in leaves]
