@@ -115,7 +115,7 @@ def _bool(key: str, value: object) -> bool:
 
 def _model_map(key: str, value: object) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, dict):
-        raise ConfigError(f"`{key}` must be a table of \"id or variable\" = \"checkpoint path\", got {value!r}")
+        raise ConfigError(f'`{key}` must be a table of "id or variable" = "checkpoint path", got {value!r}')
     for model_id, path in value.items():
         if not isinstance(path, str) or not path.strip():
             raise ConfigError(f"`{key}.{model_id}` must be a checkpoint path string, got {path!r}")
