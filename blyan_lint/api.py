@@ -108,6 +108,10 @@ def check_file(
         from .files.configs import check_config
 
         return check_config(path, data, settings)
+    if kind == "notebook":
+        from .notebooks import check_notebook
+
+        return check_notebook(path, data, settings, _rules(codes), overrides.prefilter)
     return check_python(path, data, settings, _rules(codes), overrides.prefilter, tree)
 
 
@@ -123,11 +127,13 @@ def check_paths(paths: Iterable[str], overrides: Overrides) -> tuple[list[str], 
 def fix_file(path: str, overrides: Overrides, unsafe: bool, write: bool, source: bytes | None = None) -> FileFix:
     """Apply the wanted fixes to one Python file; write it (atomically) when asked."""
     findings = check_file(path, overrides, source)
-    if file_kind(path) not in (None, "python") or not any(wanted(f, unsafe) for f in findings):
+    if file_kind(path) not in (None, "python", "notebook") or not any(wanted(f, unsafe) for f in findings):
         return FileFix(path, "", FixResult("", (), tuple(findings)))
     data = read_bytes(path) if source is None else source
     if isinstance(data, str):
         return FileFix(path, "", FixResult("", (), tuple(findings)), data)
+    if file_kind(path) == "notebook":
+        return _fix_notebook(path, overrides, unsafe, write, data, findings)
     outcome, encoding = fix_source(path, data, lambda b: check_file(path, overrides, b), unsafe, findings)
     if outcome.error is not None:  # nothing is written; the findings stand as they were
         return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), outcome.error)
@@ -135,6 +141,26 @@ def fix_file(path: str, overrides: Overrides, unsafe: bool, write: bool, source:
         try:
             write_atomic(path, outcome.result.text.encode(encoding))
         except OSError as exc:  # the file or its folder went away, or is read-only: report, exit 2
+            reason = f"cannot write the fixed file: {exc.strerror or exc}"
+            return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), reason)
+    return outcome
+
+
+def _fix_notebook(
+    path: str, overrides: Overrides, unsafe: bool, write: bool, data: bytes, findings: list[Finding]
+) -> FileFix:
+    from .notebooks import fix_notebook
+
+    settings = settings_for(path, overrides)
+    rules = _rules(selected_codes(path, settings, overrides))
+    outcome = fix_notebook(path, data, settings, rules, unsafe, overrides.prefilter)
+    if outcome.error is not None:
+        return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), outcome.error)
+    if write and outcome.changed:
+        bom = "\ufeff" if data.startswith(b"\xef\xbb\xbf") else ""
+        try:
+            write_atomic(path, (bom + outcome.result.text).encode("utf-8"))
+        except OSError as exc:
             reason = f"cannot write the fixed file: {exc.strerror or exc}"
             return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), reason)
     return outcome

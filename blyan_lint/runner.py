@@ -100,8 +100,11 @@ def run(paths: Iterable[str], overrides: Overrides, options: RunOptions) -> tupl
     for path, content, result in _execute(tasks, options.jobs):
         cache = cache_of.get(path)
         if result is None:  # touched, same content
-            findings.extend(cache.same_content(path, stats_of[path]))  # type: ignore[union-attr]
-            continue
+            same = cache.same_content(path, stats_of[path])  # type: ignore[union-attr]
+            if same is not None:
+                findings.extend(same)
+                continue
+            result = check_file(path, overrides)  # the entry could not be decoded: check afresh
         stats.checked += 1
         findings.extend(result)
         if cache is not None and content is not None:
