@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("target", metavar="FILE[:LINE]")
     scope.add_argument("--config", metavar="FILE")
     scope.add_argument("--teacher-paths", type=_codes)
+
+    from .cli_runtime import add_parsers as add_runtime_parsers  # confirm, trace
+
+    add_runtime_parsers(sub)
     return parser
 
 
@@ -87,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rule(args)
         if args.command == "scope":
             return _scope(args)
+        if getattr(args, "runtime_command", None) is not None:
+            from .cli_runtime import run as run_runtime
+
+            return run_runtime(args)
         if args.command == "clean":
             removed = clean_cache()
             print(f"{'Removed' if removed else 'No'} {CACHE_DIR}/", file=sys.stderr)
