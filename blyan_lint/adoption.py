@@ -19,7 +19,7 @@ from .discovery import discover, file_kind
 from .engine import UNREADABLE, read_bytes, split_lines
 from .findings import Edit, Finding, Position
 from .fixes.apply import FixError, apply_edits
-from .fixes.files import source_encoding, write_atomic
+from .fixes.files import Changed, replace_if_unchanged, source_encoding
 from .suppress import directives, is_suppressed, logical_lines, suppressed_codes
 
 _SUPPORTED = ("python", "notebook", None)  # None: an explicit file of unknown suffix is checked as Python
@@ -116,7 +116,9 @@ def _write_checked(path: str, overrides: Overrides, data: bytes, new_data: bytes
         where = f"{left[0].start.line}:{left[0].start.col} {left[0].code}"
         return Added(path, 0, f"a `# noqa` could not silence {where}; nothing written")
     try:
-        write_atomic(path, new_data)
+        replace_if_unchanged(path, data, new_data)
+    except Changed:
+        return Added(path, 0, "the file changed while the directives were added; nothing written")
     except OSError as exc:
         return Added(path, 0, f"cannot write: {exc.strerror or exc}")
     return Added(path, count)
