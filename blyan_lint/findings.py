@@ -1,4 +1,4 @@
-"""The data every stage passes along: findings, fixes and their edits.
+"""The data every stage passes along: findings, the reports rules make, fixes and their edits.
 
 All frozen, so a finding can be cached, sorted, hashed and compared without surprises.
 Positions are 1-based lines and 1-based character columns, as ruff and editors show them.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+
+from .facts import Facts
 
 
 class Applicability(str, enum.Enum):
@@ -58,6 +60,18 @@ STUDENT_DEFAULT = Scope("student", "student: no teacher pragma, path or enclosin
 
 
 @dataclass(frozen=True)
+class Report:
+    """What a rule says about a node; the engine adds path, code and scope."""
+
+    start: Position
+    end: Position
+    message: str
+    fix: Fix | None = None
+    covers: tuple[tuple[Position, Position], ...] = ()
+    facts: Facts | None = None  # what the rule saw (see facts.py); the message is rendered from it
+
+
+@dataclass(frozen=True)
 class Finding:
     path: str
     start: Position
@@ -69,6 +83,7 @@ class Finding:
     # Ranges this finding stands for: findings of codes it supersedes that start inside
     # one of them are dropped (BLY105 is reported once, not again as BLY101 inside).
     covers: tuple[tuple[Position, Position], ...] = field(default=(), compare=False)
+    facts: Facts | None = None
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

@@ -20,41 +20,12 @@ _GUARD = (
     '    raise RuntimeError("BF16 requires an Ampere GPU (compute capability 8.0+)")\n'
 )
 
-# How far a chain of simple local bindings (`a = b`, `b = "fp16"`) is followed.
-_MAX_HOPS = 8
-
-
 # -- shared helpers ----------------------------------------------------------------------
 
 
 def _last_segments(qualified: frozenset[str]) -> frozenset[str]:
     """`torch.cuda.amp.autocast` -> `autocast`: what the engine keys calls and names by."""
     return frozenset(q.rsplit(".", 1)[-1] for q in qualified)
-
-
-def _followed(ctx: Context, node: ast.expr) -> tuple[ast.expr, str]:
-    """The expression a value stands for, following simple local bindings, and a note
-    naming the binding (` (`mp` is "fp16", line 3)`) when one was followed."""
-    current = node
-    for _ in range(_MAX_HOPS):
-        if not isinstance(current, ast.Name):
-            break
-        bound = ctx.local_value(current)
-        if bound is None or bound is current:
-            break
-        current = bound
-    if current is node:
-        return node, ""
-    written = dotted_text(node) or ctx.source(node)
-    return current, f" (`{written}` is `{ctx.source(current) or dotted_text(current)}`, line {current.lineno})"
-
-
-def _constant(ctx: Context, node: ast.expr) -> tuple[bool, object, str]:
-    """(is a literal, its value, binding note) for a value, through local bindings."""
-    value, note = _followed(ctx, node)
-    if isinstance(value, ast.Constant):
-        return True, value.value, note
-    return False, None, note
 
 
 def _switched_on(value: object) -> bool:
@@ -117,7 +88,7 @@ def _autocast_message(ctx: Context, call: ast.Call, spelled: str, qualified: str
     written = f"`{template.format(_call_text(spelled, call))}`{_aka(spelled, qualified)}"
     enabled = keyword(call, "enabled")
     if enabled is not None:
-        is_literal, value, _ = _constant(ctx, enabled.value)
+        is_literal, value, _ = ctx.constant(enabled.value)
         if is_literal and value is False:
             return (
                 f"{written} switches autocast off, which only matters inside a mixed-precision region; the "
@@ -212,7 +183,7 @@ class Autocast(Rule):
             cast = keyword(node, "cast_inputs")
             if cast is None:
                 return
-            is_literal, value, _ = _constant(ctx, cast.value)
+            is_literal, value, _ = ctx.constant(cast.value)
             if is_literal and value is None:
                 return
             spelled = dotted_text(func) or qualified
@@ -485,7 +456,7 @@ class FrameworkMixedPrecision(Rule):
     def _training_arguments(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
         for kw in node.keywords:
             if kw.arg in tables.TRAINING_ARGUMENT_SWITCHES:
-                is_literal, value, note = _constant(ctx, kw.value)
+                is_literal, value, note = ctx.constant(kw.value)
                 if not is_literal or not _switched_on(value):
                     continue
                 what = "train in FP16 mixed precision" if kw.arg == "fp16" else "evaluate in FP16"
@@ -505,7 +476,8 @@ class FrameworkMixedPrecision(Rule):
         kw = keyword(node, "mixed_precision")
         if kw is None:
             return
-        value, note = _followed(ctx, kw.value)
+        followed = ctx.follow(kw.value)
+        value, note = followed.value, ctx.note(followed)
         text = string_value(value)
         if text is None:
             text = _precision_enum(ctx, value)
@@ -522,7 +494,7 @@ class FrameworkMixedPrecision(Rule):
         kw = keyword(node, "precision")
         if kw is None:
             return
-        is_literal, value, note = _constant(ctx, kw.value)
+        is_literal, value, note = ctx.constant(kw.value)
         if not is_literal or isinstance(value, bool):
             return
         if value is None:
@@ -564,7 +536,7 @@ class FrameworkMixedPrecision(Rule):
                 entry, enabled = (kw, kw), kw.value
         if entry is None or enabled is None:
             return
-        is_literal, flag, note = _constant(ctx, enabled)
+        is_literal, flag, note = ctx.constant(enabled)
         if not is_literal or not _switched_on(flag):
             return
         meaning = (

@@ -100,14 +100,14 @@ class NonBf16Dtype(Rule):
                 fix=bf16_string_fix(ctx, value),
             )
             return
-        bound = ctx.local_value(value)
-        bound_text = string_value(bound)  # type: ignore[arg-type]
-        if bound_text is not None and bound is not None:
+        followed = ctx.follow(value)
+        bound_text = string_value(followed.value) if followed.via else None
+        if bound_text is not None:
             canonical = tables.DTYPE_STRINGS.get(bound_text)
             if canonical is not None and canonical != BF16:
                 yield ctx.report(
                     value,
-                    f'`{dotted_text(value)}` (bound to "{bound_text}" on line {bound.lineno}) passed as {where} '
+                    f"`{dotted_text(value)}`{ctx.note(followed)} passed as {where} "
                     f"selects {dtype_label(canonical)}; the policy requires BF16: "
                     f'use "{tables.BF16_STRING_FOR[bound_text]}"',
                 )
@@ -120,10 +120,7 @@ def _dtype_arg(ctx: Context, node: ast.expr) -> tuple[str, str, str] | None:
     if canonical is None:
         return None
     written = dotted_text(node) or ctx.source(node)
-    bound = ctx.local_value(node)
-    note = ""
-    if bound is not None and ctx.dtype_attr(node) is None:
-        note = f" (`{written}` is `{dotted_text(bound) or ctx.source(bound)}`, line {bound.lineno})"
+    note = ctx.note(ctx.follow(node)) if ctx.dtype_attr(node) is None else ""
     return written, canonical, note
 
 
@@ -237,26 +234,6 @@ class NonBf16Cast(Rule):
         )
 
 
-_MODEL_LIBRARIES = ("transformers.", "diffusers.", "sentence_transformers.", "timm.")
-
-
-def is_model_class(ctx: Context, receiver: ast.expr) -> bool:
-    """Does `receiver.from_pretrained(...)` load model weights (not a tokenizer or config)?"""
-    qualified = ctx.qualified(receiver)
-    spelled = qualified or dotted_text(receiver)
-    if spelled is None:
-        return False
-    last = spelled.rsplit(".", 1)[-1]
-    if qualified in tables.NON_MODEL_CLASSES or last.endswith(tables.NON_MODEL_SUFFIXES):
-        return False
-    lowered = last.lower()
-    if any(hint in lowered for hint in tables.NON_MODEL_NAME_HINTS):
-        return False
-    if qualified is not None and qualified.startswith(_MODEL_LIBRARIES):
-        return True
-    return any(hint in lowered for hint in tables.MODEL_NAME_HINTS)
-
-
 class ImplicitDtypeLoad(Rule):
     code = "BLY103"
     name = "implicit-dtype-load"
@@ -308,7 +285,7 @@ class ImplicitDtypeLoad(Rule):
             return
         if has_star_kwargs(node) or any(kw.arg in tables.QUANTIZED_LOAD_KEYWORDS for kw in node.keywords):
             return
-        if not is_model_class(ctx, func.value):
+        if not ctx.names.is_model_class(func.value):
             return
         torch, imports = torch_name(ctx)
         for name in ("torch_dtype", "dtype"):

@@ -50,13 +50,11 @@ _UNKNOWN = object()
 
 
 def _value(ctx: Context, node: ast.expr | None) -> object:
-    """The constant an expression is, following one local binding; `_UNKNOWN` otherwise."""
-    if isinstance(node, ast.Constant):
-        return node.value
-    bound = ctx.local_value(node) if node is not None else None
-    if isinstance(bound, ast.Constant):
-        return bound.value
-    return _UNKNOWN
+    """The constant an expression is, through local bindings; `_UNKNOWN` otherwise."""
+    if node is None:
+        return _UNKNOWN
+    is_literal, value, _ = ctx.constant(node)
+    return value if is_literal else _UNKNOWN
 
 
 def _is_true(ctx: Context, node: ast.expr | None) -> bool:
@@ -69,12 +67,9 @@ def _string(ctx: Context, node: ast.expr | None) -> str | None:
 
 
 def _bound_note(ctx: Context, node: ast.expr) -> str:
-    """` (`flag` is True, line 3)` when a value came through a local name."""
-    if isinstance(node, ast.Name):
-        bound = ctx.local_value(node)
-        if isinstance(bound, ast.Constant):
-            return f" (`{node.id}` is {bound.value!r}, line {bound.lineno})"
-    return ""
+    """` (`flag` is `True`, line 3)` when a literal came through a local name."""
+    is_literal, _, note = ctx.constant(node)
+    return note if is_literal else ""
 
 
 # -- shared: what a name or string quantizes to -------------------------------------------
@@ -490,9 +485,10 @@ def _names_teacher(ctx: Context, node: ast.AST | None, depth: int = 0) -> bool:
     source = _loop_source(ctx, root.id)
     if source is not None and _mentions_teacher(ctx, source, depth + 1):
         return True
-    bound = ctx.local_value(root)
-    if bound is None or bound is root:
+    followed = ctx.follow(root)
+    if not followed.via:
         return False
+    bound = followed.value
     if isinstance(bound, ast.Call) and _is_optimizer(ctx.qualified(bound.func)):
         return _mentions_teacher(ctx, _optimizer_params(bound), depth + 1)
     return _names_teacher(ctx, bound, depth + 1)
@@ -519,7 +515,7 @@ def _optimizer_like(ctx: Context, node: ast.expr) -> bool:
         return False
     if {word.lower() for word in _WORDS.findall(name)} & tables.OPTIMIZER_NAME_WORDS:
         return True
-    bound = ctx.local_value(node)
+    bound = ctx.follow(node).value
     return isinstance(bound, ast.Call) and _is_optimizer(ctx.qualified(bound.func))
 
 

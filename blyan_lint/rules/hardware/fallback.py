@@ -17,7 +17,6 @@ from ._facts import (
     _GPU,
     NO_CPU_MODE,
     _after,
-    _Bindings,
     _block_of,
     _device_kind,
     _followed,
@@ -31,7 +30,7 @@ _HARDWARE_QUERIES = (
 )
 
 
-def _hardware_query(ctx: Context, bindings: _Bindings, test: ast.AST) -> str | None:
+def _hardware_query(ctx: Context, test: ast.AST) -> str | None:
     """The hardware query a test asks (`torch.cuda.is_available`), directly or through a
     local name bound to one (`use_cuda = torch.cuda.is_available()`)."""
     for node in ast.walk(test):
@@ -40,7 +39,7 @@ def _hardware_query(ctx: Context, bindings: _Bindings, test: ast.AST) -> str | N
             if qualified in _HARDWARE_QUERIES:
                 return qualified
         elif isinstance(node, (ast.Name, ast.Attribute)) and isinstance(getattr(node, "ctx", None), ast.Load):
-            bound = _followed(ctx, bindings, node)
+            bound = _followed(ctx, node)
             if bound is not node:
                 for inner in ast.walk(bound):
                     if isinstance(inner, ast.Call) and ctx.qualified(inner.func) in _HARDWARE_QUERIES:
@@ -92,26 +91,23 @@ class CpuFallback(_HardwareRule):
         "only when the test calls nothing but CUDA queries. if/else statements, defaults and early returns "
         "are reported without a fix."
     )
-    node_types = (ast.IfExp, ast.If, ast.Assign, ast.AnnAssign)
+    node_types = (ast.IfExp, ast.If)
     triggers = ("cpu", "CPU", "-1")
 
     def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if self._bind(node, ctx):
-            return
-        bindings = self._state(ctx).bindings
         if isinstance(node, ast.IfExp):
-            yield from self._expression(node, ctx, bindings)
+            yield from self._expression(node, ctx)
         elif isinstance(node, ast.If):
-            yield from self._statement(node, ctx, bindings)
+            yield from self._statement(node, ctx)
 
-    def _expression(self, node: ast.IfExp, ctx: Context, bindings: _Bindings) -> Iterator[Report]:
+    def _expression(self, node: ast.IfExp, ctx: Context) -> Iterator[Report]:
         parts = conditional_parts(ctx, node)
         if parts is None:
             return  # the outermost conditional of a chain reports for the whole chain
         leaves, tests = parts
-        query = next((q for q in (_hardware_query(ctx, bindings, t) for t in tests) if q), None)
+        query = next((q for q in (_hardware_query(ctx, t) for t in tests) if q), None)
         flag = None if query else next((f for f in map(_flag_test, tests) if f), None)
-        kinds = [_device_kind(ctx, bindings, leaf) for leaf in leaves]
+        kinds = [_device_kind(ctx, leaf) for leaf in leaves]
         if not _falls_back(kinds, query, flag):
             return
         gpu_leaves = [leaf for leaf, kind in zip(leaves, kinds, strict=True) if kind == _GPU]
@@ -132,7 +128,7 @@ class CpuFallback(_HardwareRule):
             fix=fix,
         )
 
-    def _statement(self, node: ast.If, ctx: Context, bindings: _Bindings) -> Iterator[Report]:
+    def _statement(self, node: ast.If, ctx: Context) -> Iterator[Report]:
         parent = ctx.parent
         if isinstance(parent, ast.If) and len(parent.orelse) == 1 and parent.orelse[0] is node:
             return  # an elif: its chain was judged at the first `if`
@@ -146,15 +142,15 @@ class CpuFallback(_HardwareRule):
                 current = current.orelse[0]
                 continue
             break
-        query = next((q for q in (_hardware_query(ctx, bindings, t) for t in tests) if q), None)
+        query = next((q for q in (_hardware_query(ctx, t) for t in tests) if q), None)
         flag = None if query else next((f for f in map(_flag_test, tests) if f), None)
         if query is None and flag is None:
             return
-        picks = [p for body in branches for p in _device_picks(ctx, bindings, body)]
+        picks = [p for body in branches for p in _device_picks(ctx, body)]
         if current.orelse:
-            picks.extend(_device_picks(ctx, bindings, current.orelse))
+            picks.extend(_device_picks(ctx, current.orelse))
         else:
-            picks.extend(self._implicit_else(node, current, ctx, bindings, picks))
+            picks.extend(self._implicit_else(node, current, ctx, picks))
         if not _falls_back([kind for _, kind in picks], query, flag):
             return
         yield ctx.report_span(
@@ -167,13 +163,13 @@ class CpuFallback(_HardwareRule):
 
     @staticmethod
     def _implicit_else(
-        node: ast.If, last: ast.If, ctx: Context, bindings: _Bindings, picks: list[tuple[str, str | None]]
+        node: ast.If, last: ast.If, ctx: Context, picks: list[tuple[str, str | None]]
     ) -> list[tuple[str, str | None]]:
         """What runs when no branch is taken: a `"cpu"` default assigned before the `if`
         (`device = "cpu"` then `if cuda: device = "cuda"`), or, after an early return,
         the statements that follow (`return "cpu"`)."""
         if last.body and isinstance(last.body[-1], ast.Return):
-            return _device_picks(ctx, bindings, _after(ctx, node))
+            return _device_picks(ctx, _after(ctx, node))
         found: list[tuple[str, str | None]] = []
         block = _block_of(ctx, node)
         for target, _ in picks:
@@ -187,9 +183,10 @@ class CpuFallback(_HardwareRule):
                         default = value
                         break
             if default is None and "." not in target:
-                default = bindings.lookup(ctx, ast.copy_location(ast.Name(target, ast.Load()), node))
+                followed = ctx.follow(ast.copy_location(ast.Name(target, ast.Load()), node))
+                default = followed.value if followed.via else None
             if default is not None:
-                found.append((target, _device_kind(ctx, bindings, default)))
+                found.append((target, _device_kind(ctx, default)))
         return found
 
 
@@ -201,17 +198,17 @@ def _assigned(stmt: ast.stmt, target: str) -> ast.expr | None:
     return None
 
 
-def _device_picks(ctx: Context, bindings: _Bindings, body: list[ast.stmt]) -> list[tuple[str, str | None]]:
+def _device_picks(ctx: Context, body: list[ast.stmt]) -> list[tuple[str, str | None]]:
     """(target, device kind) for each device a block assigns or returns."""
     picks: list[tuple[str, str | None]] = []
     for stmt in body:
         for node in _walk_no_defs(stmt):
             if isinstance(node, ast.Return) and node.value is not None and not isinstance(node.value, ast.IfExp):
-                picks.append(("return", _device_kind(ctx, bindings, node.value)))
+                picks.append(("return", _device_kind(ctx, node.value)))
             elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 if isinstance(node.value, ast.IfExp):
                     continue  # reported as an expression
-                kind = _device_kind(ctx, bindings, node.value)
+                kind = _device_kind(ctx, node.value)
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     spelled = dotted_text(target)

@@ -10,8 +10,7 @@ from ...data import names as tables
 from ...names import dotted_text, is_true, keyword, string_value
 from .._common import method_span
 from ..base import Report
-from ..precision import is_model_class
-from ._facts import _CPU, _MAX_HOPS, NO_CPU_MODE, _Bindings, _device_kind, _followed, _HardwareRule, _is_cpu
+from ._facts import _CPU, NO_CPU_MODE, _device_kind, _followed, _HardwareRule, _is_cpu
 
 # -- BLY302 --------------------------------------------------------------------------------
 
@@ -49,24 +48,21 @@ class CpuPlacement(_HardwareRule):
         '    "blyan/student-v18", torch_dtype=torch.bfloat16, device_map="auto"\n'
         ")\n"
     )
-    node_types = (ast.Call, ast.keyword, ast.Dict, ast.Assign, ast.AnnAssign)
+    node_types = (ast.Call, ast.keyword, ast.Dict)
     names = frozenset(
         {tables.CPU_MOVE_METHOD, tables.DEVICE_MOVE_METHOD, *(q.rsplit(".", 1)[-1] for q in tables.PIPELINE_FACTORIES)}
     )
     triggers = ("cpu", "CPU", "disk", "-1")
 
     def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if self._bind(node, ctx):
-            return
-        bindings = self._state(ctx).bindings
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
                 if string_value(key) == tables.DEVICE_MAP_KEYWORD:  # type: ignore[arg-type]
-                    yield from self._device_map(value, ctx, bindings)
+                    yield from self._device_map(value, ctx)
             return
         if isinstance(node, ast.keyword):
             if node.arg == tables.DEVICE_MAP_KEYWORD:
-                yield from self._device_map(node.value, ctx, bindings)
+                yield from self._device_map(node.value, ctx)
             elif node.arg in tables.CPU_OFFLOAD_KEYWORDS and is_true(node.value):
                 yield ctx.report(
                     node,
@@ -77,19 +73,19 @@ class CpuPlacement(_HardwareRule):
         assert isinstance(node, ast.Call)
         if ctx.qualified(node.func) in tables.PIPELINE_FACTORIES:
             device = keyword(node, tables.DEVICE_KEYWORD)
-            if device is not None and _is_cpu(_device_kind(ctx, bindings, device.value), index=True):
+            if device is not None and _is_cpu(_device_kind(ctx, device.value), index=True):
                 yield ctx.report(
                     device.value,
                     f"`pipeline(device={ctx.source(device.value)})` runs inference on the CPU; the policy has no "
                     'CPU mode (BF16 requires GPU support): use a CUDA device (`device=0`) or `device_map="auto"`',
                 )
-        yield from self._move(node, ctx, bindings)
+        yield from self._move(node, ctx)
 
-    def _device_map(self, value: ast.expr, ctx: Context, bindings: _Bindings) -> Iterator[Report]:
-        mapping = _followed(ctx, bindings, value)
+    def _device_map(self, value: ast.expr, ctx: Context) -> Iterator[Report]:
+        mapping = _followed(ctx, value)
         if isinstance(mapping, ast.Dict):
             for key, target in zip(mapping.keys, mapping.values, strict=True):
-                where = _offload_target(ctx, bindings, target)
+                where = _offload_target(ctx, target)
                 if where is not None:
                     module = string_value(key)  # type: ignore[arg-type]
                     what = f'"{module}"' if module else "the whole model" if module == "" else "a module"
@@ -99,10 +95,10 @@ class CpuPlacement(_HardwareRule):
                         'support): place every module on a GPU (`device_map="auto"` with enough GPU memory)',
                     )
             return
-        where = _offload_target(ctx, bindings, value)
+        where = _offload_target(ctx, value)
         if where is None:
             return
-        followed = _followed(ctx, bindings, value)
+        followed = _followed(ctx, value)
         note = (
             ""
             if followed is value
@@ -114,7 +110,7 @@ class CpuPlacement(_HardwareRule):
             '(BF16 requires GPU support): use `device_map="auto"` or a CUDA device',
         )
 
-    def _move(self, node: ast.Call, ctx: Context, bindings: _Bindings) -> Iterator[Report]:
+    def _move(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         func = node.func
         if not isinstance(func, ast.Attribute):
             return
@@ -124,11 +120,11 @@ class CpuPlacement(_HardwareRule):
         elif func.attr == tables.DEVICE_MOVE_METHOD:
             device = keyword(node, tables.DEVICE_KEYWORD)
             targets = [*node.args[:1], *([device.value] if device is not None else [])]
-            if not any(_is_cpu(_device_kind(ctx, bindings, t), index=False) for t in targets):
+            if not any(_is_cpu(_device_kind(ctx, t), index=False) for t in targets):
                 return
         else:
             return
-        loaded = _loaded_model(ctx, bindings, func.value)
+        loaded = ctx.names.loaded_from(func.value)
         if loaded is None:
             return
         start, end = method_span(ctx, node)
@@ -146,34 +142,11 @@ class CpuPlacement(_HardwareRule):
         )
 
 
-def _offload_target(ctx: Context, bindings: _Bindings, value: ast.expr) -> str | None:
-    followed = _followed(ctx, bindings, value)
+def _offload_target(ctx: Context, value: ast.expr) -> str | None:
+    followed = _followed(ctx, value)
     text = string_value(followed)  # type: ignore[arg-type]
     if text is not None and text.strip().lower() in tables.OFFLOAD_DEVICE_STRINGS:
         return "the disk" if text.strip().lower() == "disk" else "the CPU"
-    if isinstance(followed, ast.Call) and _device_kind(ctx, bindings, followed) == _CPU:
+    if isinstance(followed, ast.Call) and _device_kind(ctx, followed) == _CPU:
         return "the CPU"
-    return None
-
-
-def _loaded_model(ctx: Context, bindings: _Bindings, node: ast.expr, depth: int = 0) -> ast.Call | None:
-    """The loader call (`X.from_pretrained(...)`, `pipeline(...)`) a value comes from, through
-    names and `self.` attributes bound in the same function and module methods that return
-    the module (`model.eval()`)."""
-    if depth > _MAX_HOPS:
-        return None
-    if isinstance(node, ast.Call):
-        func = node.func
-        if isinstance(func, ast.Attribute):
-            if func.attr in tables.LOADER_METHODS and is_model_class(ctx, func.value):
-                return node
-            if func.attr in tables.MODULE_CHAIN_METHODS:
-                return _loaded_model(ctx, bindings, func.value, depth + 1)
-        if ctx.qualified(func) in tables.PIPELINE_FACTORIES:
-            return node
-        return None
-    if isinstance(node, (ast.Name, ast.Attribute)):
-        bound = bindings.lookup(ctx, node, same_frame=True)
-        if bound is not None and bound is not node:
-            return _loaded_model(ctx, bindings, bound, depth + 1)
     return None
