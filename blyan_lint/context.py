@@ -7,7 +7,7 @@ import math
 
 from .config import Settings
 from .data import names as tables
-from .facts import ABSENT_VALUE, CALL, EXPRESSION, LITERAL, NAME, UNKNOWN, Hop, Value
+from .facts import ABSENT_VALUE, CALL, EXPRESSION, LITERAL, NAME, UNKNOWN, Hop, Value, binding_note
 from .findings import Position, Report, Scope
 from .names import Followed, SemanticModel, dotted_text, string_value
 from .scope import relative_posix
@@ -103,8 +103,8 @@ class Context:
         if not followed.via:
             return ""
         value = followed.value
-        shown = self.source(value) or dotted_text(value)
-        return f" (`{followed.via[0][0]}` is `{shown}`, line {value.lineno})"  # type: ignore[attr-defined]
+        shown = self.source(value) or dotted_text(value) or ""
+        return binding_note(followed.via[0][0], shown, value.lineno)  # type: ignore[attr-defined]
 
     def constant(self, node: ast.expr) -> tuple[bool, object, str]:
         """(is a literal, its value, binding note) for a value, through local bindings."""
@@ -113,15 +113,16 @@ class Context:
             return True, followed.value.value, self.note(followed)
         return False, None, self.note(followed)
 
-    def resolve(self, node: ast.expr | None, *, defaults: bool = True) -> Value:
-        """An argument as typed facts: what it is written as, what it resolves to, and how."""
+    def resolve(self, node: ast.expr | None, *, defaults: bool = False) -> Value:
+        """An argument as typed facts: what it is written as, what it resolves to, and how
+        (through the same `follow()` the verdicts use; parameter defaults when asked)."""
         if node is None:
             return ABSENT_VALUE
         source = self.source(node) or dotted_text(node) or ""
         followed = self.follow(node, defaults=defaults)
         value = followed.value
         via = tuple(Hop(name, binding.line, binding.how) for name, binding in followed.via)
-        text = self.source(value) if followed.via else source
+        text = (self.source(value) or dotted_text(value) or "") if followed.via else source
         line = getattr(value, "lineno", None)
         if not followed.known:
             return Value(source, UNKNOWN, None, text, line, via)

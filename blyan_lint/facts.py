@@ -78,6 +78,19 @@ class Value(Record):
     line: int | None = None  # where that expression is written
     via: tuple[Hop, ...] = ()  # the bindings followed, first to last
 
+    @property
+    def known(self) -> bool:
+        return self.status not in (UNKNOWN, ABSENT)
+
+    def note(self) -> str:
+        """` (`mp` is `"fp16"`, line 3)` when the value was reached through bindings."""
+        return binding_note(self.via[0].name, self.text, self.line) if self.via else ""
+
+
+def binding_note(name: str, text: str, line: int | None) -> str:
+    """The one wording of a followed binding in messages: ` (`mp` is `"fp16"`, line 3)`."""
+    return f" (`{name}` is `{text}`, line {line})"
+
 
 ABSENT_VALUE = Value("", ABSENT)
 
@@ -122,6 +135,7 @@ class DtypeFacts(Facts):
     spelling: str  # as written: `th.half`, `"fp16"`
     where: str  # "attribute" | "keyword" | "getattr" | "dict entry"
     keyword: str | None  # the keyword or dict key (`torch_dtype`)
+    use: str  # the BF16 spelling to use instead (`th.bfloat16`, `"bf16"`)
     value: Value
 
 
@@ -131,6 +145,7 @@ class CastFacts(Facts):
 
     kind: ClassVar[str] = "cast"
     method: str  # "half" | "float" | "double" | "to" | "type"
+    spelling: str  # the argument as the message shows it (`dtype=dt`, `torch.float16`); "" for `.half()`
     dtype: str  # the canonical target dtype
     argument: Value | None  # the dtype argument as resolved; None for `.half()`-style casts
     receiver: str  # the source of the value cast (`model`, `self.net`)

@@ -45,6 +45,8 @@ def _result(f: Finding) -> dict[str, Any]:
         ],
         "properties": {"scope": f.scope.role, "scope_reason": f.scope.reason},
     }
+    if f.facts is not None:
+        result["properties"]["facts"] = f.facts.to_json()
     if f.fix is not None and f.fix.edits:
         result["fixes"] = [
             {

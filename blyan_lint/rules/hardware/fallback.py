@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from ...context import Context
 from ...data import names as tables
+from ...facts import DeviceFallbackFacts
 from ...findings import Applicability, Edit, Fix
 from ...names import dotted_text
 from .._common import conditional_parts
@@ -126,6 +127,9 @@ class CpuFallback(_HardwareRule):
             f"{'CPU fallback' if query else 'CPU mode'}: selects the CPU {_when(query, flag)}; the policy has no "
             f"CPU mode (BF16 requires GPU support): use {use} unconditionally and fail fast without a suitable GPU",
             fix=fix,
+            facts=DeviceFallbackFacts(
+                "expression", query, flag, _kinds(kinds), ctx.source(keep) if keep is not None else None
+            ),
         )
 
     def _statement(self, node: ast.If, ctx: Context) -> Iterator[Report]:
@@ -159,6 +163,7 @@ class CpuFallback(_HardwareRule):
             f"{'CPU fallback' if query else 'CPU mode'}: this `if` selects the CPU {_when(query, flag)}; the policy "
             "has no CPU mode (BF16 requires GPU support): use a CUDA device unconditionally and fail fast "
             "without a suitable GPU",
+            facts=DeviceFallbackFacts("statement", query, flag, _kinds([kind for _, kind in picks]), None),
         )
 
     @staticmethod
@@ -188,6 +193,10 @@ class CpuFallback(_HardwareRule):
             if default is not None:
                 found.append((target, _device_kind(ctx, default)))
         return found
+
+
+def _kinds(kinds: list[str | None]) -> tuple[str, ...]:
+    return tuple(kind or "unknown" for kind in kinds)
 
 
 def _assigned(stmt: ast.stmt, target: str) -> ast.expr | None:

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 
 from ...context import Context
 from ...data import names as tables
+from ...facts import LoadFacts, PlacementFacts
 from ...names import dotted_text, is_true, keyword, string_value
 from .._common import method_span
+from .._loads import load_facts
 from ..base import Report
 from ._facts import _CPU, NO_CPU_MODE, _device_kind, _followed, _HardwareRule, _is_cpu
 
@@ -68,16 +70,19 @@ class CpuPlacement(_HardwareRule):
                     node,
                     f"`{node.arg}=True` keeps the modules that do not fit on the GPU on the CPU in FP32; the policy "
                     "has no CPU mode (BF16 requires GPU support): fit the model on the GPU and drop this flag",
+                    facts=_facts(ctx, "offload_flag", _CPU, node.value, load=_enclosing_load(ctx)),
                 )
             return
         assert isinstance(node, ast.Call)
         if ctx.qualified(node.func) in tables.PIPELINE_FACTORIES:
             device = keyword(node, tables.DEVICE_KEYWORD)
-            if device is not None and _is_cpu(_device_kind(ctx, device.value), index=True):
+            kind = _device_kind(ctx, device.value) if device is not None else None
+            if device is not None and _is_cpu(kind, index=True):
                 yield ctx.report(
                     device.value,
                     f"`pipeline(device={ctx.source(device.value)})` runs inference on the CPU; the policy has no "
                     'CPU mode (BF16 requires GPU support): use a CUDA device (`device=0`) or `device_map="auto"`',
+                    facts=_facts(ctx, "pipeline", kind or _CPU, device.value, load=load_facts(ctx, node)),
                 )
         yield from self._move(node, ctx)
 
@@ -93,53 +98,89 @@ class CpuPlacement(_HardwareRule):
                         target,
                         f"`device_map` sends {what} to {where}; the policy has no CPU mode (BF16 requires GPU "
                         'support): place every module on a GPU (`device_map="auto"` with enough GPU memory)',
+                        facts=_facts(
+                            ctx, "device_map_entry", _device_word(where), target, module, load=_enclosing_load(ctx)
+                        ),
                     )
             return
         where = _offload_target(ctx, value)
         if where is None:
             return
-        followed = _followed(ctx, value)
-        note = (
-            ""
-            if followed is value
-            else f" (`{dotted_text(value)}` is `{ctx.source(followed)}`, line {followed.lineno})"
-        )
         yield ctx.report(
             value,
-            f"`device_map={ctx.source(value)}`{note} places the model on {where}; the policy has no CPU mode "
-            '(BF16 requires GPU support): use `device_map="auto"` or a CUDA device',
+            f"`device_map={ctx.source(value)}`{ctx.note(ctx.follow(value))} places the model on {where}; the policy "
+            'has no CPU mode (BF16 requires GPU support): use `device_map="auto"` or a CUDA device',
+            facts=_facts(ctx, "device_map", _device_word(where), value, load=_enclosing_load(ctx)),
         )
 
     def _move(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         func = node.func
         if not isinstance(func, ast.Attribute):
             return
+        target: ast.expr | None = None
         if func.attr == tables.CPU_MOVE_METHOD:
             if node.args:
                 return
         elif func.attr == tables.DEVICE_MOVE_METHOD:
             device = keyword(node, tables.DEVICE_KEYWORD)
             targets = [*node.args[:1], *([device.value] if device is not None else [])]
-            if not any(_is_cpu(_device_kind(ctx, t), index=False) for t in targets):
+            target = next((t for t in targets if _is_cpu(_device_kind(ctx, t), index=False)), None)
+            if target is None:
                 return
         else:
             return
         loaded = ctx.names.loaded_from(func.value)
         if loaded is None:
             return
+        facts = _facts(ctx, "move", _CPU, target, method=func.attr, receiver=func.value, load=load_facts(ctx, loaded))
         start, end = method_span(ctx, node)
         receiver = dotted_text(func.value)
         if receiver is None or isinstance(func.value, ast.Call):
             what = "the freshly loaded model"
         else:
-            what = f"`{receiver}` (the model loaded on line {loaded.lineno})"
+            what = f"`{receiver}` (the model loaded on line {facts.model_line})"
         written = ctx.lines[start.line - 1][start.col - 1 : end.col - 1] if start.line == end.line else ""
         yield Report(
             start,
             end,
             f"`.{written or func.attr + '(...)'}` moves {what} to the CPU; the policy has no CPU mode (BF16 "
             "requires GPU support): keep the model on the GPU",
+            facts=facts,
         )
+
+
+def _facts(
+    ctx: Context,
+    how: str,
+    device: str,
+    value: ast.expr | None,
+    module: str | None = None,
+    method: str | None = None,
+    receiver: ast.expr | None = None,
+    load: LoadFacts | None = None,
+) -> PlacementFacts:
+    return PlacementFacts(
+        how=how,
+        device=device,
+        value=ctx.resolve(value),
+        module=module,
+        method=method,
+        receiver=ctx.source(receiver) if receiver is not None else None,
+        model_line=load.line if load is not None else None,
+        load=load,
+    )
+
+
+def _enclosing_load(ctx: Context) -> LoadFacts | None:
+    """The load a keyword (`device_map=`, an offload flag) is passed to, if it is one."""
+    parent = ctx.parent
+    if isinstance(parent, ast.Call) and ctx.names.is_load(parent):
+        return load_facts(ctx, parent)
+    return None
+
+
+def _device_word(where: str) -> str:
+    return "disk" if where == "the disk" else _CPU
 
 
 def _offload_target(ctx: Context, value: ast.expr) -> str | None:
