@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 VENV312 ?= .venv312
 PY312 = $(shell scripts/find-python.sh 3.12)
+# The runtime harness's tests run real torch on the CPU, in the Python 3.11 venv only: pip takes
+# torch 2.13.0's CPU build (192 MB) from this machine's disk, where an unpinned torch would
+# download a CUDA build of several GB. The 3.12 venv has no torch; those tests skip there.
+RUNTIME_TEST_DEPS = torch==2.13.0 transformers==5.24.0 accelerate==1.15.0 peft==0.21.2 safetensors
 
 .PHONY: demo test lint test-py test-312 docs clean
 
@@ -10,6 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet $(RUNTIME_TEST_DEPS)
 	touch $@
 
 $(VENV312)/.installed: pyproject.toml

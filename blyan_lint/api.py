@@ -17,7 +17,7 @@ from .discovery import discover, file_kind
 from .engine import UNREADABLE, check_python, read_bytes, unreadable
 from .findings import Finding
 from .fixes.apply import FixResult, wanted
-from .fixes.files import FileFix, fix_source, write_atomic
+from .fixes.files import Changed, FileFix, fix_source, replace_if_unchanged
 from .rules.base import Rule
 from .scope import compiled_glob, relative_posix
 
@@ -108,6 +108,10 @@ def check_file(
         from .files.configs import check_config
 
         return check_config(path, data, settings)
+    if kind == "notebook":
+        from .notebooks import check_notebook
+
+        return check_notebook(path, data, settings, _rules(codes), overrides.prefilter)
     return check_python(path, data, settings, _rules(codes), overrides.prefilter, tree)
 
 
@@ -120,24 +124,66 @@ def check_paths(paths: Iterable[str], overrides: Overrides) -> tuple[list[str], 
     return files, findings
 
 
+# A file rewritten by someone else between our read and our write is read and fixed again,
+# this many times at most (a file that keeps changing is reported, not overwritten).
+FIX_ATTEMPTS = 5
+
+
 def fix_file(path: str, overrides: Overrides, unsafe: bool, write: bool, source: bytes | None = None) -> FileFix:
-    """Apply the wanted fixes to one Python file; write it (atomically) when asked."""
-    findings = check_file(path, overrides, source)
-    if file_kind(path) not in (None, "python") or not any(wanted(f, unsafe) for f in findings):
-        return FileFix(path, "", FixResult("", (), tuple(findings)))
-    data = read_bytes(path) if source is None else source
-    if isinstance(data, str):
-        return FileFix(path, "", FixResult("", (), tuple(findings)), data)
-    outcome, encoding = fix_source(path, data, lambda b: check_file(path, overrides, b), unsafe, findings)
-    if outcome.error is not None:  # nothing is written; the findings stand as they were
-        return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), outcome.error)
-    if write and outcome.changed and outcome.result is not None:
+    """Apply the wanted fixes to one Python file; write it (atomically) when asked.
+
+    The edits are computed from one read of the file and written only over those same
+    bytes: if the file changed meanwhile (another run, an editor), it is checked afresh."""
+    if file_kind(path) not in (None, "python", "notebook"):
+        return FileFix(path, "", FixResult("", (), tuple(check_file(path, overrides))))
+    for _ in range(FIX_ATTEMPTS):
+        data = read_bytes(path) if source is None else source
+        if isinstance(data, str):
+            return FileFix(path, "", FixResult("", (), (unreadable(path, data),)))
+        outcome, new = _fixed(path, overrides, unsafe, data)
+        if new is None or not write:
+            return outcome
         try:
-            write_atomic(path, outcome.result.text.encode(encoding))
+            replace_if_unchanged(path, data, new)
+        except Changed:
+            continue
         except OSError as exc:  # the file or its folder went away, or is read-only: report, exit 2
             reason = f"cannot write the fixed file: {exc.strerror or exc}"
-            return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), reason)
-    return outcome
+            return FileFix(path, outcome.original, FixResult(outcome.original, (), outcome.result.remaining), reason)
+        return outcome
+    reason = f"the file changed {FIX_ATTEMPTS} times while it was being fixed; nothing written"
+    return FileFix(path, "", FixResult("", (), tuple(check_file(path, overrides))), reason)
+
+
+def _fixed(path: str, overrides: Overrides, unsafe: bool, data: bytes) -> tuple[FileFix, bytes | None]:
+    """The outcome of fixing these bytes, and the bytes to write (None: nothing to write)."""
+    findings = check_file(path, overrides, data)
+    if not any(wanted(f, unsafe) for f in findings):
+        return FileFix(path, "", FixResult("", (), tuple(findings))), None
+    if file_kind(path) == "notebook":
+        return _fix_notebook(path, overrides, unsafe, data, findings)
+    outcome, encoding = fix_source(path, data, lambda b: check_file(path, overrides, b), unsafe, findings)
+    if outcome.error is not None:  # nothing is written; the findings stand as they were
+        return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), outcome.error), None
+    if not outcome.changed:
+        return outcome, None
+    return outcome, outcome.result.text.encode(encoding)
+
+
+def _fix_notebook(
+    path: str, overrides: Overrides, unsafe: bool, data: bytes, findings: list[Finding]
+) -> tuple[FileFix, bytes | None]:
+    from .notebooks import fix_notebook
+
+    settings = settings_for(path, overrides)
+    rules = _rules(selected_codes(path, settings, overrides))
+    outcome = fix_notebook(path, data, settings, rules, unsafe, overrides.prefilter)
+    if outcome.error is not None:
+        return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), outcome.error), None
+    if not outcome.changed:
+        return outcome, None
+    bom = "\ufeff" if data.startswith(b"\xef\xbb\xbf") else ""
+    return outcome, (bom + outcome.result.text).encode("utf-8")
 
 
 __all__ = ["ConfigError", "Overrides", "check_file", "check_paths", "fix_file", "settings_for", "selected_codes"]

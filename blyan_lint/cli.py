@@ -9,6 +9,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 
 from . import __version__, registry
 from .api import Overrides, check_file, fix_file, settings_for
@@ -96,6 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_FINDINGS
+    except BrokenProcessPool:
+        print("blyan-lint: error: a worker process died (killed or out of memory)", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("blyan-lint: interrupted", file=sys.stderr)
+        return 130
     except OSError as exc:  # an output file that cannot be written, a path that vanished mid-run
         print(f"blyan-lint: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return EXIT_ERROR

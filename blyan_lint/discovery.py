@@ -17,6 +17,7 @@ from .scope import compiled_glob, glob_to_regex, relative_posix
 PYTHON_SUFFIXES = (".py", ".pyi")
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 WEIGHT_SUFFIXES = (".safetensors",)
+NOTEBOOK_SUFFIXES = (".ipynb",)
 
 
 def file_kind(path: str) -> str | None:
@@ -27,6 +28,8 @@ def file_kind(path: str) -> str | None:
         return "config"
     if lowered.endswith(WEIGHT_SUFFIXES):
         return "safetensors"
+    if lowered.endswith(NOTEBOOK_SUFFIXES):
+        return "notebook"
     return None
 
 

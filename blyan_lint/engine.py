@@ -209,7 +209,7 @@ def check_python(
     except RecursionError:
         return [unreadable(path, "cannot check: the code is nested too deeply")]
     findings = [
-        Finding(path, r.start, r.end, rule.code, r.message, scope, r.fix, r.covers, r.facts)  # type: ignore[attr-defined]
+        Finding(path, r.start, r.end, rule.code, r.message, scope, r.fix, r.covers, facts=r.facts)  # type: ignore[attr-defined]
         for rule, scope, r in walker.reports
         if rule.applies_to_teacher or not scope.is_teacher
     ]

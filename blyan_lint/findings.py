@@ -83,11 +83,13 @@ class Finding:
     # Ranges this finding stands for: findings of codes it supersedes that start inside
     # one of them are dropped (BLY105 is reported once, not again as BLY101 inside).
     covers: tuple[tuple[Position, Position], ...] = field(default=(), compare=False)
+    # In a notebook, the cell (1-based, counting every cell) the positions are relative to.
+    cell: int | None = None
     facts: Facts | None = None
 
     @property
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.start.line, self.start.col, self.code)
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        return (self.path, self.cell or 0, self.start.line, self.start.col, self.code)
 
     @property
     def fix_marker(self) -> str:

@@ -7,7 +7,8 @@ from ..findings import Finding
 
 def line(finding: Finding) -> str:
     marker = f" {finding.fix_marker}" if finding.fix_marker else ""
-    return f"{finding.path}:{finding.start.line}:{finding.start.col}: {finding.code}{marker} {finding.message}"
+    cell = f"cell {finding.cell}:" if finding.cell else ""
+    return f"{finding.path}:{cell}{finding.start.line}:{finding.start.col}: {finding.code}{marker} {finding.message}"
 
 
 def render(findings: list[Finding]) -> str:

@@ -8,12 +8,20 @@ from ..findings import Finding
 from .concise import line
 
 
+def _source_line(finding: Finding) -> str:
+    if finding.cell is not None:
+        from ..notebooks import cell_line
+
+        return cell_line("".join(linecache.getlines(finding.path)), finding.cell, finding.start.line)
+    return linecache.getline(finding.path, finding.start.line).rstrip("\r\n")
+
+
 def render(findings: list[Finding]) -> str:
     out: list[str] = []
     for finding in findings:
         out.append(line(finding))
         out.append(f"  scope: {finding.scope.reason}")
-        source = linecache.getline(finding.path, finding.start.line).rstrip("\r\n")
+        source = _source_line(finding)
         if source and not finding.path.endswith(".safetensors"):
             number = str(finding.start.line)
             out.append(f"  {number} | {source}")

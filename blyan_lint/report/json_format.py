@@ -36,6 +36,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "name": rule.name if rule else None,
         "message": finding.message,
         "filename": finding.path,
+        "cell": finding.cell,  # notebooks: the cell (1-based) that `location` is relative to; else null
         "location": {"row": finding.start.line, "column": finding.start.col},
         "end_location": {"row": finding.end.line, "column": finding.end.col},
         "scope": finding.scope.role,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from .. import __version__, registry
@@ -30,7 +31,32 @@ def _rule(code: str) -> dict[str, Any]:
     }
 
 
+def _notebook_region(f: Finding) -> dict[str, int]:
+    """A notebook finding's region in the `.ipynb` file itself (what code scanning shows);
+    the cell position goes in the result's properties."""
+    from ..notebooks import file_position
+
+    text = _notebook_text(f.path)
+    start = file_position(text, f.cell, f.start.line, f.start.col) if f.cell else None
+    end = file_position(text, f.cell, f.end.line, f.end.col) if f.cell else None
+    if start is None:
+        return {"startLine": 1}
+    end = end or start
+    return _region(start[0], start[1], end[0], end[1])
+
+
+@lru_cache(maxsize=8)
+def _notebook_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
 def _result(f: Finding) -> dict[str, Any]:
+    cell = f.cell is not None
+    region = _notebook_region(f) if cell else _region(f.start.line, f.start.col, f.end.line, f.end.col)
     result: dict[str, Any] = {
         "ruleId": f.code,
         "level": "error",
@@ -39,7 +65,7 @@ def _result(f: Finding) -> dict[str, Any]:
             {
                 "physicalLocation": {
                     "artifactLocation": {"uri": f.path.replace("\\", "/")},
-                    "region": _region(f.start.line, f.start.col, f.end.line, f.end.col),
+                    "region": region,
                 }
             }
         ],
@@ -47,7 +73,10 @@ def _result(f: Finding) -> dict[str, Any]:
     }
     if f.facts is not None:
         result["properties"]["facts"] = f.facts.to_json()
-    if f.fix is not None and f.fix.edits:
+    if f.cell is not None:
+        result["properties"] |= {"cell": f.cell, "cell_line": f.start.line, "cell_column": f.start.col}
+    # A notebook's fixes edit the cell text, not the file's JSON: `--fix` applies them; none here.
+    if f.fix is not None and f.fix.edits and f.cell is None:
         result["fixes"] = [
             {
                 "description": {"text": f"{f.fix.title} ({f.fix.applicability.value})"},
