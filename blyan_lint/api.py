@@ -85,11 +85,21 @@ def _rules(codes: frozenset[str]) -> tuple[Rule, ...]:
     return registry.python_rules(codes)
 
 
+def rules_for(path: str, overrides: Overrides) -> tuple[Rule, ...]:
+    """The Python rules selected for this file."""
+    return _rules(selected_codes(path, settings_for(path, overrides), overrides))
+
+
 def check_file(
-    path: str, overrides: Overrides, source: bytes | None = None, tree: ast.AST | None = None
+    path: str,
+    overrides: Overrides,
+    source: bytes | None = None,
+    tree: ast.AST | None = None,
+    keep_suppressed: bool = False,
 ) -> list[Finding]:
     """Every finding for one file; `source` replaces the file's bytes (stdin, flake8), and
-    `tree` is its already-parsed AST, if the caller has one."""
+    `tree` is its already-parsed AST, if the caller has one. With `keep_suppressed`, the
+    findings a `# noqa` silenced come too, marked with their `suppression` (Python, notebooks)."""
     settings = settings_for(path, overrides)
     codes = selected_codes(path, settings, overrides)
     kind = file_kind(path) or "python"
@@ -111,8 +121,8 @@ def check_file(
     if kind == "notebook":
         from .notebooks import check_notebook
 
-        return check_notebook(path, data, settings, _rules(codes), overrides.prefilter)
-    return check_python(path, data, settings, _rules(codes), overrides.prefilter, tree)
+        return check_notebook(path, data, settings, _rules(codes), overrides.prefilter, keep_suppressed)
+    return check_python(path, data, settings, _rules(codes), overrides.prefilter, tree, keep_suppressed)
 
 
 def check_paths(paths: Iterable[str], overrides: Overrides) -> tuple[list[str], list[Finding]]:

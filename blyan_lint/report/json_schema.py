@@ -107,6 +107,16 @@ def schema() -> dict[str, Any]:
             "fix": {"anyOf": [{"$ref": "#/$defs/Fix"}, {"type": "null"}]},
             "url": {"type": "string"},
             "facts": {"anyOf": [*facts_refs, {"type": "null"}]},
+            "suppression": {
+                "type": "object",
+                "description": "only on suppressed findings: the noqa codes and the reason after ` -- `",
+                "properties": {
+                    "codes": {"type": "array", "items": {"type": "string"}},
+                    "reason": {"type": ["string", "null"]},
+                },
+                "required": ["codes", "reason"],
+                "additionalProperties": False,
+            },
         },
         "required": [
             "code",
@@ -134,8 +144,9 @@ def schema() -> dict[str, Any]:
             "tool": {"const": "blyan-lint"},
             "version": {"type": "string"},
             "findings": {"type": "array", "items": {"$ref": "#/$defs/Finding"}},
+            "suppressed": {"type": "array", "items": {"$ref": "#/$defs/Finding"}},
         },
-        "required": ["schema", "tool", "version", "findings"],
+        "required": ["schema", "tool", "version", "findings", "suppressed"],
         "additionalProperties": False,
         "$defs": defs,
     }
