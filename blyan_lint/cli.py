@@ -23,6 +23,7 @@ from .findings import Finding
 from .fixes.files import FileFix
 from .report import FORMATS
 from .runner import RunOptions, fix, run
+from .runtime import consistency
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_runtime import add_parsers as add_runtime_parsers  # confirm, trace
 
     add_runtime_parsers(sub)
+    consistency.add_parser(sub)
     return parser
 
 
@@ -103,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .cli_runtime import run as run_runtime
 
             return run_runtime(args)
+        if args.command == "consistency":
+            return consistency.main(args)
         if args.command == "clean":
             removed = clean_cache()
             print(f"{'Removed' if removed else 'No'} {CACHE_DIR}/", file=sys.stderr)
