@@ -50,6 +50,13 @@ class Recorder:
             frame = frame.f_back
         return None
 
+    def direct(self, skip: int = 2) -> str | None:
+        """file:line when the user's code itself made the call (not a library on its behalf)."""
+        frame = sys._getframe(skip)
+        if frame is not None and self.is_user_file(frame.f_code.co_filename):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        return None
+
     def add(self, event: dict[str, Any]) -> None:
         if len(self.events) < self.max_events:
             self.events.append(event)
@@ -268,8 +275,8 @@ def _patch_module_methods(recorder: Recorder, torch: Any) -> None:
         def method(self, *args, **kwargs):
             if recorder.depth("module") or recorder.depth("load"):
                 return original(self, *args, **kwargs)
-            where = recorder.where()
-            if where is None:
+            where = recorder.direct()
+            if where is None:  # a library moving or casting on its own: not the user's event
                 return original(self, *args, **kwargs)
             before = module_summary(self)
             recorder.enter("module")
@@ -290,9 +297,17 @@ def _patch_module_methods(recorder: Recorder, torch: Any) -> None:
 
         return method
 
-    for name in CAST_METHODS:
-        original = getattr(torch.nn.Module, name)
-        setattr(torch.nn.Module, name, make(name, original))
+    owners = [torch.nn.Module]
+    try:  # transformers overrides some of them (quantized-model checks) and calls super()
+        from transformers.modeling_utils import PreTrainedModel
+
+        owners.append(PreTrainedModel)
+    except ImportError:
+        pass
+    for owner in owners:
+        for name in CAST_METHODS:
+            if name in owner.__dict__:
+                setattr(owner, name, make(name, owner.__dict__[name]))
 
 
 def _patch_torch_calls(recorder: Recorder, torch: Any) -> None:
@@ -300,7 +315,9 @@ def _patch_torch_calls(recorder: Recorder, torch: Any) -> None:
 
     @functools.wraps(original_default)
     def set_default_dtype(dtype):
-        recorder.add({"event": "set_default_dtype", "where": recorder.where(), "dtype": str(dtype)})
+        where = recorder.direct()
+        if where is not None:  # transformers sets it temporarily inside from_pretrained: not the user's
+            recorder.add({"event": "set_default_dtype", "where": where, "dtype": str(dtype)})
         return original_default(dtype)
 
     torch.set_default_dtype = set_default_dtype
