@@ -20,6 +20,10 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 PLANTED = "model.layers.0.mlp.down_proj.weight"
+# The demo's BF16 Llama (2 layers, hidden 16, vocabulary 64), shared with `confirm` and `trace`;
+# docs/gpu-validation.md records the same work on an H200.
+DEMO = ROOT / "fixtures" / "demo_repo" / "checkpoints" / "tiny-llama-bf16"
+WORK = ["--steps", "3", "--batch-sizes", "1,8"]
 
 
 def consistency(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -29,32 +33,17 @@ def consistency(*args: str, env: dict | None = None) -> subprocess.CompletedProc
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=environ, timeout=300)
 
 
-def tiny_llama(path, dtype):
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    config = LlamaConfig(
-        vocab_size=96,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=64,
-    )
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).to(dtype).save_pretrained(path)
-    return str(path)
-
-
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    return tiny_llama(tmp_path_factory.mktemp("tiny-llama-bf16"), torch.bfloat16)
+def checkpoint():
+    if not (DEMO / "model.safetensors").is_file():
+        pytest.skip("the demo checkpoint is missing (scripts/make_demo_checkpoints.py)")
+    return str(DEMO)
 
 
 @pytest.fixture(scope="module")
 def clean_run(checkpoint, tmp_path_factory):
     reference = tmp_path_factory.mktemp("ref") / "reference.json"
-    args = ["--model", checkpoint, "--nproc", "2", "--allow-cpu", "--steps", "1", "--batch-sizes", "1,3"]
+    args = ["--model", checkpoint, "--nproc", "2", "--allow-cpu", *WORK]
     out = consistency(*args, "--strict", "--reference", str(reference), "--output-format", "json")
     return out, reference
 
@@ -78,7 +67,7 @@ def test_two_ranks_agree_and_the_reference_is_written(clean_run):
     assert ranks[0]["hashes"] == ranks[1]["hashes"]
     names = [name for name, _ in ranks[0]["hashes"]]
     # weights as loaded, activations, logits, then the step's loss, gradients and trained weights
-    assert names[0].startswith("loaded:") and "logits" in names and "loss[step 1]" in names
+    assert names[0].startswith("loaded:") and "logits" in names and "loss[step 3]" in names
     assert any(n.startswith("grad:") for n in names) and any(n.startswith("trained:") for n in names)
     assert all(len(digest) == 64 for _, digest in ranks[0]["hashes"])
     written = json.loads(reference.read_text())
@@ -108,10 +97,11 @@ def test_strict_lists_what_it_turned_and_reports_the_settings(clean_run):
 
 def test_batch_invariance_is_reported_per_batch_size(clean_run):
     entries = json.loads(clean_run[0].stdout)["ranks"][0]["batch_invariance"]
-    assert [e["batch_size"] for e in entries] == [1, 3]
+    assert [e["batch_size"] for e in entries] == [1, 8]
+    vocabulary = json.loads((DEMO / "config.json").read_text())["vocab_size"]
     for entry in entries:
         assert entry["identical"] == (entry["differing_elements"] == 0)
-        assert entry["elements"] == 16 * 96  # one prompt's logits: tokens x vocabulary
+        assert entry["elements"] == 16 * vocabulary  # one prompt's logits: tokens x vocabulary
 
 
 def test_a_one_ulp_weight_on_one_rank_is_diverged_with_its_name(planted_run, checkpoint):
@@ -135,8 +125,8 @@ def test_against_a_reference_names_the_rank_that_left_it(planted_run):
     against = {c["subject"]: c for c in doc["against"]["comparisons"]}
     assert against["rank 0"]["verdict"] == "identical"
     assert against["rank 1"]["verdict"] == "diverged" and against["rank 1"]["tensor"] == f"loaded:{PLANTED}"
-    # the reference's inputs were repeated: a step and batch sizes 1,3, though not given again
-    assert doc["inputs"]["steps"] == 1 and doc["inputs"]["batch_sizes"] == [1, 3]
+    # the reference's inputs were repeated: 3 steps and batch sizes 1,8, though not given again
+    assert doc["inputs"]["steps"] == 3 and doc["inputs"]["batch_sizes"] == [1, 8]
 
 
 def as_gpu(doc: dict, name: str, capability: str, sms: int) -> dict:
@@ -190,9 +180,8 @@ def test_without_a_policy_gpu_the_workers_refuse_with_the_policy_message(checkpo
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 2  # progress + error
 
 
-def test_a_non_bf16_model_is_refused_before_any_worker_starts(tmp_path):
-    fp32 = tiny_llama(tmp_path / "fp32", torch.float32)
-    out = consistency("--model", fp32, "--allow-cpu")
+def test_a_non_bf16_model_is_refused_before_any_worker_starts():
+    out = consistency("--model", str(DEMO.with_name("tiny-llama-fp32")), "--allow-cpu")
     assert out.returncode == 2
     assert "is not a BF16 model" in out.stderr and "float32" in out.stderr and "torchrun" not in out.stderr
     assert "Traceback" not in out.stderr

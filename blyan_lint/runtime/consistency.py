@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -131,7 +132,13 @@ def _preflight(spec) -> None:
 def _worker(spec, args: argparse.Namespace, reference: dict | None) -> int:
     from .consistency_worker import run_rank
 
-    doc = run_rank(spec)
+    try:
+        doc = run_rank(spec)
+    except RuntimeError as exc:
+        if "deterministic" not in str(exc):
+            raise
+        first = str(exc).strip().splitlines()[0]
+        raise ConsistencyError(f"under --strict an op has no deterministic implementation: {first}") from None
     if doc is None:
         return EXIT_OK  # rank 0 reports for everyone
     target = os.environ.get(RESULT_ENV)
@@ -166,14 +173,21 @@ def _launch(spec, args: argparse.Namespace, reference: dict | None) -> int:
 
 
 def _failure(log: str, code: int) -> str:
+    """The workers' own one-line error; else the last exception line and where the log is kept."""
     with open(log, encoding="utf-8", errors="replace") as fh:
         text = fh.read()
-    errors = [line[len(ERROR_PREFIX) :] for line in text.splitlines() if line.startswith(ERROR_PREFIX)]
+    lines = text.splitlines()
+    errors = [line[len(ERROR_PREFIX) :] for line in lines if line.startswith(ERROR_PREFIX)]
     if errors:
         return errors[0] + (f" (and {len(errors) - 1} more rank(s))" if len(errors) > 1 else "")
+    raised = [line.strip() for line in lines if _EXCEPTION_LINE.match(line) and "ChildFailedError" not in line]
     with tempfile.NamedTemporaryFile("w", prefix="blyan-consistency-", suffix=".log", delete=False) as kept:
         kept.write(text)  # kept past the run: the workers' own traceback is the bug report
-    return f"the torchrun workers failed (exit {code}); their log: {kept.name}"
+    said = f": {raised[-1]}" if raised else ""
+    return f"the torchrun workers failed (exit {code}){said}; their log: {kept.name}"
+
+
+_EXCEPTION_LINE = re.compile(r"^[\w.]*(Error|Exception): ")
 
 
 def finish(doc: dict, args: argparse.Namespace, reference: dict | None) -> int:
