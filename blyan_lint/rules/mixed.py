@@ -423,27 +423,6 @@ def _scaler_fix(ctx: Context, construction: ast.Call) -> Fix | None:
 
 # -- BLY203 ------------------------------------------------------------------------------
 
-# What a Lightning `precision=` value means, for the message.
-_LIGHTNING_MEANING = {
-    "16": "FP16 mixed precision",
-    "16-mixed": "FP16 mixed precision",
-    "bf16": "BF16 mixed precision (FP32 weights, autocast)",
-    "bf16-mixed": "BF16 mixed precision (FP32 weights, autocast)",
-    "16-true": "FP16",
-    "32": "FP32",
-    "32-true": "FP32",
-    "64": "FP64",
-    "64-true": "FP64",
-    "transformer-engine": "FP8 mixed precision (Transformer Engine)",
-    "transformer-engine-float16": "FP8 / FP16 mixed precision (Transformer Engine)",
-}
-
-_ACCELERATE_MEANING = {
-    "fp16": "FP16 mixed precision",
-    "bf16": "BF16 mixed precision (FP32 weights, autocast)",
-    "fp8": "FP8 mixed precision",
-}
-
 
 class FrameworkMixedPrecision(Rule):
     code = "BLY203"
@@ -549,7 +528,7 @@ class FrameworkMixedPrecision(Rule):
             text = _precision_enum(ctx, value)
         if text is None or text.lower() not in tables.ACCELERATE_MIXED_VALUES:
             return
-        meaning = _ACCELERATE_MEANING.get(text.lower(), "mixed precision")
+        meaning = tables.ACCELERATE_MIXED_PRECISION.get(text.lower(), "mixed precision")
         yield ctx.report(
             kw,
             f"`mixed_precision={ctx.source(kw.value)}`{note} makes {who} run {meaning}; the policy forbids "
@@ -568,7 +547,7 @@ class FrameworkMixedPrecision(Rule):
         elif isinstance(value, (int, str)):
             if str(value) == tables.LIGHTNING_COMPLIANT_PRECISION:
                 return
-            meaning = _LIGHTNING_MEANING.get(str(value), f'not "{tables.LIGHTNING_COMPLIANT_PRECISION}"')
+            meaning = tables.LIGHTNING_PRECISION.get(str(value), f'not "{tables.LIGHTNING_COMPLIANT_PRECISION}"')
         else:
             return
         yield ctx.report(

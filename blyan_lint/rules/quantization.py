@@ -31,21 +31,6 @@ _NOWHERE = "the policy allows no 4-bit, GPTQ, AWQ or FP8 anywhere, teachers incl
 _FROZEN = "teachers are frozen checkpoints used only for validation"
 _NO_GRAD = "run the teacher under `torch.no_grad()` with `requires_grad_(False)` and optimize only the student"
 
-# What a marker found in a name or quantization-type string means, for messages.
-_MARKER_LABELS = {
-    "int4": "4-bit",
-    "4bit": "4-bit",
-    "int2": "2-bit",
-    "nf4": "NF4 (4-bit)",
-    "fp4": "FP4 (4-bit)",
-    "float8": "FP8",
-    "fp8": "FP8",
-    "fp6": "FP6",
-    "fpx": "low-bit float",
-    "uintx": "low-bit integer",
-}
-
-
 # -- shared: literal values ---------------------------------------------------------------
 
 _UNKNOWN = object()
@@ -82,7 +67,7 @@ def _marker_kind(text: str) -> tuple[str, str] | None:
     lowered = text.lower()
     for marker in tables.UNSUPPORTED_QUANT_MARKERS:
         if marker in lowered:
-            return UNSUPPORTED, _MARKER_LABELS.get(marker, "low-bit")
+            return UNSUPPORTED, tables.QUANT_MARKER_LABELS.get(marker, "low-bit")
     if any(marker in lowered for marker in tables.INT8_MARKERS):
         return INT8, "INT8"
     return None
@@ -106,7 +91,7 @@ def _name_kind(qualified: str | None) -> tuple[str, str] | None:
     if qualified in tables.FOUR_BIT_CLASSES or qualified in tables.UNSUPPORTED_QUANT_CONFIGS:
         found = _marker_kind(last)
         if found is None:
-            method = next((m for m in ("GPTQ", "AWQ") if m.lower() in last.lower()), None)
+            method = next((m for m in tables.QUANT_METHOD_NAMES if m.lower() in last.lower()), None)
             found = UNSUPPORTED, method or last.removesuffix("Config")
         return found[0], f"{found[1]} quantization"
     if qualified.startswith(tables.QUANT_LIBRARY_PREFIXES):
