@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from ..context import Context
 from ..data import names as tables
-from ..facts import Facts, LoadFacts, QuantizationFacts
+from ..facts import Facts, LoadFacts, QuantizationFacts, TeacherUpdateFacts
 from ..names import dotted_text, has_star_kwargs, keyword, string_value
 from ._common import method_span
 from ._loads import load_facts
@@ -636,7 +636,8 @@ class TeacherNotFrozen(Rule):
         if whole or _names_teacher(ctx, receiver):
             start, end = method_span(ctx, node)
             does = "puts {model} in training mode"
-            yield Report(start, end, self._message(ctx, node, does, whole, "call `.eval()` instead"))
+            message = self._message(ctx, node, does, whole, "call `.eval()` instead")
+            yield Report(start, end, message, facts=TeacherUpdateFacts("train", ctx.source(receiver), whole))
 
     def _backward(self, node: ast.Call, func: ast.Attribute, ctx: Context, whole: bool) -> Iterator[Report]:
         receiver = func.value
@@ -644,7 +645,8 @@ class TeacherNotFrozen(Rule):
         if whole or _names_teacher(ctx, receiver) or _names_teacher(ctx, first):
             start, end = method_span(ctx, node)
             does = "computes gradients for {model}"
-            yield Report(start, end, self._message(ctx, node, does, whole, _NO_GRAD))
+            facts = TeacherUpdateFacts("backward", ctx.source(receiver), whole)
+            yield Report(start, end, self._message(ctx, node, does, whole, _NO_GRAD), facts=facts)
 
     def _step(self, node: ast.Call, func: ast.Attribute, ctx: Context, whole: bool) -> Iterator[Report]:
         receiver = func.value
@@ -659,7 +661,8 @@ class TeacherNotFrozen(Rule):
         if whole or _names_teacher(ctx, optimizer):
             start, end = method_span(ctx, node)
             does = "updates {model}'s weights"
-            yield Report(start, end, self._message(ctx, node, does, whole, _NO_GRAD))
+            facts = TeacherUpdateFacts("step", ctx.source(optimizer), whole)
+            yield Report(start, end, self._message(ctx, node, does, whole, _NO_GRAD), facts=facts)
 
     def _requires_grad_(self, node: ast.Call, func: ast.Attribute, ctx: Context, whole: bool) -> Iterator[Report]:
         if not _switch_on(ctx, node, "requires_grad"):
@@ -667,7 +670,9 @@ class TeacherNotFrozen(Rule):
         if whole or _names_teacher(ctx, func.value):
             start, end = method_span(ctx, node)
             does = "unfreezes {model}'s weights"
-            yield Report(start, end, self._message(ctx, node, does, whole, "use `requires_grad_(False)`"))
+            message = self._message(ctx, node, does, whole, "use `requires_grad_(False)`")
+            facts = TeacherUpdateFacts("requires_grad", ctx.source(func.value), whole)
+            yield Report(start, end, message, facts=facts)
 
     def _assign(self, node: ast.Assign, ctx: Context, whole: bool) -> Iterator[Report]:
         if not _is_true(ctx, node.value):
@@ -678,7 +683,8 @@ class TeacherNotFrozen(Rule):
             if whole or _names_teacher(ctx, target.value):
                 does = "unfreezes {model}'s weights"
                 message = self._message(ctx, node, does, whole, "set it to False or call `requires_grad_(False)`")
-                yield ctx.report_span(target, node.value, message)
+                facts = TeacherUpdateFacts("requires_grad", ctx.source(target.value), whole)
+                yield ctx.report_span(target, node.value, message, facts=facts)
 
     def _construction(self, node: ast.Call, ctx: Context, whole: bool) -> Iterator[Report]:
         if whole:
@@ -687,7 +693,9 @@ class TeacherNotFrozen(Rule):
             does = "builds an optimizer over {model}'s weights"
         else:
             return
-        yield ctx.report(node, self._message(ctx, node, does, whole, _NO_GRAD))
+        params = _optimizer_params(node)
+        facts = TeacherUpdateFacts("optimizer", ctx.source(params) if params is not None else "", whole)
+        yield ctx.report(node, self._message(ctx, node, does, whole, _NO_GRAD), facts=facts)
 
 
 RULES = (Int8OutsideTeacher, UnsupportedQuantization, TeacherNotFrozen)
