@@ -124,9 +124,25 @@ def check_paths(paths: Iterable[str], overrides: Overrides) -> tuple[list[str], 
     return files, findings
 
 
-def fix_file(path: str, overrides: Overrides, unsafe: bool, write: bool, source: bytes | None = None) -> FileFix:
-    """Apply the wanted fixes to one Python file; write it (atomically) when asked."""
-    findings = check_file(path, overrides, source)
+def fix_file(
+    path: str,
+    overrides: Overrides,
+    unsafe: bool,
+    write: bool,
+    source: bytes | None = None,
+    family: tuple[str, ...] | None = None,
+) -> FileFix:
+    """Apply the wanted fixes to one Python file; write it (atomically) when asked.
+
+    `family` (code prefixes, for the LibCST codemods) keeps only the findings of those codes
+    after the whole check, precedence included, so a family applies exactly the fixes
+    `--fix` applies to its codes, never a fix `--fix` would not make."""
+
+    def lint(data: bytes | None) -> list[Finding]:
+        found = check_file(path, overrides, data)
+        return found if family is None else [f for f in found if f.code.startswith(family)]
+
+    findings = lint(source)
     if file_kind(path) not in (None, "python", "notebook") or not any(wanted(f, unsafe) for f in findings):
         return FileFix(path, "", FixResult("", (), tuple(findings)))
     data = read_bytes(path) if source is None else source
@@ -134,7 +150,7 @@ def fix_file(path: str, overrides: Overrides, unsafe: bool, write: bool, source:
         return FileFix(path, "", FixResult("", (), tuple(findings)), data)
     if file_kind(path) == "notebook":
         return _fix_notebook(path, overrides, unsafe, write, data, findings)
-    outcome, encoding = fix_source(path, data, lambda b: check_file(path, overrides, b), unsafe, findings)
+    outcome, encoding = fix_source(path, data, lint, unsafe, findings)
     if outcome.error is not None:  # nothing is written; the findings stand as they were
         return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), outcome.error)
     if write and outcome.changed and outcome.result is not None:

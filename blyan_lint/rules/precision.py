@@ -20,6 +20,7 @@ from ._common import (
     walk_within,
 )
 from ._edits import remove_statements, replace_by_block, statement_blocks
+from ._values import cast_reason, enclosing_integer_factory, integer_factory, integer_reason, unsafe
 from .base import Report, Rule
 
 BF16 = tables.BF16
@@ -45,7 +46,10 @@ class NonBf16Dtype(Rule):
     fix_safety = (
         "Safe: the dtype is replaced by BF16 in the same spelling and alias (`th.half` -> `th.bfloat16`, "
         '`"fp16"` -> `"bf16"`, `"float16"` -> `"bfloat16"`). Names imported directly '
-        "(`from torch import float16 as f16`) and strings built at run time are reported without a fix."
+        "(`from torch import float16 as f16`) and strings built at run time are reported without a fix. The dtype "
+        "of integer-valued data (`torch.arange(n, dtype=torch.float32)`, `linspace`, `randint`, ...) is an unsafe "
+        "fix, offered only with `--unsafe-fixes`: BF16 holds integers exactly only up to 256, so position 257 "
+        "would become 256."
     )
     node_types = (ast.Attribute, ast.Name, ast.keyword, ast.Call, ast.Dict)
     names = frozenset({q.rsplit(".", 1)[1] for q in tables.DTYPE_ATTRS} | {"getattr"})
@@ -56,7 +60,8 @@ class NonBf16Dtype(Rule):
             yield from self._dtype_object(node, ctx)
         elif isinstance(node, ast.keyword):
             if node.arg in tables.DTYPE_KEYWORDS:
-                yield from self._dtype_string(node.value, ctx, f"`{node.arg}=`")
+                factory = integer_factory(ctx, ctx.parent)
+                yield from self._dtype_string(node.value, ctx, f"`{node.arg}=`", factory)
         elif isinstance(node, ast.Call):
             func = node.func
             is_getattr = isinstance(func, ast.Name) and func.id == "getattr" and len(node.args) >= 2
@@ -81,23 +86,26 @@ class NonBf16Dtype(Rule):
             target = written.rsplit(".", 1)[0] + "." + replacement  # keep the user's alias
         else:
             target = qualified.rsplit(".", 1)[0] + "." + replacement
+        fix = bf16_attr_fix(ctx, node, qualified)
+        factory = enclosing_integer_factory(ctx)
         yield ctx.report(
             node,
             f"`{written}` selects {dtype_label(canonical)}; the policy requires BF16: use `{target}`",
-            fix=bf16_attr_fix(ctx, node, qualified),
+            fix=unsafe(fix, integer_reason(factory)) if factory else fix,
         )
 
-    def _dtype_string(self, value: ast.expr, ctx: Context, where: str) -> Iterator[Report]:
+    def _dtype_string(self, value: ast.expr, ctx: Context, where: str, factory: str | None = None) -> Iterator[Report]:
         text = string_value(value)
         if text is not None:
             canonical = tables.DTYPE_STRINGS.get(text)
             if canonical is None or canonical == BF16:
                 return
+            fix = bf16_string_fix(ctx, value)
             yield ctx.report(
                 value,
                 f'"{text}" passed as {where} selects {dtype_label(canonical)}; the policy requires BF16: '
                 f'use "{tables.BF16_STRING_FOR[text]}"',
-                fix=bf16_string_fix(ctx, value),
+                fix=unsafe(fix, integer_reason(factory)) if factory else fix,
             )
             return
         bound = ctx.local_value(value)
@@ -157,7 +165,11 @@ class NonBf16Cast(Rule):
     fix_safety = (
         "Safe: `.half()`, `.float()` and `.double()` become `.to(torch.bfloat16)` (using the file's alias for "
         "torch, adding `import torch` if needed); the dtype in `.to(...)` / `.type(...)` is replaced by BF16. "
-        "A dtype held in a variable is reported without a fix: fix it where it is bound."
+        "This is safe only for a value known to be a model (a loader's result, an `nn.Module` construction or "
+        "subclass, a parameter annotated as one, a name that says model and not data). A cast of anything else "
+        "(`torch.arange(n).float()`, masks, positions, a tensor of unknown origin) is an unsafe fix, offered only "
+        "with `--unsafe-fixes`, with a title that says why: BF16 holds integers exactly only up to 256. A dtype "
+        "held in a variable is reported without a fix: fix it where it is bound."
     )
     node_types = (ast.Call,)
     names = frozenset({*tables.CAST_METHODS, "to", "type"})
@@ -177,17 +189,18 @@ class NonBf16Cast(Rule):
                 return
             start, end = method_span(ctx, node)
             torch, imports = torch_name(ctx)
+            fix = Fix(
+                Applicability.SAFE,
+                f"Use `.to({torch}.bfloat16)`",
+                (Edit(start, end, f"to({torch}.bfloat16)"),),
+                imports,
+            )
             yield Report(
                 start,
                 end,
                 f"`.{method}()` casts to {dtype_label(tables.CAST_METHODS[method])}; the policy requires BF16: "
                 f"use `.to({torch}.bfloat16)`",
-                fix=Fix(
-                    Applicability.SAFE,
-                    f"Use `.to({torch}.bfloat16)`",
-                    (Edit(start, end, f"to({torch}.bfloat16)"),),
-                    imports,
-                ),
+                fix=_cast_fix(ctx, fix, func.value),
             )
         elif method == "to":
             yield from self._to(node, ctx)
@@ -206,7 +219,7 @@ class NonBf16Cast(Rule):
             if dtype_kw is not None and arg is dtype_kw.value:
                 found = (f"dtype={found[0]}", found[1], found[2])
             start, end = method_span(ctx, node)
-            yield self._cast_report(ctx, start, end, arg, found, "to")
+            yield self._cast_report(ctx, node, start, end, arg, found, "to")
             return
 
     def _type(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
@@ -218,15 +231,23 @@ class NonBf16Cast(Rule):
         if found is None or found[1] == BF16:
             return
         start, end = method_span(ctx, node)
-        yield self._cast_report(ctx, start, end, arg, found, "type")
+        yield self._cast_report(ctx, node, start, end, arg, found, "type")
 
     @staticmethod
     def _cast_report(
-        ctx: Context, start: Position, end: Position, arg: ast.expr, found: tuple[str, str, str], method: str
+        ctx: Context,
+        call: ast.Call,
+        start: Position,
+        end: Position,
+        arg: ast.expr,
+        found: tuple[str, str, str],
+        method: str,
     ) -> Report:
         written, canonical, note = found
         qualified = ctx.qualified(arg)
         fix = bf16_attr_fix(ctx, arg, qualified) if qualified else None
+        assert isinstance(call.func, ast.Attribute)
+        fix = _cast_fix(ctx, fix, call.func.value)
         return Report(
             start,
             end,
@@ -235,6 +256,12 @@ class NonBf16Cast(Rule):
             fix=fix,
             covers=(ctx.span(arg),),
         )
+
+
+def _cast_fix(ctx: Context, fix: Fix | None, receiver: ast.expr) -> Fix | None:
+    """A cast's fix is safe only on a value known to be a model (RULES.md "Fix safety")."""
+    reason = cast_reason(ctx, receiver)
+    return fix if reason is None else unsafe(fix, reason)
 
 
 _MODEL_LIBRARIES = ("transformers.", "diffusers.", "sentence_transformers.", "timm.")
