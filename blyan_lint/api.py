@@ -17,7 +17,7 @@ from .discovery import discover, file_kind
 from .engine import UNREADABLE, check_python, read_bytes, unreadable
 from .findings import Finding
 from .fixes.apply import FixResult, wanted
-from .fixes.files import FileFix, fix_source, write_atomic
+from .fixes.files import Changed, FileFix, fix_source, replace_if_unchanged
 from .rules.base import Rule
 from .scope import compiled_glob, relative_posix
 
@@ -85,11 +85,21 @@ def _rules(codes: frozenset[str]) -> tuple[Rule, ...]:
     return registry.python_rules(codes)
 
 
+def rules_for(path: str, overrides: Overrides) -> tuple[Rule, ...]:
+    """The Python rules selected for this file."""
+    return _rules(selected_codes(path, settings_for(path, overrides), overrides))
+
+
 def check_file(
-    path: str, overrides: Overrides, source: bytes | None = None, tree: ast.AST | None = None
+    path: str,
+    overrides: Overrides,
+    source: bytes | None = None,
+    tree: ast.AST | None = None,
+    keep_suppressed: bool = False,
 ) -> list[Finding]:
     """Every finding for one file; `source` replaces the file's bytes (stdin, flake8), and
-    `tree` is its already-parsed AST, if the caller has one."""
+    `tree` is its already-parsed AST, if the caller has one. With `keep_suppressed`, the
+    findings a `# noqa` silenced come too, marked with their `suppression` (Python, notebooks)."""
     settings = settings_for(path, overrides)
     codes = selected_codes(path, settings, overrides)
     kind = file_kind(path) or "python"
@@ -111,8 +121,8 @@ def check_file(
     if kind == "notebook":
         from .notebooks import check_notebook
 
-        return check_notebook(path, data, settings, _rules(codes), overrides.prefilter)
-    return check_python(path, data, settings, _rules(codes), overrides.prefilter, tree)
+        return check_notebook(path, data, settings, _rules(codes), overrides.prefilter, keep_suppressed)
+    return check_python(path, data, settings, _rules(codes), overrides.prefilter, tree, keep_suppressed)
 
 
 def check_paths(paths: Iterable[str], overrides: Overrides) -> tuple[list[str], list[Finding]]:
@@ -122,6 +132,11 @@ def check_paths(paths: Iterable[str], overrides: Overrides) -> tuple[list[str], 
         findings.extend(check_file(path, overrides))
     findings.sort(key=lambda f: f.sort_key)
     return files, findings
+
+
+# A file rewritten by someone else between our read and our write is read and fixed again,
+# this many times at most (a file that keeps changing is reported, not overwritten).
+FIX_ATTEMPTS = 5
 
 
 def fix_file(
@@ -134,52 +149,68 @@ def fix_file(
 ) -> FileFix:
     """Apply the wanted fixes to one Python file; write it (atomically) when asked.
 
+    The edits are computed from one read of the file and written only over those same
+    bytes: if the file changed meanwhile (another run, an editor), it is checked afresh.
     `family` (code prefixes, for the LibCST codemods) keeps only the findings of those codes
     after the whole check, precedence included, so a family applies exactly the fixes
-    `--fix` applies to its codes, never a fix `--fix` would not make."""
-
-    def lint(data: bytes | None) -> list[Finding]:
-        found = check_file(path, overrides, data)
-        return found if family is None else [f for f in found if f.code.startswith(family)]
-
-    findings = lint(source)
-    if file_kind(path) not in (None, "python", "notebook") or not any(wanted(f, unsafe) for f in findings):
-        return FileFix(path, "", FixResult("", (), tuple(findings)))
-    data = read_bytes(path) if source is None else source
-    if isinstance(data, str):
-        return FileFix(path, "", FixResult("", (), tuple(findings)), data)
-    if file_kind(path) == "notebook":
-        return _fix_notebook(path, overrides, unsafe, write, data, findings)
-    outcome, encoding = fix_source(path, data, lint, unsafe, findings)
-    if outcome.error is not None:  # nothing is written; the findings stand as they were
-        return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), outcome.error)
-    if write and outcome.changed and outcome.result is not None:
+    `--fix` applies to its codes, never one `--fix` would not make."""
+    if file_kind(path) not in (None, "python", "notebook"):
+        return FileFix(path, "", FixResult("", (), tuple(check_file(path, overrides))))
+    for _ in range(FIX_ATTEMPTS):
+        data = read_bytes(path) if source is None else source
+        if isinstance(data, str):
+            return FileFix(path, "", FixResult("", (), (unreadable(path, data),)))
+        outcome, new = _fixed(path, overrides, unsafe, data, family)
+        if new is None or not write:
+            return outcome
         try:
-            write_atomic(path, outcome.result.text.encode(encoding))
+            replace_if_unchanged(path, data, new)
+        except Changed:
+            continue
         except OSError as exc:  # the file or its folder went away, or is read-only: report, exit 2
             reason = f"cannot write the fixed file: {exc.strerror or exc}"
-            return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), reason)
-    return outcome
+            return FileFix(path, outcome.original, FixResult(outcome.original, (), outcome.result.remaining), reason)
+        return outcome
+    reason = f"the file changed {FIX_ATTEMPTS} times while it was being fixed; nothing written"
+    return FileFix(path, "", FixResult("", (), tuple(check_file(path, overrides))), reason)
+
+
+def _fixed(
+    path: str, overrides: Overrides, unsafe: bool, data: bytes, family: tuple[str, ...] | None = None
+) -> tuple[FileFix, bytes | None]:
+    """The outcome of fixing these bytes, and the bytes to write (None: nothing to write)."""
+
+    def lint(source: bytes) -> list[Finding]:
+        found = check_file(path, overrides, source)
+        return found if family is None else [f for f in found if f.code.startswith(family)]
+
+    findings = lint(data)
+    if not any(wanted(f, unsafe) for f in findings):
+        return FileFix(path, "", FixResult("", (), tuple(findings))), None
+    if file_kind(path) == "notebook":
+        return _fix_notebook(path, overrides, unsafe, data, findings)
+    outcome, encoding = fix_source(path, data, lint, unsafe, findings)
+    if outcome.error is not None:  # nothing is written; the findings stand as they were
+        return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), outcome.error), None
+    if not outcome.changed:
+        return outcome, None
+    return outcome, outcome.result.text.encode(encoding)
 
 
 def _fix_notebook(
-    path: str, overrides: Overrides, unsafe: bool, write: bool, data: bytes, findings: list[Finding]
-) -> FileFix:
+    path: str, overrides: Overrides, unsafe: bool, data: bytes, findings: list[Finding]
+) -> tuple[FileFix, bytes | None]:
     from .notebooks import fix_notebook
 
     settings = settings_for(path, overrides)
     rules = _rules(selected_codes(path, settings, overrides))
     outcome = fix_notebook(path, data, settings, rules, unsafe, overrides.prefilter)
     if outcome.error is not None:
-        return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), outcome.error)
-    if write and outcome.changed:
-        bom = "\ufeff" if data.startswith(b"\xef\xbb\xbf") else ""
-        try:
-            write_atomic(path, (bom + outcome.result.text).encode("utf-8"))
-        except OSError as exc:
-            reason = f"cannot write the fixed file: {exc.strerror or exc}"
-            return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), reason)
-    return outcome
+        return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), outcome.error), None
+    if not outcome.changed:
+        return outcome, None
+    bom = "\ufeff" if data.startswith(b"\xef\xbb\xbf") else ""
+    return outcome, (bom + outcome.result.text).encode("utf-8")
 
 
 __all__ = ["ConfigError", "Overrides", "check_file", "check_paths", "fix_file", "settings_for", "selected_codes"]

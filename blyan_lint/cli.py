@@ -9,8 +9,10 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 
 from . import __version__, registry
+from .adoption import add_noqa, blanket_hint, suppressed_findings
 from .api import Overrides, check_file, fix_file, settings_for
 from .cache import CACHE_DIR
 from .cache import clean as clean_cache
@@ -54,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
     check.add_argument("--no-cache", action="store_true", help=f"do not read or write {CACHE_DIR}/")
     check.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: one per CPU)")
+    check.add_argument(
+        "--add-noqa",
+        action="store_true",
+        help="add `# noqa: CODES` to every line with a finding (`--add-noqa=REASON` adds ` -- REASON`)",
+    )
+    check.add_argument("--add-noqa-reason", help=argparse.SUPPRESS)
     fixing = check.add_argument_group("fixes")
     fixing.add_argument("--fix", action="store_true", help="apply safe fixes, then report what is left")
     fixing.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: apply unsafe fixes too")
@@ -79,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_split_add_noqa(sys.argv[1:] if argv is None else list(argv)))
     try:
         if args.command == "check":
             return _check(args)
@@ -96,11 +104,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_FINDINGS
+    except BrokenProcessPool:
+        print("blyan-lint: error: a worker process died (killed or out of memory)", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("blyan-lint: interrupted", file=sys.stderr)
+        return 130
     except OSError as exc:  # an output file that cannot be written, a path that vanished mid-run
         print(f"blyan-lint: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return EXIT_ERROR
     parser.print_help()
     return EXIT_ERROR
+
+
+def _split_add_noqa(argv: list[str]) -> list[str]:
+    """`--add-noqa=REASON` -> `--add-noqa --add-noqa-reason REASON`: an optional value must be
+    attached with `=`, or `--add-noqa src/` would take the path for the reason."""
+    out: list[str] = []
+    for arg in argv:
+        if arg.startswith("--add-noqa="):
+            out += ["--add-noqa", "--add-noqa-reason", arg.partition("=")[2]]
+        else:
+            out.append(arg)
+    return out
 
 
 def _overrides(args: argparse.Namespace) -> Overrides:
@@ -118,6 +144,8 @@ def _overrides(args: argparse.Namespace) -> Overrides:
 def _check(args: argparse.Namespace) -> int:
     overrides = _overrides(args)
     paths = args.paths or ["."]
+    if args.add_noqa:
+        return _add_noqa(args, overrides, paths)
     if args.fix or args.fix_only or args.diff:
         return _fix(args, overrides, paths)
     gc.disable()  # a lint run allocates millions of short-lived, acyclic AST nodes
@@ -136,7 +164,12 @@ def _check(args: argparse.Namespace) -> int:
     else:
         files, findings, stats = run(paths, overrides, options)
         cached = stats.cached
-    text = _statistics(findings) if args.statistics else FORMATS[args.output_format](findings)
+    if args.statistics:
+        text = _statistics(findings)
+    elif args.output_format in ("json", "sarif"):  # these record what noqa comments silenced, and why
+        text = FORMATS[args.output_format](findings, suppressed_findings(files, overrides))  # type: ignore[call-arg]
+    else:
+        text = FORMATS[args.output_format](findings)
     if args.output_file:
         with open(args.output_file, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -144,6 +177,9 @@ def _check(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     if not args.quiet:
         print(summary(files, findings, cached), file=sys.stderr)
+        hint = blanket_hint(findings)
+        if hint:
+            print(hint, file=sys.stderr)
     if any(f.code == UNREADABLE for f in findings):
         return EXIT_ERROR
     if findings and not args.exit_zero:
@@ -194,6 +230,24 @@ def _fix(args: argparse.Namespace, overrides: Overrides, paths: list[str]) -> in
     if findings and not args.fix_only and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _add_noqa(args: argparse.Namespace, overrides: Overrides, paths: list[str]) -> int:
+    if "-" in paths:
+        print("blyan-lint: error: --add-noqa edits files in place; it cannot read stdin", file=sys.stderr)
+        return EXIT_ERROR
+    files, outcomes = add_noqa(paths, overrides, args.add_noqa_reason)
+    for outcome in outcomes:
+        if outcome.error:
+            print(f"{outcome.path}: error: {outcome.error}", file=sys.stderr)
+    added = sum(o.count for o in outcomes)
+    changed = sum(1 for o in outcomes if o.count)
+    if not args.quiet:
+        print(
+            f"Added {added} noqa directive{'s' if added != 1 else ''} in {changed} of {len(files)} files.",
+            file=sys.stderr,
+        )
+    return EXIT_ERROR if any(o.error for o in outcomes) else EXIT_CLEAN
 
 
 def _unified_diff(outcome: FileFix) -> str:

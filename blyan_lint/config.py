@@ -40,11 +40,25 @@ DEFAULT_EXCLUDE = (
     "build",
     "dist",
 )
+# Rules `ALL` leaves out (RULES.md: off by default); select them by code or prefix.
+OFF_BY_DEFAULT = frozenset({"BLY001"})
 CONFIG_FILES = ("blyan-lint.toml", ".blyan-lint.toml", "pyproject.toml")
+# Calls BLY303 accepts as the capability guard whatever `guard-functions` says: the runtime
+# guard blyan-lint ships for node code (blyan_lint.runtime.require_policy).
+BUILTIN_GUARD_FUNCTIONS = ("blyan_lint.runtime.require_policy",)
 
 
 class ConfigError(Exception):
     """A configuration or selection problem: reported, exit code 2."""
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    """`[tool.blyan-lint.runtime]`: what `confirm`/`trace` need; the static checks ignore it."""
+
+    model_map: tuple[tuple[str, str], ...] = ()  # (id or variable, path as written)
+    allow_pickle: bool = False
+    timeout: float = 120.0  # seconds per replay subprocess
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,7 @@ class Settings:
     teacher_name_regex: str = DEFAULT_TEACHER_NAME_REGEX
     guard_functions: tuple[str, ...] = ()
     respect_gitignore: bool = True
+    runtime: RuntimeSettings = field(default_factory=RuntimeSettings, compare=False)
 
     @property
     def teacher_name_pattern(self) -> re.Pattern[str]:
@@ -100,6 +115,41 @@ def _bool(key: str, value: object) -> bool:
     return value
 
 
+def _model_map(key: str, value: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f'`{key}` must be a table of "id or variable" = "checkpoint path", got {value!r}')
+    for model_id, path in value.items():
+        if not isinstance(path, str) or not path.strip():
+            raise ConfigError(f"`{key}.{model_id}` must be a checkpoint path string, got {path!r}")
+    return tuple((model_id, path) for model_id, path in value.items())
+
+
+def _timeout(key: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(f"`{key}` must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+RUNTIME_KEYS = {
+    "model-map": ("model_map", _model_map),
+    "allow-pickle": ("allow_pickle", _bool),
+    "timeout": ("timeout", _timeout),
+}
+
+
+def _runtime(key: str, value: object) -> RuntimeSettings:
+    if not isinstance(value, dict):
+        raise ConfigError(f"[tool.blyan-lint.{key}] must be a table, got {value!r}")
+    values: dict[str, object] = {}
+    for sub, item in value.items():
+        if sub not in RUNTIME_KEYS:
+            known = ", ".join(sorted(RUNTIME_KEYS))
+            raise ConfigError(f"unknown key `{sub}` in [tool.blyan-lint.{key}] (known keys: {known})")
+        attr, validate = RUNTIME_KEYS[sub]
+        values[attr] = validate(f"{key}.{sub}", item)
+    return RuntimeSettings(**values)  # type: ignore[arg-type]
+
+
 # key in the file -> (Settings field, validator)
 KEYS = {
     "select": ("select", _str_list),
@@ -112,6 +162,7 @@ KEYS = {
     "teacher-name-regex": ("teacher_name_regex", _regex),
     "guard-functions": ("guard_functions", _str_list),
     "respect-gitignore": ("respect_gitignore", _bool),
+    "runtime": ("runtime", _runtime),
 }
 
 
@@ -180,7 +231,9 @@ def expand_selectors(selectors: Iterable[str], all_codes: Iterable[str], key: st
     chosen: set[str] = set()
     for selector in selectors:
         sel = selector.strip().upper()
-        matched = codes if sel == "ALL" else [c for c in codes if c.startswith(sel)]
+        matched = (
+            [c for c in codes if c not in OFF_BY_DEFAULT] if sel == "ALL" else [c for c in codes if c.startswith(sel)]
+        )
         if not matched:
             raise ConfigError(f"`{key}`: unknown rule selector `{selector}`")
         chosen.update(matched)

@@ -186,6 +186,7 @@ def check_python(
     rules: Sequence[Rule],
     prefilter: bool = True,
     tree: ast.AST | None = None,
+    keep_suppressed: bool = False,
 ) -> list[Finding]:
     """All findings for one Python file. `tree`, when the caller parsed the same source
     already (flake8 does), saves the second parse."""
@@ -206,6 +207,7 @@ def check_python(
         return [unreadable(path, syntax_error_message(exc, text), exc.lineno or 1, exc.offset or 1)]
     except (ValueError, MemoryError, RecursionError) as exc:
         return [unreadable(path, f"cannot parse: {_reason(exc)}")]
+    selected = frozenset(rule.code for rule in rules)  # before the prefilter: BLY001 judges every selected code
     rules = active_rules(rules, source) if prefilter else tuple(rules)
     if not rules:
         return []  # parsed (an unparsable file still fails closed), but nothing can fire here
@@ -226,7 +228,9 @@ def check_python(
         if rule.applies_to_teacher or not scope.is_teacher
     ]
     findings = apply_precedence(findings, {rule.code: rule.supersedes for rule in rules})
-    return suppress.apply_noqa(findings, text, lines, python=True)
+    return suppress.apply_noqa(
+        findings, text, lines, python=True, selected=selected, keep_suppressed=keep_suppressed, path=path
+    )
 
 
 def apply_precedence(findings: list[Finding], supersedes: dict[str, frozenset[str]]) -> list[Finding]:

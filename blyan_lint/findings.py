@@ -54,6 +54,15 @@ class Scope:
         return self.role == "teacher"
 
 
+@dataclass(frozen=True)
+class Suppression:
+    """Why a finding is not reported: the `# noqa` codes that silenced it, and the reason
+    written after ` -- ` (None without one)."""
+
+    codes: tuple[str, ...]
+    reason: str | None = None
+
+
 STUDENT_DEFAULT = Scope("student", "student: no teacher pragma, path or enclosing name")
 
 
@@ -71,6 +80,8 @@ class Finding:
     covers: tuple[tuple[Position, Position], ...] = field(default=(), compare=False)
     # In a notebook, the cell (1-based, counting every cell) the positions are relative to.
     cell: int | None = None
+    # Set only on findings a noqa comment silenced, when the caller asked to keep them (reports).
+    suppression: Suppression | None = None
 
     @property
     def sort_key(self) -> tuple[str, int, int, int, str]:

@@ -9,18 +9,20 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
 from .api import Overrides, check_file, fix_file, selected_codes, settings_for
-from .cache import CACHE_DIR, Cache, digest
+from .cache import CACHE_DIR, Cache, digest, remove_stale_temp_files
 from .discovery import discover, file_kind
 from .engine import read_bytes, unreadable
 from .files.safetensors import fingerprint
 from .findings import Finding
-from .fixes.files import FileFix
+from .fixes.files import TEMP_PREFIX, FileFix
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -66,6 +68,19 @@ def _check_one(task: Task) -> tuple[str, str | None, list[Finding] | None]:
 
 def _worker_init() -> None:
     gc.disable()  # ASTs hold no cycles; the collector would only slow the parse
+    _exit_with_parent(os.getppid())
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose main process died (SIGKILL, OOM) exits instead of waiting forever on
+    a queue nobody feeds; it may be mid-way through a file, which is why writes are atomic."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="blyan-lint-parent-watch", daemon=True).start()
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -100,8 +115,11 @@ def run(paths: Iterable[str], overrides: Overrides, options: RunOptions) -> tupl
     for path, content, result in _execute(tasks, options.jobs):
         cache = cache_of.get(path)
         if result is None:  # touched, same content
-            findings.extend(cache.same_content(path, stats_of[path]))  # type: ignore[union-attr]
-            continue
+            same = cache.same_content(path, stats_of[path])  # type: ignore[union-attr]
+            if same is not None:
+                findings.extend(same)
+                continue
+            result = check_file(path, overrides)  # the entry could not be decoded: check afresh
         stats.checked += 1
         findings.extend(result)
         if cache is not None and content is not None:
@@ -140,6 +158,9 @@ def fix(
     """Fix every file (in parallel, each file written by the process that fixed it); returns
     the files, each file's outcome in file order, and the findings left."""
     files = list(discover(list(paths), overrides.force_exclude))
+    if write:
+        for directory in sorted({os.path.dirname(os.path.realpath(p)) for p in files}):
+            remove_stale_temp_files(directory, TEMP_PREFIX)  # left by a run that was killed mid-write
     by_path = {o.path: o for o in _map(_fix_one, [(p, overrides, unsafe, write) for p in files], jobs)}
     outcomes = [by_path[path] for path in files]
     remaining = sorted((f for o in outcomes for f in o.result.remaining), key=lambda f: f.sort_key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import tempfile
@@ -60,19 +61,69 @@ def fix_source(
     return FileFix(path, original, result), encoding
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Write via a temporary file in the same directory and rename over the original, so an
-    interrupted run never leaves a half-written file; keep the original's permissions."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".blyan-lint-", suffix=".tmp", dir=directory)
+TEMP_PREFIX = ".blyan-lint-"
+
+
+class Changed(Exception):
+    """The file no longer holds the bytes the fix was computed from."""
+
+
+def replace_if_unchanged(path: str, expected: bytes, data: bytes) -> None:
+    """Replace the file with `data` only if it still holds `expected`, else raise `Changed`.
+
+    The comparison and the rename happen under an exclusive lock on the file, so two
+    blyan-lint runs fixing one tree take turns: the second finds new content (or a new
+    inode) and re-checks instead of writing edits computed from bytes that are gone.
+    The new content goes to a temporary file in the same directory, named after this
+    process (a killed run's leftovers are removed by the next run), then renamed over
+    the original: an interruption leaves either the old file or the new one, never half.
+    A symlink is written through to its target; mode and owner are kept.
+    """
+    target = os.path.realpath(path)
+    fd = os.open(target, os.O_RDONLY)
+    try:
+        _lock(fd)
+        st = os.fstat(fd)
+        try:
+            now = os.stat(target)
+        except FileNotFoundError:
+            raise Changed from None
+        if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino) or _read_all(fd) != expected:
+            raise Changed
+        _write_beside(target, data, st)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _lock(fd: int) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; the comparison alone still guards
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _read_all(fd: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _write_beside(target: str, data: bytes, st: os.stat_result) -> None:
+    directory = os.path.dirname(target)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        st = os.stat(path)
         os.chmod(tmp, st.st_mode & 0o7777)
-        os.replace(tmp, path)
+        if hasattr(os, "chown") and (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+            with contextlib.suppress(OSError):  # not ours to give away; content and mode are still right
+                os.chown(tmp, st.st_uid, st.st_gid)
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

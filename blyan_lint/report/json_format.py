@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__, registry
@@ -40,14 +41,23 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "scope_reason": finding.scope.reason,
         "fix": fix,
         "url": f"docs/rules/{finding.code}.md",
+        **_suppression(finding),
     }
 
 
-def render(findings: list[Finding]) -> str:
+def _suppression(finding: Finding) -> dict[str, Any]:
+    if finding.suppression is None:
+        return {}
+    return {"suppression": {"codes": list(finding.suppression.codes), "reason": finding.suppression.reason}}
+
+
+def render(findings: list[Finding], suppressed: Sequence[Finding] = ()) -> str:
     doc = {
         "schema": SCHEMA,
         "tool": "blyan-lint",
         "version": __version__,
         "findings": [finding_dict(f) for f in findings],
+        # Findings a noqa comment silenced, with the codes and the reason written after ` -- `.
+        "suppressed": [finding_dict(f) for f in suppressed],
     }
     return json.dumps(doc, indent=2) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -71,6 +72,9 @@ def _result(f: Finding) -> dict[str, Any]:
         ],
         "properties": {"scope": f.scope.role, "scope_reason": f.scope.reason},
     }
+    if f.suppression is not None:  # SARIF's own field: code scanning shows these as suppressed, not open
+        justification = {"justification": f.suppression.reason} if f.suppression.reason else {}
+        result["suppressions"] = [{"kind": "inSource", **justification}]
     if f.cell is not None:
         result["properties"] |= {"cell": f.cell, "cell_line": f.start.line, "cell_column": f.start.col}
     # A notebook's fixes edit the cell text, not the file's JSON: `--fix` applies them; none here.
@@ -95,7 +99,8 @@ def _result(f: Finding) -> dict[str, Any]:
     return result
 
 
-def render(findings: list[Finding]) -> str:
+def render(findings: list[Finding], suppressed: Sequence[Finding] = ()) -> str:
+    findings = [*findings, *suppressed]
     codes = sorted({f.code for f in findings})
     doc = {
         "$schema": SARIF_SCHEMA,
