@@ -71,4 +71,12 @@ class FixHardware(_FixFamily):
     DESCRIPTION = "blyan-lint BLY3xx: strict BF16 capability checks; no CPU fallback (unsafe)"
 
 
-FAMILIES = (FixPrecision, FixMixedPrecision, FixHardware)
+class FixSuppressions(_FixFamily):
+    """BLY0xx: stale codes removed from `# noqa` comments (BLY001, when it is selected)."""
+
+    CODES = ("BLY0",)
+    DESCRIPTION = "blyan-lint BLY001: remove `# noqa` codes that suppress nothing"
+
+
+# Together they cover every code that has a fix: running them all applies what `--fix` applies.
+FAMILIES = (FixPrecision, FixMixedPrecision, FixHardware, FixSuppressions)
