@@ -23,6 +23,7 @@ from .findings import Finding
 from .fixes.files import FileFix
 from .report import FORMATS
 from .runner import RunOptions, fix, run
+from .runtime import consistency
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -82,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("target", metavar="FILE[:LINE]")
     scope.add_argument("--config", metavar="FILE")
     scope.add_argument("--teacher-paths", type=_codes)
+
+    consistency.add_parser(sub)
     return parser
 
 
@@ -95,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rule(args)
         if args.command == "scope":
             return _scope(args)
+        if args.command == "consistency":
+            return consistency.main(args)
         if args.command == "clean":
             removed = clean_cache()
             print(f"{'Removed' if removed else 'No'} {CACHE_DIR}/", file=sys.stderr)
