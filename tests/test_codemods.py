@@ -92,4 +92,3 @@ def test_codemod_leaves_a_superseded_dtype_alone(tmp_path, monkeypatch):
     command = FixPrecision(CodemodContext(filename="m.py"), unsafe=False)
     with pytest.raises(SkipFile):
         command.transform_module_impl(cst.parse_module(source))
-
