@@ -43,6 +43,7 @@ test: lint test-py test-312
 
 docs: $(VENV)/.installed
 	$(VENV)/bin/python -m blyan_lint.docs docs/rules
+	$(VENV)/bin/python -m blyan_lint.report.json_schema > docs/json-schema.json
 
 clean:
 	rm -rf $(VENV) $(VENV312) .blyan_lint_cache .pytest_cache .ruff_cache

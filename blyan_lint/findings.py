@@ -1,4 +1,4 @@
-"""The data every stage passes along: findings, fixes and their edits.
+"""The data every stage passes along: findings, the reports rules make, fixes and their edits.
 
 All frozen, so a finding can be cached, sorted, hashed and compared without surprises.
 Positions are 1-based lines and 1-based character columns, as ruff and editors show them.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+
+from .facts import Facts
 
 
 class Applicability(str, enum.Enum):
@@ -67,6 +69,18 @@ STUDENT_DEFAULT = Scope("student", "student: no teacher pragma, path or enclosin
 
 
 @dataclass(frozen=True)
+class Report:
+    """What a rule says about a node; the engine adds path, code and scope."""
+
+    start: Position
+    end: Position
+    message: str
+    fix: Fix | None = None
+    covers: tuple[tuple[Position, Position], ...] = ()
+    facts: Facts | None = None  # what the rule saw (see facts.py); the message is rendered from it
+
+
+@dataclass(frozen=True)
 class Finding:
     path: str
     start: Position
@@ -80,6 +94,7 @@ class Finding:
     covers: tuple[tuple[Position, Position], ...] = field(default=(), compare=False)
     # In a notebook, the cell (1-based, counting every cell) the positions are relative to.
     cell: int | None = None
+    facts: Facts | None = None
     # Set only on findings a noqa comment silenced, when the caller asked to keep them (reports).
     suppression: Suppression | None = None
 

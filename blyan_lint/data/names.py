@@ -232,6 +232,11 @@ NON_MODEL_CLASSES: frozenset[str] = frozenset(
 MODEL_NAME_HINTS: tuple[str, ...] = ("model", "forcausallm", "lm", "pipeline", "diffusion", "unet", "vae")
 NON_MODEL_NAME_HINTS: tuple[str, ...] = ("token", "processor", "config", "extractor", "scheduler")
 QUANTIZED_LOAD_KEYWORDS: frozenset[str] = frozenset({"quantization_config", "load_in_8bit", "load_in_4bit"})
+QUANTIZATION_CONFIG_KEYWORD = "quantization_config"
+# Libraries whose `X.from_pretrained` loads weights whatever `X` is called.
+MODEL_LIBRARIES: tuple[str, ...] = ("transformers.", "diffusers.", "sentence_transformers.", "timm.")
+# The checkpoint argument of a loader, when given by keyword.
+LOADER_MODEL_KEYWORDS: tuple[str, ...] = ("pretrained_model_name_or_path", "model")
 
 # BLY4xx.
 INT8_CLASSES: frozenset[str] = frozenset(

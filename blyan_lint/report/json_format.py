@@ -1,4 +1,6 @@
-"""A documented, versioned JSON schema (`"schema": 1`), one object per finding."""
+"""A documented, versioned JSON schema, one object per finding (docs/json-output.md).
+
+Schema 2 added `facts`: what the rule saw, typed (see `facts.py`), or null."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__, registry
+from ..facts import SCHEMA_VERSION
 from ..findings import Finding
 
-SCHEMA = 1
+SCHEMA = SCHEMA_VERSION
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -41,6 +44,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "scope_reason": finding.scope.reason,
         "fix": fix,
         "url": f"docs/rules/{finding.code}.md",
+        "facts": finding.facts.to_json() if finding.facts is not None else None,
         **_suppression(finding),
     }
 

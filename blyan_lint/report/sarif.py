@@ -72,6 +72,8 @@ def _result(f: Finding) -> dict[str, Any]:
         ],
         "properties": {"scope": f.scope.role, "scope_reason": f.scope.reason},
     }
+    if f.facts is not None:
+        result["properties"]["facts"] = f.facts.to_json()
     if f.suppression is not None:  # SARIF's own field: code scanning shows these as suppressed, not open
         justification = {"justification": f.suppression.reason} if f.suppression.reason else {}
         result["suppressions"] = [{"kind": "inSource", **justification}]

@@ -44,10 +44,11 @@ def is_model(ctx: Context, node: ast.expr, hops: int = 0) -> bool:
         return False
     if isinstance(node, ast.Call):
         return _builds_model(ctx, node, hops)
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        followed = ctx.follow(node)
+        if followed.via and followed.known:
+            return is_model(ctx, followed.value, hops + 1)
     if isinstance(node, ast.Name):
-        bound = ctx.local_value(node)
-        if bound is not None and bound is not node:
-            return is_model(ctx, bound, hops + 1)
         if node.id == "self":
             return _in_module_class(ctx)
         return _annotated_module(ctx, node.id) or _names_a_model(node.id)
@@ -67,9 +68,7 @@ def _builds_model(ctx: Context, call: ast.Call, hops: int) -> bool:
             return True  # `nn.Linear(...)`, `nn.Sequential(...)`
     if isinstance(func, ast.Attribute):
         if func.attr in tables.LOADER_METHODS:
-            from .precision import is_model_class  # the loader table lives with BLY103
-
-            return is_model_class(ctx, func.value)
+            return ctx.names.is_model_class(func.value)
         if func.attr in tables.MODULE_CHAIN_METHODS:
             return is_model(ctx, func.value, hops + 1)
     name = dotted_text(func)
@@ -120,10 +119,10 @@ def integer_source(ctx: Context, node: ast.expr, hops: int = 0) -> str | None:
         if isinstance(func, ast.Attribute) and func.attr in values.SAME_DATA_METHODS:
             return integer_source(ctx, func.value, hops + 1)
         return None
-    if isinstance(node, ast.Name):
-        bound = ctx.local_value(node)
-        if bound is not None and bound is not node:
-            return integer_source(ctx, bound, hops + 1)
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        followed = ctx.follow(node)
+        if followed.via:
+            return integer_source(ctx, followed.value, hops + 1)
     return None
 
 

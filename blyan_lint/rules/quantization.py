@@ -14,8 +14,10 @@ from typing import NamedTuple
 
 from ..context import Context
 from ..data import names as tables
+from ..facts import Facts, LoadFacts, QuantizationFacts
 from ..names import dotted_text, has_star_kwargs, keyword, string_value
 from ._common import method_span
+from ._loads import load_facts
 from .base import Report, Rule
 
 INT8 = "int8"
@@ -50,13 +52,11 @@ _UNKNOWN = object()
 
 
 def _value(ctx: Context, node: ast.expr | None) -> object:
-    """The constant an expression is, following one local binding; `_UNKNOWN` otherwise."""
-    if isinstance(node, ast.Constant):
-        return node.value
-    bound = ctx.local_value(node) if node is not None else None
-    if isinstance(bound, ast.Constant):
-        return bound.value
-    return _UNKNOWN
+    """The constant an expression is, through local bindings; `_UNKNOWN` otherwise."""
+    if node is None:
+        return _UNKNOWN
+    is_literal, value, _ = ctx.constant(node)
+    return value if is_literal else _UNKNOWN
 
 
 def _is_true(ctx: Context, node: ast.expr | None) -> bool:
@@ -69,12 +69,9 @@ def _string(ctx: Context, node: ast.expr | None) -> str | None:
 
 
 def _bound_note(ctx: Context, node: ast.expr) -> str:
-    """` (`flag` is True, line 3)` when a value came through a local name."""
-    if isinstance(node, ast.Name):
-        bound = ctx.local_value(node)
-        if isinstance(bound, ast.Constant):
-            return f" (`{node.id}` is {bound.value!r}, line {bound.lineno})"
-    return ""
+    """` (`flag` is `True`, line 3)` when a literal came through a local name."""
+    is_literal, _, note = ctx.constant(node)
+    return note if is_literal else ""
 
 
 # -- shared: what a name or string quantizes to -------------------------------------------
@@ -126,10 +123,11 @@ def _findings(node: ast.AST, ctx: Context) -> Iterator[tuple[str, Report]]:
         yield from _reference(node, ctx)
     elif isinstance(node, ast.Call):
         if any(_switch_name(kw.arg) for kw in node.keywords):
-            yield from _entries(_call_entries(node), ctx)
+            load = load_facts(ctx, node) if ctx.names.is_load(node) else None
+            yield from _entries(_call_entries(node), ctx, load)
         yield from _call(node, ctx)
     elif isinstance(node, ast.Dict) and any(_switch_name(string_value(k)) for k in node.keys):  # type: ignore[arg-type]
-        yield from _entries(_dict_entries(node), ctx)
+        yield from _entries(_dict_entries(node), ctx, None)
 
 
 _SWITCHES = frozenset({tables.INT8_KEYWORD, tables.FOUR_BIT_KEYWORD, *tables.OPTIMIZER_STRING_KEYWORDS})
@@ -156,7 +154,8 @@ def _reference(node: ast.Attribute | ast.Name, ctx: Context) -> Iterator[tuple[s
     written = dotted_text(node) or qualified
     aka = "" if written == qualified else f" (`{qualified}`)"
     remedy = _TEACHER_ONLY if kind == INT8 else _NOWHERE
-    yield kind, ctx.report(node, f"`{written}`{aka} is {label}; {remedy}")
+    facts = QuantizationFacts(label, kind == INT8, "reference", qualified, None, None)
+    yield kind, ctx.report(node, f"`{written}`{aka} is {label}; {remedy}", facts=facts)
 
 
 class _Entry(NamedTuple):
@@ -186,11 +185,17 @@ def _dict_entries(node: ast.Dict) -> list[_Entry]:
     return entries
 
 
-def _at(kind: str, ctx: Context, first: ast.AST, last: ast.AST, message: str) -> tuple[str, Report]:
-    return kind, ctx.report_span(first, last, message)
+def _at(kind: str, ctx: Context, first: ast.AST, last: ast.AST, message: str, facts: Facts) -> tuple[str, Report]:
+    return kind, ctx.report_span(first, last, message, facts=facts)
 
 
-def _entries(entries: list[_Entry], ctx: Context) -> Iterator[tuple[str, Report]]:
+def _entry_facts(ctx: Context, entry: _Entry, label: str, kind: str, form: str, load: LoadFacts | None) -> Facts:
+    if form != "optimizer":
+        form = "keyword" if isinstance(entry.first, ast.keyword) else "dict entry"
+    return QuantizationFacts(label, kind == INT8, form, entry.name, ctx.resolve(entry.value), load)
+
+
+def _entries(entries: list[_Entry], ctx: Context, load: LoadFacts | None) -> Iterator[tuple[str, Report]]:
     """Loader switches (`load_in_8bit`, `load_in_4bit`, `bnb_4bit_*`) and `optim=` strings."""
     by_name = {entry.name: entry for entry in entries}
     eight = by_name.get(tables.INT8_KEYWORD)
@@ -198,7 +203,7 @@ def _entries(entries: list[_Entry], ctx: Context) -> Iterator[tuple[str, Report]
     if eight is not None and eight_on:
         note = _bound_note(ctx, eight.value)
         message = f"`{eight.text(ctx)}`{note} loads the model in INT8; {_TEACHER_ONLY}"
-        yield _at(INT8, ctx, eight.first, eight.last, message)
+        yield _at(INT8, ctx, eight.first, eight.last, message, _entry_facts(ctx, eight, "INT8", INT8, "", load))
     four = by_name.get(tables.FOUR_BIT_KEYWORD)
     options = [entry for entry in entries if entry.name.startswith(tables.FOUR_BIT_KEYWORD_PREFIX)]
     if four is not None:
@@ -206,21 +211,25 @@ def _entries(entries: list[_Entry], ctx: Context) -> Iterator[tuple[str, Report]
         if value is True or (value is _UNKNOWN and options):
             how = "loads the model in 4-bit" if value is True else f"with `{options[0].name}` configures a 4-bit load"
             message = f"`{four.text(ctx)}`{_bound_note(ctx, four.value)} {how}; {_NOWHERE}"
-            yield _at(UNSUPPORTED, ctx, four.first, four.last, message)
+            facts = _entry_facts(ctx, four, "4-bit", UNSUPPORTED, "", load)
+            yield _at(UNSUPPORTED, ctx, four.first, four.last, message, facts)
     elif options and not eight_on:  # with load_in_8bit=True the 4-bit options are inert
         first = options[0]
         message = f"`{first.text(ctx)}` configures 4-bit bitsandbytes quantization; {_NOWHERE}"
-        yield _at(UNSUPPORTED, ctx, first.first, first.last, message)
+        facts = _entry_facts(ctx, first, "4-bit", UNSUPPORTED, "", load)
+        yield _at(UNSUPPORTED, ctx, first.first, first.last, message, facts)
     for entry in entries:
         if entry.name not in tables.OPTIMIZER_STRING_KEYWORDS:
             continue
         text = _string(ctx, entry.value)
         if text in tables.INT8_OPTIMIZER_STRINGS:
             message = f'`{entry.name}="{text}"` keeps the optimizer state in 8-bit; {_TEACHER_ONLY}'
-            yield _at(INT8, ctx, entry.first, entry.last, message)
+            facts = _entry_facts(ctx, entry, "INT8", INT8, "optimizer", load)
+            yield _at(INT8, ctx, entry.first, entry.last, message, facts)
         elif text in tables.FOUR_BIT_OPTIMIZER_STRINGS:
             message = f'`{entry.name}="{text}"` keeps the optimizer state in 4-bit; {_NOWHERE}'
-            yield _at(UNSUPPORTED, ctx, entry.first, entry.last, message)
+            facts = _entry_facts(ctx, entry, "4-bit", UNSUPPORTED, "optimizer", load)
+            yield _at(UNSUPPORTED, ctx, entry.first, entry.last, message, facts)
 
 
 def _call(node: ast.Call, ctx: Context) -> Iterator[tuple[str, Report]]:
@@ -232,22 +241,24 @@ def _call(node: ast.Call, ctx: Context) -> Iterator[tuple[str, Report]]:
     if qualified in tables.QUANTO_CONFIG:
         weights = _argument(node, 0, "weights")
         if weights is not None:
-            yield from _quant_type(ctx, spelled, "weights", weights)
+            yield from _quant_type(ctx, node, spelled, "weights", weights)
         elif not node.args and not has_star_kwargs(node):
             message = f"`{spelled}()` quantizes weights to INT8 (the default `weights`); {_TEACHER_ONLY}"
-            yield _at(INT8, ctx, node, node, message)
+            facts = QuantizationFacts("INT8", True, "config", qualified, None, None)
+            yield _at(INT8, ctx, node, node, message, facts)
         activations = _argument(node, 1, "activations")
         if activations is not None:
-            yield from _quant_type(ctx, spelled, "activations", activations)
+            yield from _quant_type(ctx, node, spelled, "activations", activations)
     elif qualified in tables.TORCHAO_CONFIG:
         quant_type = _argument(node, 0, "quant_type")
         if quant_type is not None:
-            yield from _quant_type(ctx, spelled, "quant_type", quant_type)
+            yield from _quant_type(ctx, node, spelled, "quant_type", quant_type)
     elif qualified.startswith(tables.BNB_OPTIM_PREFIX):
         bits = keyword(node, tables.OPTIM_BITS_KEYWORD)
         if bits is not None and _value(ctx, bits.value) == 8:
             message = f"`{spelled}(..., {bits.arg}=8)` keeps the optimizer state in 8-bit; {_TEACHER_ONLY}"
-            yield _at(INT8, ctx, bits, bits, message)
+            facts = QuantizationFacts("INT8", True, "optimizer", qualified, ctx.resolve(bits.value), None)
+            yield _at(INT8, ctx, bits, bits, message, facts)
 
 
 def _argument(node: ast.Call, position: int, name: str) -> ast.AST | None:
@@ -261,7 +272,7 @@ def _argument(node: ast.Call, position: int, name: str) -> ast.AST | None:
     return None
 
 
-def _quant_type(ctx: Context, spelled: str, what: str, arg: ast.AST) -> Iterator[tuple[str, Report]]:
+def _quant_type(ctx: Context, node: ast.Call, spelled: str, what: str, arg: ast.AST) -> Iterator[tuple[str, Report]]:
     """`weights="int4"`, `TorchAoConfig("int8_weight_only")`: a quantization type given as a string."""
     value = arg.value if isinstance(arg, ast.keyword) else arg
     text = _string(ctx, value)  # type: ignore[arg-type]
@@ -274,7 +285,10 @@ def _quant_type(ctx: Context, spelled: str, what: str, arg: ast.AST) -> Iterator
     written = f'{what}="{text}"' if isinstance(arg, ast.keyword) else f'"{text}"'
     target = "" if what == "quant_type" else f" the {what}"
     remedy = _TEACHER_ONLY if kind == INT8 else _NOWHERE
-    yield kind, ctx.report(arg, f"`{spelled}({written})` quantizes{target} to {label}; {remedy}")
+    facts = QuantizationFacts(
+        label, kind == INT8, "config", ctx.qualified(node.func) or spelled, ctx.resolve(value), None
+    )
+    yield kind, ctx.report(arg, f"`{spelled}({written})` quantizes{target} to {label}; {remedy}", facts=facts)
 
 
 def _last_segments(*groups: frozenset[str]) -> tuple[str, ...]:
@@ -490,9 +504,10 @@ def _names_teacher(ctx: Context, node: ast.AST | None, depth: int = 0) -> bool:
     source = _loop_source(ctx, root.id)
     if source is not None and _mentions_teacher(ctx, source, depth + 1):
         return True
-    bound = ctx.local_value(root)
-    if bound is None or bound is root:
+    followed = ctx.follow(root)
+    if not followed.via:
         return False
+    bound = followed.value
     if isinstance(bound, ast.Call) and _is_optimizer(ctx.qualified(bound.func)):
         return _mentions_teacher(ctx, _optimizer_params(bound), depth + 1)
     return _names_teacher(ctx, bound, depth + 1)
@@ -519,7 +534,7 @@ def _optimizer_like(ctx: Context, node: ast.expr) -> bool:
         return False
     if {word.lower() for word in _WORDS.findall(name)} & tables.OPTIMIZER_NAME_WORDS:
         return True
-    bound = ctx.local_value(node)
+    bound = ctx.follow(node).value
     return isinstance(bound, ast.Call) and _is_optimizer(ctx.qualified(bound.func))
 
 
