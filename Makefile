@@ -10,19 +10,22 @@ RUNTIME_TEST_DEPS = torch==2.13.0 transformers==5.24.0 accelerate==1.15.0 peft==
 
 .PHONY: demo test lint test-py test-312 docs clean
 
+# Set-up prints one line; pip's own chatter (-qq) shows only when something fails.
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
-	$(VENV)/bin/pip install --quiet $(RUNTIME_TEST_DEPS)
-	touch $@
+	@echo "Setting up $(VENV) (once, or after pyproject.toml changes)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install -qq --upgrade pip
+	@$(VENV)/bin/pip install -qq -e '.[dev]'
+	@$(VENV)/bin/pip install -qq $(RUNTIME_TEST_DEPS)
+	@touch $@
 
 $(VENV312)/.installed: pyproject.toml
 	@test -n "$(PY312)" || { echo "make test needs Python 3.12 (scripts/find-python.sh 3.12)"; exit 1; }
-	$(PY312) -m venv $(VENV312)
-	$(VENV312)/bin/pip install --quiet --upgrade pip
-	$(VENV312)/bin/pip install --quiet -e '.[dev]'
-	touch $@
+	@echo "Setting up $(VENV312) (once, or after pyproject.toml changes)..."
+	@$(PY312) -m venv $(VENV312)
+	@$(VENV312)/bin/pip install -qq --upgrade pip
+	@$(VENV312)/bin/pip install -qq -e '.[dev]'
+	@touch $@
 
 # The demo breaks the policy on purpose: findings (exit 1) are the expected outcome.
 demo: $(VENV)/.installed

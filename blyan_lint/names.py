@@ -252,7 +252,11 @@ class SemanticModel:
         key = dotted_text(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
         if key is None or not hasattr(node, "lineno"):
             return None
-        here = (node.lineno, node.col_offset)
+        return self.binding_of(key, node, same_frame)
+
+    def binding_of(self, key: str, at: ast.AST, same_frame: bool = False) -> Binding | None:
+        """The binding of a name or dotted attribute (`device`, `self.device`) where `at` starts."""
+        here = (at.lineno, at.col_offset)  # type: ignore[attr-defined]
         frames = self.frames[-1:] if same_frame else reversed(self.frames)
         for frame in frames:
             entries = self._bindings.get((frame, key))

@@ -74,6 +74,22 @@ def test_facts_round_trip_through_json(fixture_findings):
         facts_from_json({"kind": "no-such-kind"})
 
 
+OWN_FACTS_MODULES = ("blyan_lint.rules.precision", "blyan_lint.rules.mixed", "blyan_lint.rules.quantization")
+
+
+def test_every_finding_of_the_python_rule_families_carries_facts(fixture_findings):
+    from blyan_lint import registry
+
+    families = {
+        code
+        for code, rule in registry.all_rules().items()
+        if rule.__module__ in OWN_FACTS_MODULES or rule.__module__.startswith("blyan_lint.rules.hardware")
+    }
+    assert len(families) >= 16
+    bare = sorted({f.code for f in fixture_findings if f.code in families and f.facts is None})
+    assert bare == []
+
+
 def test_every_facts_kind_is_distinct():
     assert all(issubclass(cls, Facts) and cls.kind == kind for kind, cls in FACTS_KINDS.items())
 

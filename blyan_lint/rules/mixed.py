@@ -7,7 +7,17 @@ from collections.abc import Iterator
 
 from ..context import Context
 from ..data import names as tables
-from ..facts import ABSENT, ABSENT_DTYPE, ABSENT_VALUE, LITERAL, UNKNOWN_DTYPE, AutocastFacts, ScalerFacts, Value
+from ..facts import (
+    ABSENT,
+    ABSENT_DTYPE,
+    ABSENT_VALUE,
+    LITERAL,
+    UNKNOWN_DTYPE,
+    AutocastFacts,
+    FrameworkPrecisionFacts,
+    ScalerFacts,
+    Value,
+)
 from ..findings import Applicability, Edit, Fix
 from ..names import dotted_text, keyword, string_value
 from ._common import dtype_label
@@ -423,27 +433,6 @@ def _scaler_fix(ctx: Context, construction: ast.Call) -> Fix | None:
 
 # -- BLY203 ------------------------------------------------------------------------------
 
-# What a Lightning `precision=` value means, for the message.
-_LIGHTNING_MEANING = {
-    "16": "FP16 mixed precision",
-    "16-mixed": "FP16 mixed precision",
-    "bf16": "BF16 mixed precision (FP32 weights, autocast)",
-    "bf16-mixed": "BF16 mixed precision (FP32 weights, autocast)",
-    "16-true": "FP16",
-    "32": "FP32",
-    "32-true": "FP32",
-    "64": "FP64",
-    "64-true": "FP64",
-    "transformer-engine": "FP8 mixed precision (Transformer Engine)",
-    "transformer-engine-float16": "FP8 / FP16 mixed precision (Transformer Engine)",
-}
-
-_ACCELERATE_MEANING = {
-    "fp16": "FP16 mixed precision",
-    "bf16": "BF16 mixed precision (FP32 weights, autocast)",
-    "fp8": "FP8 mixed precision",
-}
-
 
 class FrameworkMixedPrecision(Rule):
     code = "BLY203"
@@ -516,6 +505,9 @@ class FrameworkMixedPrecision(Rule):
                 f"`{written}`{_aka(spelled, qualified)} wraps the model and optimizer in NVIDIA Apex AMP (mixed "
                 "precision, FP16 casts and loss scaling); the policy forbids mixed precision: remove it and train the "
                 "model in BF16",
+                facts=_framework_facts(
+                    ctx, node, "opt_level", opt_level.value if opt_level else None, "NVIDIA Apex AMP"
+                ),
             )
 
     # TrainingArguments and the TRL configs that extend it.
@@ -530,12 +522,14 @@ class FrameworkMixedPrecision(Rule):
                     kw,
                     f"`{kw.arg}={ctx.source(kw.value)}`{note} makes {who} {what}; the policy forbids mixed "
                     "precision: remove it and load the model in BF16 (`torch_dtype=torch.bfloat16`)",
+                    facts=_framework_facts(ctx, node, kw.arg, kw.value, what),
                 )
             elif kw.arg in tables.TRAINING_ARGUMENT_BACKENDS:
                 yield ctx.report(
                     kw,
                     f"`{kw.arg}=` selects the mixed-precision backend of {who}; the policy forbids mixed "
                     "precision: remove it and load the model in BF16 (`torch_dtype=torch.bfloat16`)",
+                    facts=_framework_facts(ctx, node, kw.arg, kw.value, "selects the mixed-precision backend"),
                 )
 
     def _accelerator(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
@@ -549,11 +543,12 @@ class FrameworkMixedPrecision(Rule):
             text = _precision_enum(ctx, value)
         if text is None or text.lower() not in tables.ACCELERATE_MIXED_VALUES:
             return
-        meaning = _ACCELERATE_MEANING.get(text.lower(), "mixed precision")
+        meaning = tables.ACCELERATE_MIXED_PRECISION.get(text.lower(), "mixed precision")
         yield ctx.report(
             kw,
             f"`mixed_precision={ctx.source(kw.value)}`{note} makes {who} run {meaning}; the policy forbids "
             'mixed precision: use `mixed_precision="no"` and load the model in BF16',
+            facts=_framework_facts(ctx, node, "mixed_precision", kw.value, meaning),
         )
 
     def _lightning(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
@@ -568,13 +563,14 @@ class FrameworkMixedPrecision(Rule):
         elif isinstance(value, (int, str)):
             if str(value) == tables.LIGHTNING_COMPLIANT_PRECISION:
                 return
-            meaning = _LIGHTNING_MEANING.get(str(value), f'not "{tables.LIGHTNING_COMPLIANT_PRECISION}"')
+            meaning = tables.LIGHTNING_PRECISION.get(str(value), f'not "{tables.LIGHTNING_COMPLIANT_PRECISION}"')
         else:
             return
         yield ctx.report(
             kw,
             f"`precision={ctx.source(kw.value)}`{note} makes {who} run {meaning}; the policy requires BF16 "
             f'for every computation: use `precision="{tables.LIGHTNING_COMPLIANT_PRECISION}"`',
+            facts=_framework_facts(ctx, node, "precision", kw.value, meaning),
         )
 
     # DeepSpeed configs written as dict literals: {"fp16": {"enabled": True}}.
@@ -616,7 +612,15 @@ class FrameworkMixedPrecision(Rule):
             f'`"{section}": {{"enabled": {ctx.source(enabled)}}}`{note} turns on {meaning}; the policy forbids '
             f'mixed precision: remove the "{section}" section and keep the model in BF16 (`"bf16": {{"enabled": '
             "True}`)",
+            facts=FrameworkPrecisionFacts("deepspeed", section, ctx.resolve(enabled), meaning),
         )
+
+
+def _framework_facts(
+    ctx: Context, call: ast.Call, setting: str, value: ast.expr | None, meaning: str
+) -> FrameworkPrecisionFacts:
+    framework = ctx.qualified(call.func) or dotted_text(call.func) or ctx.source(call.func)
+    return FrameworkPrecisionFacts(framework, setting, ctx.resolve(value), meaning)
 
 
 def _precision_enum(ctx: Context, node: ast.AST) -> str | None:

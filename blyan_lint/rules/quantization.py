@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from ..context import Context
 from ..data import names as tables
-from ..facts import Facts, LoadFacts, QuantizationFacts
+from ..facts import Facts, LoadFacts, QuantizationFacts, TeacherUpdateFacts
 from ..names import dotted_text, has_star_kwargs, keyword, string_value
 from ._common import method_span
 from ._loads import load_facts
@@ -30,21 +30,6 @@ _TEACHER_ONLY = (
 _NOWHERE = "the policy allows no 4-bit, GPTQ, AWQ or FP8 anywhere, teachers included: use BF16 (INT8 for teachers)"
 _FROZEN = "teachers are frozen checkpoints used only for validation"
 _NO_GRAD = "run the teacher under `torch.no_grad()` with `requires_grad_(False)` and optimize only the student"
-
-# What a marker found in a name or quantization-type string means, for messages.
-_MARKER_LABELS = {
-    "int4": "4-bit",
-    "4bit": "4-bit",
-    "int2": "2-bit",
-    "nf4": "NF4 (4-bit)",
-    "fp4": "FP4 (4-bit)",
-    "float8": "FP8",
-    "fp8": "FP8",
-    "fp6": "FP6",
-    "fpx": "low-bit float",
-    "uintx": "low-bit integer",
-}
-
 
 # -- shared: literal values ---------------------------------------------------------------
 
@@ -82,7 +67,7 @@ def _marker_kind(text: str) -> tuple[str, str] | None:
     lowered = text.lower()
     for marker in tables.UNSUPPORTED_QUANT_MARKERS:
         if marker in lowered:
-            return UNSUPPORTED, _MARKER_LABELS.get(marker, "low-bit")
+            return UNSUPPORTED, tables.QUANT_MARKER_LABELS.get(marker, "low-bit")
     if any(marker in lowered for marker in tables.INT8_MARKERS):
         return INT8, "INT8"
     return None
@@ -106,7 +91,7 @@ def _name_kind(qualified: str | None) -> tuple[str, str] | None:
     if qualified in tables.FOUR_BIT_CLASSES or qualified in tables.UNSUPPORTED_QUANT_CONFIGS:
         found = _marker_kind(last)
         if found is None:
-            method = next((m for m in ("GPTQ", "AWQ") if m.lower() in last.lower()), None)
+            method = next((m for m in tables.QUANT_METHOD_NAMES if m.lower() in last.lower()), None)
             found = UNSUPPORTED, method or last.removesuffix("Config")
         return found[0], f"{found[1]} quantization"
     if qualified.startswith(tables.QUANT_LIBRARY_PREFIXES):
@@ -651,7 +636,8 @@ class TeacherNotFrozen(Rule):
         if whole or _names_teacher(ctx, receiver):
             start, end = method_span(ctx, node)
             does = "puts {model} in training mode"
-            yield Report(start, end, self._message(ctx, node, does, whole, "call `.eval()` instead"))
+            message = self._message(ctx, node, does, whole, "call `.eval()` instead")
+            yield Report(start, end, message, facts=TeacherUpdateFacts("train", ctx.source(receiver), whole))
 
     def _backward(self, node: ast.Call, func: ast.Attribute, ctx: Context, whole: bool) -> Iterator[Report]:
         receiver = func.value
@@ -659,7 +645,8 @@ class TeacherNotFrozen(Rule):
         if whole or _names_teacher(ctx, receiver) or _names_teacher(ctx, first):
             start, end = method_span(ctx, node)
             does = "computes gradients for {model}"
-            yield Report(start, end, self._message(ctx, node, does, whole, _NO_GRAD))
+            facts = TeacherUpdateFacts("backward", ctx.source(receiver), whole)
+            yield Report(start, end, self._message(ctx, node, does, whole, _NO_GRAD), facts=facts)
 
     def _step(self, node: ast.Call, func: ast.Attribute, ctx: Context, whole: bool) -> Iterator[Report]:
         receiver = func.value
@@ -674,7 +661,8 @@ class TeacherNotFrozen(Rule):
         if whole or _names_teacher(ctx, optimizer):
             start, end = method_span(ctx, node)
             does = "updates {model}'s weights"
-            yield Report(start, end, self._message(ctx, node, does, whole, _NO_GRAD))
+            facts = TeacherUpdateFacts("step", ctx.source(optimizer), whole)
+            yield Report(start, end, self._message(ctx, node, does, whole, _NO_GRAD), facts=facts)
 
     def _requires_grad_(self, node: ast.Call, func: ast.Attribute, ctx: Context, whole: bool) -> Iterator[Report]:
         if not _switch_on(ctx, node, "requires_grad"):
@@ -682,7 +670,9 @@ class TeacherNotFrozen(Rule):
         if whole or _names_teacher(ctx, func.value):
             start, end = method_span(ctx, node)
             does = "unfreezes {model}'s weights"
-            yield Report(start, end, self._message(ctx, node, does, whole, "use `requires_grad_(False)`"))
+            message = self._message(ctx, node, does, whole, "use `requires_grad_(False)`")
+            facts = TeacherUpdateFacts("requires_grad", ctx.source(func.value), whole)
+            yield Report(start, end, message, facts=facts)
 
     def _assign(self, node: ast.Assign, ctx: Context, whole: bool) -> Iterator[Report]:
         if not _is_true(ctx, node.value):
@@ -693,7 +683,8 @@ class TeacherNotFrozen(Rule):
             if whole or _names_teacher(ctx, target.value):
                 does = "unfreezes {model}'s weights"
                 message = self._message(ctx, node, does, whole, "set it to False or call `requires_grad_(False)`")
-                yield ctx.report_span(target, node.value, message)
+                facts = TeacherUpdateFacts("requires_grad", ctx.source(target.value), whole)
+                yield ctx.report_span(target, node.value, message, facts=facts)
 
     def _construction(self, node: ast.Call, ctx: Context, whole: bool) -> Iterator[Report]:
         if whole:
@@ -702,7 +693,9 @@ class TeacherNotFrozen(Rule):
             does = "builds an optimizer over {model}'s weights"
         else:
             return
-        yield ctx.report(node, self._message(ctx, node, does, whole, _NO_GRAD))
+        params = _optimizer_params(node)
+        facts = TeacherUpdateFacts("optimizer", ctx.source(params) if params is not None else "", whole)
+        yield ctx.report(node, self._message(ctx, node, does, whole, _NO_GRAD), facts=facts)
 
 
 RULES = (Int8OutsideTeacher, UnsupportedQuantization, TeacherNotFrozen)

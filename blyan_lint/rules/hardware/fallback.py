@@ -9,7 +9,7 @@ from ...context import Context
 from ...data import names as tables
 from ...facts import DeviceFallbackFacts
 from ...findings import Applicability, Edit, Fix
-from ...names import dotted_text
+from ...names import DEFAULT, dotted_text
 from .._common import conditional_parts
 from ..base import Report
 from ._facts import (
@@ -18,7 +18,6 @@ from ._facts import (
     _GPU,
     NO_CPU_MODE,
     _after,
-    _block_of,
     _device_kind,
     _followed,
     _HardwareRule,
@@ -176,35 +175,17 @@ class CpuFallback(_HardwareRule):
         if last.body and isinstance(last.body[-1], ast.Return):
             return _device_picks(ctx, _after(ctx, node))
         found: list[tuple[str, str | None]] = []
-        block = _block_of(ctx, node)
         for target, _ in picks:
             if target == "return":
                 continue
-            default: ast.expr | None = None
-            if block is not None:
-                for stmt in reversed(block[0][: block[1]]):
-                    value = _assigned(stmt, target)
-                    if value is not None:
-                        default = value
-                        break
-            if default is None and "." not in target:
-                followed = ctx.follow(ast.copy_location(ast.Name(target, ast.Load()), node))
-                default = followed.value if followed.via else None
-            if default is not None:
-                found.append((target, _device_kind(ctx, default)))
+            binding = ctx.names.binding_of(target, node)  # the default set before the `if`
+            if binding is not None and binding.value is not None and binding.how != DEFAULT:
+                found.append((target, _device_kind(ctx, binding.value)))
         return found
 
 
 def _kinds(kinds: list[str | None]) -> tuple[str, ...]:
     return tuple(kind or "unknown" for kind in kinds)
-
-
-def _assigned(stmt: ast.stmt, target: str) -> ast.expr | None:
-    if isinstance(stmt, ast.Assign) and any(dotted_text(t) == target for t in stmt.targets):
-        return stmt.value
-    if isinstance(stmt, ast.AnnAssign) and stmt.value is not None and dotted_text(stmt.target) == target:
-        return stmt.value
-    return None
 
 
 def _device_picks(ctx: Context, body: list[ast.stmt]) -> list[tuple[str, str | None]]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from ...context import Context
 from ...data import names as tables
+from ...facts import ABSENT_VALUE, CapabilityGuardFacts, SoftCheckFacts
 from ...findings import Applicability, Edit, Fix, Position
 from ...names import dotted_text, has_star_kwargs, keyword
 from .._common import insert_keyword_fix, method_span, torch_name
@@ -113,6 +114,7 @@ class MissingCapabilityGuard(_HardwareRule):
             f"this module {what} but never checks that the GPU supports it{soft}; the policy requires an Ampere "
             f"GPU (compute capability 8.0+) and failing fast without one: add `{_guard_text(torch)}` before "
             f"it{also}",
+            facts=CapabilityGuardFacts(what, start.line, state.soft_check_line, tuple(guards)),
         )
 
 
@@ -223,7 +225,7 @@ class SoftCapabilityCheck(_HardwareRule):
             fix = insert_keyword_fix(
                 ctx, node, f"{tables.BF16_EMULATION_KEYWORD}=False", "Add `including_emulation=False`", ()
             )
-            yield ctx.report(node, message, fix=fix)
+            yield ctx.report(node, message, fix=fix, facts=SoftCheckFacts("is_bf16_supported", None, ABSENT_VALUE))
             return
         seen = _followed(ctx, value)
         if isinstance(seen, ast.Constant) and seen.value is False:
@@ -235,7 +237,7 @@ class SoftCapabilityCheck(_HardwareRule):
                 "Use `including_emulation=False`",
                 (Edit(ctx.start(value), ctx.end(value), "False"),),
             )
-        yield ctx.report(node, message, fix=fix)
+        yield ctx.report(node, message, fix=fix, facts=SoftCheckFacts("is_bf16_supported", None, ctx.resolve(value)))
 
     def _soft(self, node: ast.If, ctx: Context) -> Iterator[Report]:
         found = _capability_check(ctx, node)
@@ -254,6 +256,7 @@ class SoftCapabilityCheck(_HardwareRule):
             node.test,
             f"this {test} does not fail fast: on a GPU below compute capability 8.0 {what}; the policy says "
             f'code must fail fast if BF16 is not supported: `raise RuntimeError("{REQUIREMENT}")` there',
+            facts=SoftCheckFacts(found.kind, what, None),
         )
 
 

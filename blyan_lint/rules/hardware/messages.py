@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from ...context import Context
 from ...data import names as tables
+from ...facts import GpuErrorFacts
 from ...names import dotted_text
 from ..base import Report
 from ._capability import _capability_check
@@ -62,7 +63,16 @@ class UnclearGpuError(_HardwareRule):
                     stmt,
                     f"this capability guard raises {unclear}, which does not state the requirement; the policy "
                     f'wants clear errors that state GPU requirements: say "{REQUIREMENT}"',
+                    facts=_facts(ctx, stmt),
                 )
+
+
+def _facts(ctx: Context, stmt: ast.Raise) -> GpuErrorFacts:
+    exc = ctx.follow(stmt.exc).value if stmt.exc is not None else None
+    text = None
+    if isinstance(exc, ast.Call) and exc.args:
+        text = _message_text(ctx, exc.args[0])
+    return GpuErrorFacts(ctx.source(exc) if exc is not None else "", text)
 
 
 def _unclear(ctx: Context, stmt: ast.Raise) -> str | None:
