@@ -85,11 +85,21 @@ def _rules(codes: frozenset[str]) -> tuple[Rule, ...]:
     return registry.python_rules(codes)
 
 
+def rules_for(path: str, overrides: Overrides) -> tuple[Rule, ...]:
+    """The Python rules selected for this file."""
+    return _rules(selected_codes(path, settings_for(path, overrides), overrides))
+
+
 def check_file(
-    path: str, overrides: Overrides, source: bytes | None = None, tree: ast.AST | None = None
+    path: str,
+    overrides: Overrides,
+    source: bytes | None = None,
+    tree: ast.AST | None = None,
+    keep_suppressed: bool = False,
 ) -> list[Finding]:
     """Every finding for one file; `source` replaces the file's bytes (stdin, flake8), and
-    `tree` is its already-parsed AST, if the caller has one."""
+    `tree` is its already-parsed AST, if the caller has one. With `keep_suppressed`, the
+    findings a `# noqa` silenced come too, marked with their `suppression` (Python, notebooks)."""
     settings = settings_for(path, overrides)
     codes = selected_codes(path, settings, overrides)
     kind = file_kind(path) or "python"
@@ -111,8 +121,8 @@ def check_file(
     if kind == "notebook":
         from .notebooks import check_notebook
 
-        return check_notebook(path, data, settings, _rules(codes), overrides.prefilter)
-    return check_python(path, data, settings, _rules(codes), overrides.prefilter, tree)
+        return check_notebook(path, data, settings, _rules(codes), overrides.prefilter, keep_suppressed)
+    return check_python(path, data, settings, _rules(codes), overrides.prefilter, tree, keep_suppressed)
 
 
 def check_paths(paths: Iterable[str], overrides: Overrides) -> tuple[list[str], list[Finding]]:
@@ -129,18 +139,28 @@ def check_paths(paths: Iterable[str], overrides: Overrides) -> tuple[list[str], 
 FIX_ATTEMPTS = 5
 
 
-def fix_file(path: str, overrides: Overrides, unsafe: bool, write: bool, source: bytes | None = None) -> FileFix:
+def fix_file(
+    path: str,
+    overrides: Overrides,
+    unsafe: bool,
+    write: bool,
+    source: bytes | None = None,
+    family: tuple[str, ...] | None = None,
+) -> FileFix:
     """Apply the wanted fixes to one Python file; write it (atomically) when asked.
 
     The edits are computed from one read of the file and written only over those same
-    bytes: if the file changed meanwhile (another run, an editor), it is checked afresh."""
+    bytes: if the file changed meanwhile (another run, an editor), it is checked afresh.
+    `family` (code prefixes, for the LibCST codemods) keeps only the findings of those codes
+    after the whole check, precedence included, so a family applies exactly the fixes
+    `--fix` applies to its codes, never one `--fix` would not make."""
     if file_kind(path) not in (None, "python", "notebook"):
         return FileFix(path, "", FixResult("", (), tuple(check_file(path, overrides))))
     for _ in range(FIX_ATTEMPTS):
         data = read_bytes(path) if source is None else source
         if isinstance(data, str):
             return FileFix(path, "", FixResult("", (), (unreadable(path, data),)))
-        outcome, new = _fixed(path, overrides, unsafe, data)
+        outcome, new = _fixed(path, overrides, unsafe, data, family)
         if new is None or not write:
             return outcome
         try:
@@ -155,14 +175,21 @@ def fix_file(path: str, overrides: Overrides, unsafe: bool, write: bool, source:
     return FileFix(path, "", FixResult("", (), tuple(check_file(path, overrides))), reason)
 
 
-def _fixed(path: str, overrides: Overrides, unsafe: bool, data: bytes) -> tuple[FileFix, bytes | None]:
+def _fixed(
+    path: str, overrides: Overrides, unsafe: bool, data: bytes, family: tuple[str, ...] | None = None
+) -> tuple[FileFix, bytes | None]:
     """The outcome of fixing these bytes, and the bytes to write (None: nothing to write)."""
-    findings = check_file(path, overrides, data)
+
+    def lint(source: bytes) -> list[Finding]:
+        found = check_file(path, overrides, source)
+        return found if family is None else [f for f in found if f.code.startswith(family)]
+
+    findings = lint(data)
     if not any(wanted(f, unsafe) for f in findings):
         return FileFix(path, "", FixResult("", (), tuple(findings))), None
     if file_kind(path) == "notebook":
         return _fix_notebook(path, overrides, unsafe, data, findings)
-    outcome, encoding = fix_source(path, data, lambda b: check_file(path, overrides, b), unsafe, findings)
+    outcome, encoding = fix_source(path, data, lint, unsafe, findings)
     if outcome.error is not None:  # nothing is written; the findings stand as they were
         return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), outcome.error), None
     if not outcome.changed:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import difflib
 import gc
+import json
 import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
+from typing import TextIO
 
 from . import __version__, registry
+from .adoption import add_noqa, blanket_hint, suppressed_findings
 from .api import Overrides, check_file, fix_file, settings_for
 from .cache import CACHE_DIR
 from .cache import clean as clean_cache
@@ -20,8 +23,9 @@ from .docs import rule_markdown
 from .engine import UNREADABLE
 from .findings import Finding
 from .fixes.files import FileFix
-from .report import FORMATS
+from .report import FORMATS, colour
 from .runner import RunOptions, fix, run
+from .runtime import consistency
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -45,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore", type=_codes, default=(), help="codes or prefixes to skip")
     check.add_argument("--output-format", choices=sorted(FORMATS), default="concise")
     check.add_argument("-o", "--output-file", metavar="FILE", help="write findings here instead of stdout")
+    check.add_argument(
+        "--color",
+        choices=colour.CHOICES,
+        default="auto",
+        help="colour the output (auto: on a terminal, unless NO_COLOR)",
+    )
     check.add_argument("--statistics", action="store_true", help="print a count per code instead of findings")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings (errors still exit 2)")
     check.add_argument("--stdin-filename", metavar="PATH", help="the path of the code read from stdin")
@@ -55,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
     check.add_argument("--no-cache", action="store_true", help=f"do not read or write {CACHE_DIR}/")
     check.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: one per CPU)")
+    check.add_argument(
+        "--add-noqa",
+        action="store_true",
+        help="add `# noqa: CODES` to every line with a finding (`--add-noqa=REASON` adds ` -- REASON`)",
+    )
+    check.add_argument("--add-noqa-reason", help=argparse.SUPPRESS)
     fixing = check.add_argument_group("fixes")
     fixing.add_argument("--fix", action="store_true", help="apply safe fixes, then report what is left")
     fixing.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: apply unsafe fixes too")
@@ -75,12 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("target", metavar="FILE[:LINE]")
     scope.add_argument("--config", metavar="FILE")
     scope.add_argument("--teacher-paths", type=_codes)
+
+    from .cli_runtime import add_parsers as add_runtime_parsers  # confirm, trace
+
+    add_runtime_parsers(sub)
+    consistency.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_split_add_noqa(sys.argv[1:] if argv is None else list(argv)))
     try:
         if args.command == "check":
             return _check(args)
@@ -88,6 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rule(args)
         if args.command == "scope":
             return _scope(args)
+        if getattr(args, "runtime_command", None) is not None:
+            from .cli_runtime import run as run_runtime
+
+            return run_runtime(args)
+        if args.command == "consistency":
+            return consistency.main(args)
         if args.command == "clean":
             removed = clean_cache()
             print(f"{'Removed' if removed else 'No'} {CACHE_DIR}/", file=sys.stderr)
@@ -110,6 +137,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_ERROR
 
 
+def _split_add_noqa(argv: list[str]) -> list[str]:
+    """`--add-noqa=REASON` -> `--add-noqa --add-noqa-reason REASON`: an optional value must be
+    attached with `=`, or `--add-noqa src/` would take the path for the reason."""
+    out: list[str] = []
+    for arg in argv:
+        if arg.startswith("--add-noqa="):
+            out += ["--add-noqa", "--add-noqa-reason", arg.partition("=")[2]]
+        else:
+            out.append(arg)
+    return out
+
+
 def _overrides(args: argparse.Namespace) -> Overrides:
     return Overrides(
         config=args.config,
@@ -125,6 +164,8 @@ def _overrides(args: argparse.Namespace) -> Overrides:
 def _check(args: argparse.Namespace) -> int:
     overrides = _overrides(args)
     paths = args.paths or ["."]
+    if args.add_noqa:
+        return _add_noqa(args, overrides, paths)
     if args.fix or args.fix_only or args.diff:
         return _fix(args, overrides, paths)
     gc.disable()  # a lint run allocates millions of short-lived, acyclic AST nodes
@@ -143,7 +184,12 @@ def _check(args: argparse.Namespace) -> int:
     else:
         files, findings, stats = run(paths, overrides, options)
         cached = stats.cached
-    text = _statistics(findings) if args.statistics else FORMATS[args.output_format](findings)
+    if args.statistics:
+        text = _statistics(findings, args.output_format)
+    elif args.output_format in ("json", "sarif"):  # these record what noqa comments silenced, and why
+        text = FORMATS[args.output_format](findings, suppressed_findings(files, overrides))  # type: ignore[call-arg]
+    else:
+        text = _render(args, findings, sys.stdout)
     if args.output_file:
         with open(args.output_file, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -151,6 +197,9 @@ def _check(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     if not args.quiet:
         print(summary(files, findings, cached), file=sys.stderr)
+        hint = blanket_hint(findings)
+        if hint:
+            print(hint, file=sys.stderr)
     if any(f.code == UNREADABLE for f in findings):
         return EXIT_ERROR
     if findings and not args.exit_zero:
@@ -175,7 +224,7 @@ def _fix(args: argparse.Namespace, overrides: Overrides, paths: list[str]) -> in
     if args.diff:
         out.write("".join(_unified_diff(o) for o in changed))
     elif not args.fix_only:
-        report = _statistics(findings) if args.statistics else FORMATS[args.output_format](findings)
+        report = _statistics(findings, args.output_format) if args.statistics else _render(args, findings, out)
         if args.output_file:
             with open(args.output_file, "w", encoding="utf-8") as fh:
                 fh.write(report)
@@ -201,6 +250,24 @@ def _fix(args: argparse.Namespace, overrides: Overrides, paths: list[str]) -> in
     if findings and not args.fix_only and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _add_noqa(args: argparse.Namespace, overrides: Overrides, paths: list[str]) -> int:
+    if "-" in paths:
+        print("blyan-lint: error: --add-noqa edits files in place; it cannot read stdin", file=sys.stderr)
+        return EXIT_ERROR
+    files, outcomes = add_noqa(paths, overrides, args.add_noqa_reason)
+    for outcome in outcomes:
+        if outcome.error:
+            print(f"{outcome.path}: error: {outcome.error}", file=sys.stderr)
+    added = sum(o.count for o in outcomes)
+    changed = sum(1 for o in outcomes if o.count)
+    if not args.quiet:
+        print(
+            f"Added {added} noqa directive{'s' if added != 1 else ''} in {changed} of {len(files)} files.",
+            file=sys.stderr,
+        )
+    return EXIT_ERROR if any(o.error for o in outcomes) else EXIT_CLEAN
 
 
 def _unified_diff(outcome: FileFix) -> str:
@@ -243,13 +310,33 @@ def summary(files: list[str], findings: list[Finding], cached: int = 0) -> str:
     return text
 
 
-def _statistics(findings: list[Finding]) -> str:
+def _render(args: argparse.Namespace, findings: list[Finding], stream: TextIO) -> str:
+    """The findings in the chosen format; the human formats in colour when wanted."""
+    if args.output_format in ("concise", "full"):
+        on = colour.wanted(args.color, stream) and not args.output_file
+        return FORMATS[args.output_format](findings, colour=on)  # type: ignore[call-arg]
+    return FORMATS[args.output_format](findings)
+
+
+def _statistics(findings: list[Finding], output_format: str = "concise") -> str:
     counts = Counter(f.code for f in findings)
+    if output_format == "json":  # ruff's shape: one object per code, most frequent first
+        fixable = Counter(f.code for f in findings if f.fix_marker == "[*]")
+        rows = [
+            {"code": code, "name": _rule_name(code), "count": count, "fixable": fixable[code]}
+            for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
+        return json.dumps(rows, indent=2) + "\n"
     lines = []
     for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         rule = registry.get(code)
         lines.append(f"{count:5d}  {code}  {rule.name if rule else ''}")
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _rule_name(code: str) -> str | None:
+    rule = registry.get(code)
+    return rule.name if rule else None
 
 
 def _rule(args: argparse.Namespace) -> int:

@@ -40,6 +40,8 @@ DEFAULT_EXCLUDE = (
     "build",
     "dist",
 )
+# Rules `ALL` leaves out (RULES.md: off by default); select them by code or prefix.
+OFF_BY_DEFAULT = frozenset({"BLY001"})
 CONFIG_FILES = ("blyan-lint.toml", ".blyan-lint.toml", "pyproject.toml")
 # Calls BLY303 accepts as the capability guard whatever `guard-functions` says: the runtime
 # guard blyan-lint ships for node code (blyan_lint.runtime.require_policy).
@@ -229,7 +231,9 @@ def expand_selectors(selectors: Iterable[str], all_codes: Iterable[str], key: st
     chosen: set[str] = set()
     for selector in selectors:
         sel = selector.strip().upper()
-        matched = codes if sel == "ALL" else [c for c in codes if c.startswith(sel)]
+        matched = (
+            [c for c in codes if c not in OFF_BY_DEFAULT] if sel == "ALL" else [c for c in codes if c.startswith(sel)]
+        )
         if not matched:
             raise ConfigError(f"`{key}`: unknown rule selector `{selector}`")
         chosen.update(matched)

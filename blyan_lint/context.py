@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
+import math
 
 from .config import Settings
 from .data import names as tables
-from .findings import Position, Scope
-from .names import Resolver, string_value
-from .rules.base import Report
+from .facts import ABSENT_VALUE, CALL, EXPRESSION, LITERAL, NAME, UNKNOWN, Hop, Value, binding_note
+from .findings import Position, Report, Scope
+from .names import Followed, SemanticModel, dotted_text, string_value
 from .scope import relative_posix
 
 _INSPECTING_CALLS = frozenset({"isinstance", "issubclass"})
@@ -32,9 +33,8 @@ class Context:
         self.newline = newline  # the file's line ending, for fixes that add lines
         self.settings = settings
         self.file_scope = file_scope
-        self.names = Resolver(package_of(relative_posix(path, settings.root)))
+        self.names = SemanticModel(package_of(relative_posix(path, settings.root)))
         self.stack: list[ast.AST] = []  # ancestors of the node being checked
-        self.frames: list[int] = [0]  # enclosing function ids, for local bindings
         self.scopes: list[Scope] = [file_scope]
         self.teacher_regex = settings.teacher_name_pattern
         # Per-file state a rule family keeps between nodes (keyed by the rule or its helper
@@ -93,19 +93,71 @@ class Context:
     def qualified(self, node: ast.AST) -> str | None:
         return self.names.qualified_name(node)
 
-    def local_value(self, node: ast.AST) -> ast.expr | None:
-        """The literal a bare local name was last bound to in an enclosing frame."""
-        if isinstance(node, ast.Name):
-            return self.names.binding(self.frames, node.id)
-        return None
+    def follow(self, node: ast.expr, *, defaults: bool = False) -> Followed:
+        """What a name or `self.attr` stands for, through local bindings (`names.follow`)."""
+        return self.names.follow(node, defaults=defaults)
+
+    def note(self, followed: Followed) -> str:
+        """` (`mp` is `"fp16"`, line 3)` after a value reached through bindings; "" otherwise.
+        The one place that words a followed binding in a message."""
+        if not followed.via:
+            return ""
+        value = followed.value
+        shown = self.source(value) or dotted_text(value) or ""
+        return binding_note(followed.via[0][0], shown, value.lineno)  # type: ignore[attr-defined]
+
+    def constant(self, node: ast.expr) -> tuple[bool, object, str]:
+        """(is a literal, its value, binding note) for a value, through local bindings."""
+        followed = self.follow(node)
+        if isinstance(followed.value, ast.Constant):
+            return True, followed.value.value, self.note(followed)
+        return False, None, self.note(followed)
+
+    def resolve(self, node: ast.expr | None, *, defaults: bool = False) -> Value:
+        """An argument as typed facts: what it is written as, what it resolves to, and how
+        (through the same `follow()` the verdicts use; parameter defaults when asked)."""
+        if node is None:
+            return ABSENT_VALUE
+        source = self.source(node) or dotted_text(node) or ""
+        followed = self.follow(node, defaults=defaults)
+        value = followed.value
+        via = tuple(Hop(name, binding.line, binding.how) for name, binding in followed.via)
+        text = (self.source(value) or dotted_text(value) or "") if followed.via else source
+        line = getattr(value, "lineno", None)
+        if not followed.known:
+            return Value(source, UNKNOWN, None, text, line, via)
+        if isinstance(value, ast.Constant):
+            literal = value.value
+            if isinstance(literal, float) and not math.isfinite(literal):
+                literal = None
+            elif not isinstance(literal, (str, int, float, bool)) and literal is not None:
+                literal = None  # bytes, Ellipsis: see `text`
+            return Value(source, LITERAL, literal, text, line, via)
+        if (
+            isinstance(value, ast.UnaryOp)
+            and isinstance(value.op, ast.USub)
+            and isinstance(value.operand, ast.Constant)
+        ):
+            operand = value.operand.value
+            if isinstance(operand, (int, float)) and not isinstance(operand, bool):
+                return Value(source, LITERAL, -operand, text, line, via)
+        qualified = self.qualified(value)
+        if qualified is not None:
+            return Value(source, NAME, qualified, text, line, via)
+        if isinstance(value, ast.Call):
+            callee = self.qualified(value.func) or dotted_text(value.func)
+            return Value(source, CALL, callee, text, line, via)
+        if isinstance(value, (ast.Name, ast.Attribute)):
+            return Value(source, UNKNOWN, None, text, line, via)
+        return Value(source, EXPRESSION, None, text, line, via)
 
     def calls_any(self, node: ast.AST, names: frozenset[str]) -> bool:
         """Does an expression call one of `names`, directly or through a local it reads
         (`major, _ = torch.cuda.get_device_capability(); if major < 8: ...`)?"""
         for sub in ast.walk(node):
             if isinstance(sub, ast.Name):
-                bound = self.local_value(sub)
-                if bound is not None and bound is not sub and self._calls_directly(bound, names):
+                followed = self.follow(sub)
+                if followed.via and self._calls_directly(followed.value, names):
                     return True
             elif isinstance(sub, ast.Call) and self.qualified(sub.func) in names:
                 return True
@@ -122,21 +174,19 @@ class Context:
         return None
 
     def dtype_value(self, node: ast.AST, strings: bool = False) -> str | None:
-        """Canonical dtype chosen by an expression, following one local binding.
+        """Canonical dtype chosen by an expression, through local bindings.
 
         Strings count only when `strings` is set (where the context takes a dtype
         string: a dtype keyword, getattr(torch, ...)).
         """
-        attr = self.dtype_attr(node)
+        value = self.names.follow(node).value if isinstance(node, (ast.Name, ast.Attribute)) else node
+        attr = self.dtype_attr(value)
         if attr is not None:
             return attr[1]
         if strings:
-            text = string_value(node)  # type: ignore[arg-type]
+            text = string_value(value)  # type: ignore[arg-type]
             if text is not None:
                 return tables.DTYPE_STRINGS.get(text)
-        bound = self.local_value(node)
-        if bound is not None and bound is not node:
-            return self.dtype_value(bound, strings)
         return None
 
     def is_teacher_name(self, node: ast.AST | None) -> bool:

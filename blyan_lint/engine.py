@@ -39,16 +39,16 @@ def unreadable(path: str, message: str, line: int = 1, col: int = 1) -> Finding:
     return Finding(path, pos, pos, UNREADABLE, message)
 
 
-# Values a local name can be followed to: literals, library names, calls, `call()[0]`.
-_TRACKED_VALUES = (ast.Constant, ast.Attribute, ast.Name, ast.Call, ast.Subscript)
-
-
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 # Node types rules can ask for by identifier (`Rule.names`), so the walk hands a rule only
 # the `torch.float16` attributes and `autocast` calls it cares about, not every name.
 _KEYED = (ast.Name, ast.Attribute, ast.Call)
 # Nodes with no children worth visiting (Name's only child is its Load/Store context).
 _LEAVES = frozenset({ast.Constant, ast.Name, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue})
+# Statements that bind names: recorded in the semantic model before rules see them.
+_BINDING_STATEMENTS = frozenset(
+    {ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith}
+)
 
 
 class _Walker:
@@ -86,6 +86,10 @@ class _Walker:
     def visit(self, node: ast.AST) -> None:
         ctx = self.ctx
         node_type = type(node)
+        if node_type in _BINDING_STATEMENTS:
+            ctx.names.bind_statement(node)  # type: ignore[arg-type]
+        elif node_type is ast.NamedExpr:
+            ctx.names.bind_walrus(node)  # type: ignore[arg-type]
         rules = self.everything.get(node_type)
         keyed = self.by_name.get(node_type)
         if keyed:
@@ -106,8 +110,6 @@ class _Walker:
             self._visit_definition(node, node_type)
             return
         self._children(node)
-        if node_type is ast.Assign or node_type is ast.AnnAssign:
-            self._bind(node)  # type: ignore[arg-type]
 
     def _children(self, node: ast.AST) -> None:
         stack = self.ctx.stack
@@ -137,26 +139,12 @@ class _Walker:
                 pushed_scope = True
         is_function = node_type is not ast.ClassDef
         if is_function:
-            ctx.frames.append(id(node))
+            ctx.names.enter_function(node)  # type: ignore[arg-type]
         self._children(node)
         if is_function:
-            ctx.frames.pop()
+            ctx.names.exit_function()
         if pushed_scope:
             ctx.scopes.pop()
-
-    def _bind(self, node: ast.Assign | ast.AnnAssign) -> None:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        value = node.value
-        literal = value if isinstance(value, _TRACKED_VALUES) else None
-        frame = self.ctx.frames[-1]
-        for target in targets:
-            if isinstance(target, ast.Name):
-                self.ctx.names.bind(frame, target.id, literal)
-            elif isinstance(target, (ast.Tuple, ast.List)):
-                # `major, minor = get_device_capability()`: each name comes from that call
-                for element in target.elts:
-                    if isinstance(element, ast.Name):
-                        self.ctx.names.bind(frame, element.id, value if isinstance(value, ast.Call) else None)
 
 
 def active_rules(rules: Sequence[Rule], source: bytes) -> tuple[Rule, ...]:
@@ -185,6 +173,7 @@ def check_python(
     rules: Sequence[Rule],
     prefilter: bool = True,
     tree: ast.AST | None = None,
+    keep_suppressed: bool = False,
 ) -> list[Finding]:
     """All findings for one Python file. `tree`, when the caller parsed the same source
     already (flake8 does), saves the second parse."""
@@ -219,6 +208,7 @@ def _check_python(
         return [unreadable(path, syntax_error_message(exc, text), exc.lineno or 1, exc.offset or 1)]
     except (ValueError, MemoryError, RecursionError) as exc:
         return [unreadable(path, f"cannot parse: {_reason(exc)}")]
+    selected = frozenset(rule.code for rule in rules)  # before the prefilter: BLY001 judges every selected code
     rules = active_rules(rules, source) if prefilter else tuple(rules)
     if not rules:
         return []  # parsed (an unparsable file still fails closed), but nothing can fire here
@@ -236,12 +226,14 @@ def _check_python(
             raise
         return [unreadable(path, "cannot check: the code is nested too deeply")]
     findings = [
-        Finding(path, r.start, r.end, rule.code, r.message, scope, r.fix, r.covers)  # type: ignore[attr-defined]
+        Finding(path, r.start, r.end, rule.code, r.message, scope, r.fix, r.covers, facts=r.facts)  # type: ignore[attr-defined]
         for rule, scope, r in walker.reports
         if rule.applies_to_teacher or not scope.is_teacher
     ]
     findings = apply_precedence(findings, {rule.code: rule.supersedes for rule in rules})
-    return suppress.apply_noqa(findings, text, lines, python=True)
+    return suppress.apply_noqa(
+        findings, text, lines, python=True, selected=selected, keep_suppressed=keep_suppressed, path=path
+    )
 
 
 def apply_precedence(findings: list[Finding], supersedes: dict[str, frozenset[str]]) -> list[Finding]:

@@ -1,4 +1,4 @@
-"""The data every stage passes along: findings, fixes and their edits.
+"""The data every stage passes along: findings, the reports rules make, fixes and their edits.
 
 All frozen, so a finding can be cached, sorted, hashed and compared without surprises.
 Positions are 1-based lines and 1-based character columns, as ruff and editors show them.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+
+from .facts import Facts
 
 
 class Applicability(str, enum.Enum):
@@ -54,7 +56,28 @@ class Scope:
         return self.role == "teacher"
 
 
+@dataclass(frozen=True)
+class Suppression:
+    """Why a finding is not reported: the `# noqa` codes that silenced it, and the reason
+    written after ` -- ` (None without one)."""
+
+    codes: tuple[str, ...]
+    reason: str | None = None
+
+
 STUDENT_DEFAULT = Scope("student", "student: no teacher pragma, path or enclosing name")
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a rule says about a node; the engine adds path, code and scope."""
+
+    start: Position
+    end: Position
+    message: str
+    fix: Fix | None = None
+    covers: tuple[tuple[Position, Position], ...] = ()
+    facts: Facts | None = None  # what the rule saw (see facts.py); the message is rendered from it
 
 
 @dataclass(frozen=True)
@@ -71,6 +94,9 @@ class Finding:
     covers: tuple[tuple[Position, Position], ...] = field(default=(), compare=False)
     # In a notebook, the cell (1-based, counting every cell) the positions are relative to.
     cell: int | None = None
+    facts: Facts | None = None
+    # Set only on findings a noqa comment silenced, when the caller asked to keep them (reports).
+    suppression: Suppression | None = None
 
     @property
     def sort_key(self) -> tuple[str, int, int, int, str]:

@@ -1,31 +1,68 @@
-"""Import-alias resolution: which library object does this expression name?
+"""The semantic model of one file: imports, bindings and the questions rules ask of them.
 
-Built while the engine walks a module in document order, so an import is known from the
-statement that makes it onwards (`import torch as th` then `th.half` -> `torch.half`).
-Simple local bindings (`dt = torch.float16`, `device = "cpu"`) are tracked too, so a
-later `model.to(dt)` is seen for what it is.
+Built while the engine walks a module in document order (the shape of ruff's
+`ruff_python_semantic` model, in a few hundred lines of Python):
+
+- imports, so `th.cuda.amp.autocast` after `import torch as th` is `torch.cuda.amp.autocast`
+  (`qualified_name`), and the project's relative imports (`project_name`);
+- position-aware bindings of names, `self.` attributes, tuple unpacking, parameters (with
+  their defaults), loop targets and walrus targets, per function frame: a binding is seen
+  from the end of its statement on, so `model = model.cpu()` reads the old `model`;
+- one `follow()` with one hop limit and cycle detection, which also writes the
+  "(`x` is ..., line n)" note of messages;
+- `loaded_from()`: the loader call (`X.from_pretrained(...)`) a value comes from.
+
+Rules only ask; nothing else in the package keeps or follows bindings.
 """
 
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
 from .data import names as tables
 
-# A literal a local name was bound to: the expression node it was bound to.
-Binding = ast.expr
+# How many bindings `follow()` goes through (`dev = DEVICE`, `DEVICE = "cpu"`): enough for
+# real code; a longer chain is left unresolved rather than guessed.
+MAX_HOPS = 8
+_MODULE = 0  # the frame of module-level code
+
+ASSIGN, UNPACK, PARAMETER, DEFAULT, LOOP = "assign", "unpack", "parameter", "default", "loop"
 
 
-class Resolver:
+@dataclass(frozen=True)
+class Binding:
+    """One binding of a name or `self.` attribute."""
+
+    value: ast.expr | None  # what it was bound to; None when it cannot be followed (a loop variable)
+    visible: tuple[int, int]  # (line, byte column) from which on it holds: the end of its statement
+    line: int
+    how: str = ASSIGN  # ASSIGN | UNPACK | PARAMETER | DEFAULT (a parameter with a default) | LOOP
+
+
+@dataclass(frozen=True)
+class Followed:
+    """What an expression stands for, and the bindings followed to get there."""
+
+    value: ast.expr  # the last expression reached (the node itself when nothing was followed)
+    via: tuple[tuple[str, Binding], ...] = ()  # (name as written, its binding), first to last
+    known: bool = True  # False when the last name is bound to something not followed (a parameter)
+
+    @property
+    def followed(self) -> bool:
+        return bool(self.via)
+
+
+class SemanticModel:
     def __init__(self, package: str | None = None) -> None:
         self._imports: dict[str, str] = {}
         # The file's package (`blyan_node` for blyan_node/gpu.py, from its path under the
         # project root), to resolve the project's own relative imports (`from .gpu import x`).
         self._package = package
         self._relative: dict[str, str] = {}
-        # (function node id or 0 for the module, name) -> bound expression, or None once
-        # the name is rebound to something we cannot follow.
-        self._bindings: dict[tuple[int, str], Binding | None] = {}
+        # (frame, name or dotted attribute) -> bindings in document order
+        self._bindings: dict[tuple[int, str], list[Binding]] = {}
+        self.frames: list[int] = [_MODULE]  # ids of the enclosing function definitions
 
     # -- imports -------------------------------------------------------------------
     def add_import(self, node: ast.Import | ast.ImportFrom) -> None:
@@ -100,7 +137,7 @@ class Resolver:
             return None
         base = self._imports.get(node.id)
         if base is None:
-            if node.id not in tables.KNOWN_ROOTS or (0, node.id) in self._bindings:
+            if node.id not in tables.KNOWN_ROOTS or (_MODULE, node.id) in self._bindings:
                 return None
             base = node.id
         if parts:
@@ -108,16 +145,179 @@ class Resolver:
             return base + "." + ".".join(parts)
         return base
 
-    # -- local bindings ------------------------------------------------------------
-    def bind(self, frame: int, name: str, value: Binding | None) -> None:
-        self._bindings[(frame, name)] = value
+    def is_model_class(self, receiver: ast.expr) -> bool:
+        """Does `receiver.from_pretrained(...)` load model weights (not a tokenizer or config)?"""
+        qualified = self.qualified_name(receiver)
+        spelled = qualified or dotted_text(receiver)
+        if spelled is None:
+            return False
+        last = spelled.rsplit(".", 1)[-1]
+        if qualified in tables.NON_MODEL_CLASSES or last.endswith(tables.NON_MODEL_SUFFIXES):
+            return False
+        lowered = last.lower()
+        if any(hint in lowered for hint in tables.NON_MODEL_NAME_HINTS):
+            return False
+        if qualified is not None and qualified.startswith(tables.MODEL_LIBRARIES):
+            return True
+        return any(hint in lowered for hint in tables.MODEL_NAME_HINTS)
 
-    def binding(self, frames: list[int], name: str) -> Binding | None:
-        for frame in reversed(frames):
-            key = (frame, name)
-            if key in self._bindings:
-                return self._bindings[key]
+    def is_load(self, call: ast.Call) -> bool:
+        """`X.from_pretrained(...)` / `X.from_config(...)` of a model class, or `pipeline(...)`."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in tables.LOADER_METHODS and self.is_model_class(func.value):
+            return True
+        return self.qualified_name(func) in tables.PIPELINE_FACTORIES
+
+    # -- frames --------------------------------------------------------------------
+    def enter_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        self.frames.append(id(node))
+        body = node.body
+        first = body[0] if isinstance(body, list) else body
+        visible = (first.lineno, first.col_offset)  # parameters hold in the body, not in the defaults
+        args = node.args
+        positional = [*args.posonlyargs, *args.args]
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+        pairs = [*zip(positional, defaults, strict=True), *zip(args.kwonlyargs, args.kw_defaults, strict=True)]
+        pairs += [(a, None) for a in (args.vararg, args.kwarg) if a is not None]
+        for arg, default in pairs:
+            how = PARAMETER if default is None else DEFAULT
+            self._add(arg.arg, Binding(default, visible, node.lineno, how))
+
+    def exit_function(self) -> None:
+        self.frames.pop()
+
+    # -- recording bindings ------------------------------------------------------------
+    def bind_statement(self, node: ast.stmt) -> None:
+        """Record what an assignment, loop or `with` binds (called before its children are
+        walked; the binding is visible only from the end of the statement)."""
+        node_type = type(node)
+        if node_type is ast.Assign:
+            visible = _end(node)
+            for target in node.targets:  # type: ignore[attr-defined]
+                self._assign(target, node.value, visible, node.lineno, ASSIGN, 0)  # type: ignore[attr-defined]
+        elif node_type is ast.AnnAssign:
+            if node.value is not None:  # type: ignore[attr-defined]
+                self._assign(node.target, node.value, _end(node), node.lineno, ASSIGN, 0)  # type: ignore[attr-defined]
+        elif node_type is ast.AugAssign:
+            self._assign(node.target, None, _end(node), node.lineno, ASSIGN, 0)  # type: ignore[attr-defined]
+        elif node_type is ast.For or node_type is ast.AsyncFor:
+            # the target holds from the first statement of the body (and after the loop)
+            first = node.body[0]  # type: ignore[attr-defined]
+            self._assign(node.target, None, (first.lineno, first.col_offset), node.lineno, LOOP, 0)  # type: ignore[attr-defined]
+        elif node_type is ast.With or node_type is ast.AsyncWith:
+            first = node.body[0]  # type: ignore[attr-defined]
+            for item in node.items:  # type: ignore[attr-defined]
+                if item.optional_vars is not None:
+                    self._assign(item.optional_vars, None, (first.lineno, first.col_offset), node.lineno, ASSIGN, 0)
+
+    def bind_walrus(self, node: ast.NamedExpr) -> None:
+        self._assign(node.target, node.value, _end(node), node.lineno, ASSIGN, 0)
+
+    def _assign(
+        self, target: ast.expr, value: ast.expr | None, visible: tuple[int, int], line: int, how: str, depth: int
+    ) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            elts = target.elts
+            starred = any(isinstance(e, ast.Starred) for e in elts)
+            values: list[ast.expr | None]
+            if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(elts) and not starred:
+                values = list(value.elts)
+            elif value is not None and not starred and depth < 4:
+                # `major, minor = get_device_capability()`: each is an item of that call
+                values = [
+                    ast.copy_location(ast.Subscript(value, ast.Constant(i), ast.Load()), value)
+                    for i in range(len(elts))
+                ]
+            else:
+                values = [None] * len(elts)
+            for element, element_value in zip(elts, values, strict=True):
+                self._assign(element, element_value, visible, line, UNPACK if how == ASSIGN else how, depth + 1)
+            return
+        if isinstance(target, ast.Starred):
+            self._assign(target.value, None, visible, line, how, depth + 1)
+            return
+        key = dotted_text(target) if isinstance(target, (ast.Name, ast.Attribute)) else None
+        if key is not None:
+            self._add(key, Binding(value, visible, line, how))
+
+    def _add(self, key: str, binding: Binding) -> None:
+        self._bindings.setdefault((self.frames[-1], key), []).append(binding)
+
+    # -- questions ---------------------------------------------------------------------
+    def lookup(self, node: ast.expr, same_frame: bool = False) -> Binding | None:
+        """The binding a name or `self.attr` refers to where `node` is written, if seen.
+
+        The innermost frame that binds the name decides (Python's rule: a name assigned in
+        a function is local to it); within it, the last binding visible before `node`."""
+        key = dotted_text(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+        if key is None or not hasattr(node, "lineno"):
+            return None
+        return self.binding_of(key, node, same_frame)
+
+    def binding_of(self, key: str, at: ast.AST, same_frame: bool = False) -> Binding | None:
+        """The binding of a name or dotted attribute (`device`, `self.device`) where `at` starts."""
+        here = (at.lineno, at.col_offset)  # type: ignore[attr-defined]
+        frames = self.frames[-1:] if same_frame else reversed(self.frames)
+        for frame in frames:
+            entries = self._bindings.get((frame, key))
+            if entries:
+                for binding in reversed(entries):
+                    if binding.visible <= here:
+                        return binding
+                return None
         return None
+
+    def binding_value(self, node: ast.expr) -> ast.expr | None:
+        """The expression a name or `self.attr` was last bound to before `node`, or None
+        (not bound here, or bound to something not followed, such as a parameter)."""
+        binding = self.lookup(node)
+        if binding is None or binding.how == DEFAULT:
+            return None
+        return binding.value
+
+    def follow(self, node: ast.expr, *, defaults: bool = False, same_frame: bool = False) -> Followed:
+        """What `node` stands for, through at most `MAX_HOPS` bindings, never twice the
+        same one (`a = b; b = a` is no loop). Parameter defaults are followed only when
+        asked (`defaults=True`): a caller may pass anything else."""
+        current = node
+        via: list[tuple[str, Binding]] = []
+        seen: set[int] = set()
+        while len(via) < MAX_HOPS and isinstance(current, (ast.Name, ast.Attribute)):
+            binding = self.lookup(current, same_frame)
+            if binding is None or id(binding) in seen:
+                break
+            if binding.value is None or (binding.how == DEFAULT and not defaults):
+                return Followed(current, tuple(via), known=False)
+            seen.add(id(binding))
+            via.append((dotted_text(current) or "", binding))
+            current = binding.value
+        return Followed(current, tuple(via))
+
+    def loaded_from(self, node: ast.expr) -> ast.Call | None:
+        """The loader call (`X.from_pretrained(...)`, `pipeline(...)`) a value comes from,
+        through names and `self.` attributes bound in the same function and module methods
+        that return the module (`model.eval()`)."""
+        current: ast.expr = node
+        for _ in range(MAX_HOPS):
+            if isinstance(current, ast.Call):
+                if self.is_load(current):
+                    return current
+                func = current.func
+                if not (isinstance(func, ast.Attribute) and func.attr in tables.MODULE_CHAIN_METHODS):
+                    return None
+                current = func.value
+            elif isinstance(current, (ast.Name, ast.Attribute)):
+                followed = self.follow(current, same_frame=True)
+                if not followed.followed or not followed.known:
+                    return None
+                current = followed.value
+            else:
+                return None
+        return None
+
+
+def _end(node: ast.AST) -> tuple[int, int]:
+    return (node.end_lineno or node.lineno, node.end_col_offset or 0)  # type: ignore[attr-defined]
 
 
 def dotted_text(node: ast.AST) -> str | None:

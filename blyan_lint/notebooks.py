@@ -20,7 +20,7 @@ import ast
 import json
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from .config import Settings
@@ -146,7 +146,9 @@ def join(cells: Sequence[Cell]) -> Joined:
     return Joined(text, tuple(origin), tuple(magics), tuple(joined_cells))
 
 
-def _lint_joined(path: str, text: str, settings: Settings, rules: Sequence[Rule], prefilter: bool) -> list[Finding]:
+def lint_joined(
+    path: str, text: str, settings: Settings, rules: Sequence[Rule], prefilter: bool, keep_suppressed: bool = False
+) -> list[Finding]:
     data = text.encode("utf-8")
     try:
         tree = _parse(text)
@@ -156,7 +158,7 @@ def _lint_joined(path: str, text: str, settings: Settings, rules: Sequence[Rule]
         return check_python(path, data, settings, rules, prefilter)
     except (ValueError, MemoryError) as exc:
         return [unreadable(path, f"cannot parse: {exc}")]
-    return check_python(path, data, settings, rules, prefilter, tree)
+    return check_python(path, data, settings, rules, prefilter, tree, keep_suppressed)
 
 
 def _position(joined: Joined, pos: Position) -> tuple[int, Position]:
@@ -178,7 +180,12 @@ def to_cells(joined: Joined, finding: Finding) -> Finding:
 
 
 def check_notebook(
-    path: str, data: bytes, settings: Settings, rules: Sequence[Rule], prefilter: bool = True
+    path: str,
+    data: bytes,
+    settings: Settings,
+    rules: Sequence[Rule],
+    prefilter: bool = True,
+    keep_suppressed: bool = False,
 ) -> list[Finding]:
     try:
         loaded = load(data.decode("utf-8-sig"))
@@ -189,7 +196,7 @@ def check_notebook(
     if loaded is None:
         return []  # another kernel's language: nothing here runs as Python
     joined = join(loaded[1])
-    findings = _lint_joined(path, joined.text, settings, rules, prefilter)
+    findings = lint_joined(path, joined.text, settings, rules, prefilter, keep_suppressed)
     return sorted((to_cells(joined, f) for f in findings), key=lambda f: f.sort_key)
 
 
@@ -231,7 +238,7 @@ def fix_notebook(
         return FileFix(path, original, FixResult(original, (), ()))
     joined = join(loaded[1])
     try:
-        result = fix_text(joined.text, lambda text: _lint_joined(path, text, settings, rules, prefilter), unsafe)
+        result = fix_text(joined.text, lambda text: lint_joined(path, text, settings, rules, prefilter), unsafe)
         before, after = _sources(joined, joined.text), _sources(joined, result.text)
         changes = {c.number: (new, c) for c, old, new in zip(joined.cells, before, after, strict=True) if new != old}
         new_text = write_sources(original, changes)
@@ -245,6 +252,18 @@ def fix_notebook(
     applied = tuple(to_cells(joined, f) for f in result.applied)
     remaining = tuple(sorted((to_cells(fixed, f) for f in result.remaining), key=lambda f: f.sort_key))
     return FileFix(path, original, FixResult(new_text, applied, remaining))
+
+
+def transform(original: str, change: Callable[[Joined], str]) -> str:
+    """The notebook text after `change` rewrote its joined code: only changed cells are written."""
+    loaded = load(original)
+    if loaded is None:
+        return original
+    joined = join(loaded[1])
+    new = change(joined)
+    before, after = _sources(joined, joined.text), _sources(joined, new)
+    changes = {c.number: (b, c) for c, a, b in zip(joined.cells, before, after, strict=True) if a != b}
+    return write_sources(original, changes)
 
 
 def _sources(joined: Joined, text: str) -> list[str]:

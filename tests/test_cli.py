@@ -108,7 +108,7 @@ def test_json_output_schema(project, capsys):
     write(project, "a.py", FP16)
     code, out, _ = run(["check", ".", "--output-format", "json"], capsys)
     doc = json.loads(out)
-    assert doc["schema"] == 1
+    assert doc["schema"] == 2
     first = doc["findings"][0]
     assert first["code"] == "BLY101" and first["name"] == "non-bf16-dtype"
     assert first["location"] == {"row": 2, "column": 26}

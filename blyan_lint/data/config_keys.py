@@ -18,11 +18,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .names import BF16, BF16_STRING_FOR, DTYPE_KEYWORDS, DTYPE_STRINGS, LIGHTNING_COMPLIANT_PRECISION
+from .names import (
+    ACCELERATE_MIXED_PRECISION,
+    BF16,
+    BF16_STRING_FOR,
+    DTYPE_KEYWORDS,
+    DTYPE_LABELS,
+    DTYPE_STRINGS,
+    LIGHTNING_COMPLIANT_PRECISION,
+    LIGHTNING_PRECISION,
+)
 
 Verdict = Callable[[object], "str | None"]
 
-_LABELS = {"float16": "FP16", "float32": "FP32", "float64": "FP64"}
 _TRUE_STRINGS = frozenset({"true", "yes", "on", "1"})
 
 
@@ -73,7 +81,7 @@ def dtype_string(auto: bool) -> Verdict:
         canonical = DTYPE_STRINGS.get(text)
         if canonical is None or canonical == BF16:
             return None
-        return f"selects {_LABELS[canonical]}"
+        return f"selects {DTYPE_LABELS[canonical]}"
 
     return verdict
 
@@ -81,23 +89,6 @@ def dtype_string(auto: bool) -> Verdict:
 def dtype_fix(value: object) -> str:
     text = _text(value) or ""
     return f'use "{BF16_STRING_FOR.get(text, "bfloat16")}"'
-
-
-# Lightning's `precision` values (Trainer/Fabric, and LightningCLI / NeMo YAML). Lightning
-# reads "bf16" as "bf16-mixed". Only "bf16-true" keeps weights and compute in BF16.
-LIGHTNING_PRECISION: dict[str, str] = {
-    "16": "FP16 mixed precision",
-    "16-mixed": "FP16 mixed precision",
-    "bf16": "BF16 mixed precision (FP32 weights under autocast)",
-    "bf16-mixed": "BF16 mixed precision (FP32 weights under autocast)",
-    "16-true": "FP16",
-    "32": "FP32",
-    "32-true": "FP32",
-    "64": "FP64",
-    "64-true": "FP64",
-    "transformer-engine": "FP8 (Transformer Engine)",
-    "transformer-engine-float16": "FP8 (Transformer Engine)",
-}
 
 
 def lightning_precision(value: object) -> str | None:
@@ -135,13 +126,7 @@ _MODEL_BF16 = "set it to false and load the model in BF16"
 CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(
         "mixed_precision",
-        one_of(
-            {
-                "fp16": "turns on FP16 mixed precision",
-                "bf16": "turns on BF16 mixed precision (FP32 weights under autocast)",
-                "fp8": "turns on FP8 mixed precision",
-            }
-        ),
+        one_of({value: f"turns on {meaning}" for value, meaning in ACCELERATE_MIXED_PRECISION.items()}),
         _MIXED,
         'use `mixed_precision: "no"` and load the model in BF16',
         example="mixed_precision: fp16\n",

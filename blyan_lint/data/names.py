@@ -28,6 +28,8 @@ DTYPE_ATTRS: dict[str, str] = {
 }
 
 BF16 = "bfloat16"
+# How messages name each canonical dtype.
+DTYPE_LABELS: dict[str, str] = {"float16": "FP16", "float32": "FP32", "float64": "FP64", "bfloat16": "BF16"}
 
 # FP8 formats: not allowed in any scope (BLY402).
 FP8_DTYPES: frozenset[str] = frozenset(
@@ -147,7 +149,13 @@ TRAINING_ARGUMENTS: frozenset[str] = frozenset(
 TRAINING_ARGUMENT_SWITCHES: frozenset[str] = frozenset({"fp16", "fp16_full_eval"})
 TRAINING_ARGUMENT_BACKENDS: frozenset[str] = frozenset({"half_precision_backend", "fp16_backend"})
 ACCELERATORS: frozenset[str] = frozenset({"accelerate.Accelerator", "accelerate.accelerator.Accelerator"})
-ACCELERATE_MIXED_VALUES: frozenset[str] = frozenset({"fp16", "bf16", "fp8"})
+# What each Accelerate `mixed_precision` value does (BLY203 in Python, BLY501 in configs).
+ACCELERATE_MIXED_PRECISION: dict[str, str] = {
+    "fp16": "FP16 mixed precision",
+    "bf16": "BF16 mixed precision (FP32 weights, autocast)",
+    "fp8": "FP8 mixed precision",
+}
+ACCELERATE_MIXED_VALUES: frozenset[str] = frozenset(ACCELERATE_MIXED_PRECISION)
 # accelerate's enum spelling of the same values: `mixed_precision=PrecisionType.FP16`.
 ACCELERATE_PRECISION_ENUMS: frozenset[str] = frozenset(
     {"accelerate.utils.PrecisionType", "accelerate.utils.dataclasses.PrecisionType"}
@@ -165,6 +173,22 @@ LIGHTNING_TRAINERS: frozenset[str] = frozenset(
     }
 )
 LIGHTNING_COMPLIANT_PRECISION = "bf16-true"
+# Lightning's `precision` values (Trainer/Fabric, and LightningCLI / NeMo YAML) and what
+# they run, for BLY203 and BLY501. Lightning reads "bf16" as "bf16-mixed"; only "bf16-true"
+# keeps weights and compute in BF16.
+LIGHTNING_PRECISION: dict[str, str] = {
+    "16": "FP16 mixed precision",
+    "16-mixed": "FP16 mixed precision",
+    "bf16": "BF16 mixed precision (FP32 weights, autocast)",
+    "bf16-mixed": "BF16 mixed precision (FP32 weights, autocast)",
+    "16-true": "FP16",
+    "32": "FP32",
+    "32-true": "FP32",
+    "64": "FP64",
+    "64-true": "FP64",
+    "transformer-engine": "FP8 mixed precision (Transformer Engine)",
+    "transformer-engine-float16": "FP8 / FP16 mixed precision (Transformer Engine)",
+}
 APEX_AMP_INITIALIZE: frozenset[str] = frozenset({"apex.amp.initialize"})
 DEEPSPEED_MIXED_SECTIONS: frozenset[str] = frozenset({"fp16", "amp"})
 
@@ -232,6 +256,11 @@ NON_MODEL_CLASSES: frozenset[str] = frozenset(
 MODEL_NAME_HINTS: tuple[str, ...] = ("model", "forcausallm", "lm", "pipeline", "diffusion", "unet", "vae")
 NON_MODEL_NAME_HINTS: tuple[str, ...] = ("token", "processor", "config", "extractor", "scheduler")
 QUANTIZED_LOAD_KEYWORDS: frozenset[str] = frozenset({"quantization_config", "load_in_8bit", "load_in_4bit"})
+QUANTIZATION_CONFIG_KEYWORD = "quantization_config"
+# Libraries whose `X.from_pretrained` loads weights whatever `X` is called.
+MODEL_LIBRARIES: tuple[str, ...] = ("transformers.", "diffusers.", "sentence_transformers.", "timm.")
+# The checkpoint argument of a loader, when given by keyword.
+LOADER_MODEL_KEYWORDS: tuple[str, ...] = ("pretrained_model_name_or_path", "model")
 
 # BLY4xx.
 INT8_CLASSES: frozenset[str] = frozenset(
@@ -283,6 +312,21 @@ UNSUPPORTED_QUANT_MARKERS: tuple[str, ...] = (
     *("int4", "4bit", "int2", "nf4", "fp4"),
     *("float8", "fp8", "fp6", "fpx", "uintx"),
 )
+# What a marker found in a name or quantization-type string means, for messages.
+QUANT_MARKER_LABELS: dict[str, str] = {
+    "int4": "4-bit",
+    "4bit": "4-bit",
+    "int2": "2-bit",
+    "nf4": "NF4 (4-bit)",
+    "fp4": "FP4 (4-bit)",
+    "float8": "FP8",
+    "fp8": "FP8",
+    "fp6": "FP6",
+    "fpx": "low-bit float",
+    "uintx": "low-bit integer",
+}
+# Quantization methods a config class is named after (`GPTQConfig` -> GPTQ).
+QUANT_METHOD_NAMES: tuple[str, ...] = ("GPTQ", "AWQ")
 # Sub-8-bit quantized torch dtypes (BLY402).
 LOW_BIT_DTYPES: frozenset[str] = frozenset({"torch.quint4x2", "torch.quint2x4"})
 QUANTO_CONFIG: frozenset[str] = frozenset({"transformers.QuantoConfig", "optimum.quanto.QuantoConfig"})

@@ -1,14 +1,18 @@
-"""A documented, versioned JSON schema (`"schema": 1`), one object per finding."""
+"""A documented, versioned JSON schema, one object per finding (docs/json-output.md).
+
+Schema 2 added `facts`: what the rule saw, typed (see `facts.py`), or null."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__, registry
+from ..facts import SCHEMA_VERSION
 from ..findings import Finding
 
-SCHEMA = 1
+SCHEMA = SCHEMA_VERSION
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -40,14 +44,24 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "scope_reason": finding.scope.reason,
         "fix": fix,
         "url": f"docs/rules/{finding.code}.md",
+        "facts": finding.facts.to_json() if finding.facts is not None else None,
+        **_suppression(finding),
     }
 
 
-def render(findings: list[Finding]) -> str:
+def _suppression(finding: Finding) -> dict[str, Any]:
+    if finding.suppression is None:
+        return {}
+    return {"suppression": {"codes": list(finding.suppression.codes), "reason": finding.suppression.reason}}
+
+
+def render(findings: list[Finding], suppressed: Sequence[Finding] = ()) -> str:
     doc = {
         "schema": SCHEMA,
         "tool": "blyan-lint",
         "version": __version__,
         "findings": [finding_dict(f) for f in findings],
+        # Findings a noqa comment silenced, with the codes and the reason written after ` -- `.
+        "suppressed": [finding_dict(f) for f in suppressed],
     }
     return json.dumps(doc, indent=2) + "\n"

@@ -136,4 +136,4 @@ def conditional_parts(ctx: Context, node: ast.IfExp) -> tuple[list[ast.expr], li
 
 
 def dtype_label(canonical: str) -> str:
-    return {"float16": "FP16", "float32": "FP32", "float64": "FP64", "bfloat16": "BF16"}.get(canonical, canonical)
+    return tables.DTYPE_LABELS.get(canonical, canonical)

@@ -9,24 +9,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from ..findings import Fix, Position
+from ..findings import Report
 
 if TYPE_CHECKING:
     from ..context import Context
 
-
-@dataclass(frozen=True)
-class Report:
-    """What a rule says about a node; the engine adds path, code and scope."""
-
-    start: Position
-    end: Position
-    message: str
-    fix: Fix | None = None
-    covers: tuple[tuple[Position, Position], ...] = ()
+__all__ = ["FileRule", "Report", "Rule"]  # Report lives in findings; rule modules import it from here too
 
 
 class Rule:

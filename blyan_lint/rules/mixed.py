@@ -7,6 +7,17 @@ from collections.abc import Iterator
 
 from ..context import Context
 from ..data import names as tables
+from ..facts import (
+    ABSENT,
+    ABSENT_DTYPE,
+    ABSENT_VALUE,
+    LITERAL,
+    UNKNOWN_DTYPE,
+    AutocastFacts,
+    FrameworkPrecisionFacts,
+    ScalerFacts,
+    Value,
+)
 from ..findings import Applicability, Edit, Fix
 from ..names import dotted_text, keyword, string_value
 from ._common import dtype_label
@@ -20,41 +31,12 @@ _GUARD = (
     '    raise RuntimeError("BF16 requires an Ampere GPU (compute capability 8.0+)")\n'
 )
 
-# How far a chain of simple local bindings (`a = b`, `b = "fp16"`) is followed.
-_MAX_HOPS = 8
-
-
 # -- shared helpers ----------------------------------------------------------------------
 
 
 def _last_segments(qualified: frozenset[str]) -> frozenset[str]:
     """`torch.cuda.amp.autocast` -> `autocast`: what the engine keys calls and names by."""
     return frozenset(q.rsplit(".", 1)[-1] for q in qualified)
-
-
-def _followed(ctx: Context, node: ast.expr) -> tuple[ast.expr, str]:
-    """The expression a value stands for, following simple local bindings, and a note
-    naming the binding (` (`mp` is "fp16", line 3)`) when one was followed."""
-    current = node
-    for _ in range(_MAX_HOPS):
-        if not isinstance(current, ast.Name):
-            break
-        bound = ctx.local_value(current)
-        if bound is None or bound is current:
-            break
-        current = bound
-    if current is node:
-        return node, ""
-    written = dotted_text(node) or ctx.source(node)
-    return current, f" (`{written}` is `{ctx.source(current) or dotted_text(current)}`, line {current.lineno})"
-
-
-def _constant(ctx: Context, node: ast.expr) -> tuple[bool, object, str]:
-    """(is a literal, its value, binding note) for a value, through local bindings."""
-    value, note = _followed(ctx, node)
-    if isinstance(value, ast.Constant):
-        return True, value.value, note
-    return False, None, note
 
 
 def _switched_on(value: object) -> bool:
@@ -110,33 +92,71 @@ _AUTOCAST_USES = {
 }
 
 
-def _autocast_message(ctx: Context, call: ast.Call, spelled: str, qualified: str | None) -> str:
-    """The message for an autocast call; `qualified` is None for a framework's `X.autocast()`."""
-    usage = _usage(ctx, call)
-    template, does, remedy = _AUTOCAST_USES[usage]
-    written = f"`{template.format(_call_text(spelled, call))}`{_aka(spelled, qualified)}"
-    enabled = keyword(call, "enabled")
-    if enabled is not None:
-        is_literal, value, _ = _constant(ctx, enabled.value)
-        if is_literal and value is False:
-            return (
-                f"{written} switches autocast off, which only matters inside a mixed-precision region; the "
-                "policy forbids mixed precision: remove it together with the mixed precision it works around"
-            )
-    kind = "the framework's autocast (mixed precision)" if qualified is None else "mixed precision"
-    return f"{written} {does} {kind}{_autocast_dtype_note(ctx, call)}; the policy forbids mixed precision: {remedy}"
+def _argument(ctx: Context, call: ast.Call | None, position: int | None, name: str) -> Value:
+    """A call's argument by keyword or position, resolved; absent when not given."""
+    if call is None:
+        return ABSENT_VALUE
+    kw = keyword(call, name)
+    if kw is not None:
+        return ctx.resolve(kw.value)
+    given = position is not None and len(call.args) > position
+    if given and not any(isinstance(a, ast.Starred) for a in call.args[: position + 1]):  # type: ignore[operator]
+        return ctx.resolve(call.args[position])  # type: ignore[index]
+    return ABSENT_VALUE
 
 
-def _autocast_dtype_note(ctx: Context, call: ast.Call) -> str:
+def _switch(value: Value, default: bool | None) -> bool | None:
+    """An `enabled=` switch as resolved: True / False, the default when absent, None when unseen."""
+    if value.status == ABSENT:
+        return default
+    if value.status == LITERAL and isinstance(value.value, (bool, int)):
+        return _switched_on(value.value)
+    return None
+
+
+def _autocast_facts(
+    ctx: Context, node: ast.expr, spelled: str, qualified: str | None, usage: str, cast_inputs: Value | None = None
+) -> AutocastFacts:
+    call = node if isinstance(node, ast.Call) else None
+    dtype = _argument(ctx, call, None, "dtype")
+    canonical = ABSENT_DTYPE
+    if dtype.status != ABSENT:
+        dtype_kw = keyword(call, "dtype")  # type: ignore[arg-type]
+        canonical = ctx.dtype_value(dtype_kw.value, strings=True) or UNKNOWN_DTYPE  # type: ignore[union-attr]
+    enabled = _argument(ctx, call, None, "enabled")
+    return AutocastFacts(
+        callee=qualified or spelled,
+        spelling=spelled,
+        usage=usage,
+        device_type=_argument(ctx, call, 0, "device_type") if qualified in tables.AUTOCAST else ABSENT_VALUE,
+        dtype=canonical,
+        dtype_value=dtype,
+        enabled=_switch(enabled, True) if call is not None else None,
+        enabled_value=enabled,
+        cast_inputs=cast_inputs,
+        framework=qualified is None,
+    )
+
+
+def _autocast_message(facts: AutocastFacts, call_text: str, aka: str) -> str:
+    """The message for an autocast call (`call_text`: `ac()` or `ac(...)`, as written)."""
+    template, does, remedy = _AUTOCAST_USES[facts.usage]
+    written = f"`{template.format(call_text)}`{aka}"
+    if facts.enabled is False:
+        return (
+            f"{written} switches autocast off, which only matters inside a mixed-precision region; the "
+            "policy forbids mixed precision: remove it together with the mixed precision it works around"
+        )
+    kind = "the framework's autocast (mixed precision)" if facts.framework else "mixed precision"
+    return f"{written} {does} {kind}{_autocast_dtype_note(facts)}; the policy forbids mixed precision: {remedy}"
+
+
+def _autocast_dtype_note(facts: AutocastFacts) -> str:
     """What the autocast's `dtype=` says, if anything."""
-    dtype = keyword(call, "dtype")
-    if dtype is None:
-        return ""
-    canonical = ctx.dtype_value(dtype.value, strings=True)
-    if canonical == tables.BF16:
+    if facts.dtype == tables.BF16:
         return " (BF16 autocast is still mixed precision: weights stay FP32 and some ops run in FP32)"
-    if canonical is not None:
-        return f" ({dtype_label(canonical)} / FP32)"
+    if facts.dtype not in (ABSENT_DTYPE, UNKNOWN_DTYPE):
+        return f" ({dtype_label(facts.dtype)} / FP32)"
     return ""
 
 
@@ -191,15 +211,16 @@ class Autocast(Rule):
         if qualified is None:
             return
         spelled = dotted_text(node) or qualified
-        if _usage(ctx, node) == "decorator":
-            remedy = _AUTOCAST_USES["decorator"][2]
-        else:
-            remedy = "remove it and run the model in BF16"
+        usage = _usage(ctx, node)
+        facts = _autocast_facts(ctx, node, spelled, qualified, "decorator" if usage == "decorator" else "reference")
+        decorator = facts.usage == "decorator"
+        remedy = _AUTOCAST_USES["decorator"][2] if decorator else "remove it and run the model in BF16"
         yield ctx.report(
             node,
             f"`{spelled}` is autocast{_aka(spelled, qualified)}, mixed precision wherever it is used; the "
             f"policy forbids mixed precision: {remedy}",
             fix=_autocast_fix(ctx, node),
+            facts=facts,
         )
 
     def _call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
@@ -207,20 +228,24 @@ class Autocast(Rule):
         qualified = ctx.qualified(func)
         if qualified in tables.AUTOCAST:
             spelled = dotted_text(func) or qualified
-            yield ctx.report(node, _autocast_message(ctx, node, spelled, qualified), fix=_autocast_fix(ctx, node))
+            facts = _autocast_facts(ctx, node, spelled, qualified, _usage(ctx, node))
+            message = _autocast_message(facts, _call_text(spelled, node), _aka(spelled, qualified))
+            yield ctx.report(node, message, fix=_autocast_fix(ctx, node), facts=facts)
         elif qualified in tables.CUSTOM_FWD:
             cast = keyword(node, "cast_inputs")
             if cast is None:
                 return
-            is_literal, value, _ = _constant(ctx, cast.value)
+            is_literal, value, _ = ctx.constant(cast.value)
             if is_literal and value is None:
                 return
             spelled = dotted_text(func) or qualified
+            facts = _autocast_facts(ctx, node, spelled, qualified, _usage(ctx, node), ctx.resolve(cast.value))
             yield ctx.report(
                 cast,
                 f"`{spelled}(cast_inputs=...)`{_aka(spelled, qualified)} casts the inputs of an autocast region "
                 "(mixed precision); the policy forbids mixed precision: drop `cast_inputs=` and keep the inputs "
                 "in BF16",
+                facts=facts,
             )
         elif (
             qualified is None
@@ -229,7 +254,9 @@ class Autocast(Rule):
             and ctx.qualified(func.value) is None
         ):
             spelled = dotted_text(func) or f"(...).{func.attr}"
-            yield ctx.report(node, _autocast_message(ctx, node, spelled, None), fix=_autocast_fix(ctx, node))
+            facts = _autocast_facts(ctx, node, spelled, None, _usage(ctx, node))
+            message = _autocast_message(facts, _call_text(spelled, node), "")
+            yield ctx.report(node, message, fix=_autocast_fix(ctx, node), facts=facts)
 
 
 # -- BLY202 ------------------------------------------------------------------------------
@@ -285,6 +312,7 @@ class GradScaler(Rule):
                 f"`{_call_text(spelled, node)}`{_aka(spelled, qualified)} creates a gradient scaler for "
                 f"mixed-precision training; the policy forbids mixed precision: {_SCALER_REMEDY}",
                 fix=_scaler_fix(ctx, node),
+                facts=_scaler_facts(ctx, node, spelled, qualified),
             )
             return
         qualified = _reference(ctx, node, tables.GRAD_SCALERS)
@@ -295,7 +323,26 @@ class GradScaler(Rule):
             node,
             f"`{spelled}` is a gradient scaler class{_aka(spelled, qualified)} for mixed-precision "
             f"training; the policy forbids mixed precision: {_SCALER_REMEDY}",
+            facts=_scaler_facts(ctx, node, spelled, qualified),
         )
+
+
+def _scaler_facts(ctx: Context, node: ast.expr, spelled: str, qualified: str) -> ScalerFacts:
+    call = node if isinstance(node, ast.Call) else None
+    enabled = _argument(ctx, call, None, "enabled")
+    bound_to = None
+    assign = ctx.parent
+    if call is not None and isinstance(assign, ast.Assign) and assign.value is call and len(assign.targets) == 1:
+        bound_to = dotted_text(assign.targets[0])
+    return ScalerFacts(
+        callee=qualified,
+        spelling=spelled,
+        usage="call" if call is not None else "reference",
+        device=_argument(ctx, call, 0, "device"),
+        enabled=_switch(enabled, True) if call is not None else None,
+        enabled_value=enabled,
+        bound_to=bound_to,
+    )
 
 
 def _autocast_fix(ctx: Context, node: ast.expr) -> Fix | None:
@@ -386,27 +433,6 @@ def _scaler_fix(ctx: Context, construction: ast.Call) -> Fix | None:
 
 # -- BLY203 ------------------------------------------------------------------------------
 
-# What a Lightning `precision=` value means, for the message.
-_LIGHTNING_MEANING = {
-    "16": "FP16 mixed precision",
-    "16-mixed": "FP16 mixed precision",
-    "bf16": "BF16 mixed precision (FP32 weights, autocast)",
-    "bf16-mixed": "BF16 mixed precision (FP32 weights, autocast)",
-    "16-true": "FP16",
-    "32": "FP32",
-    "32-true": "FP32",
-    "64": "FP64",
-    "64-true": "FP64",
-    "transformer-engine": "FP8 mixed precision (Transformer Engine)",
-    "transformer-engine-float16": "FP8 / FP16 mixed precision (Transformer Engine)",
-}
-
-_ACCELERATE_MEANING = {
-    "fp16": "FP16 mixed precision",
-    "bf16": "BF16 mixed precision (FP32 weights, autocast)",
-    "fp8": "FP8 mixed precision",
-}
-
 
 class FrameworkMixedPrecision(Rule):
     code = "BLY203"
@@ -479,13 +505,16 @@ class FrameworkMixedPrecision(Rule):
                 f"`{written}`{_aka(spelled, qualified)} wraps the model and optimizer in NVIDIA Apex AMP (mixed "
                 "precision, FP16 casts and loss scaling); the policy forbids mixed precision: remove it and train the "
                 "model in BF16",
+                facts=_framework_facts(
+                    ctx, node, "opt_level", opt_level.value if opt_level else None, "NVIDIA Apex AMP"
+                ),
             )
 
     # TrainingArguments and the TRL configs that extend it.
     def _training_arguments(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
         for kw in node.keywords:
             if kw.arg in tables.TRAINING_ARGUMENT_SWITCHES:
-                is_literal, value, note = _constant(ctx, kw.value)
+                is_literal, value, note = ctx.constant(kw.value)
                 if not is_literal or not _switched_on(value):
                     continue
                 what = "train in FP16 mixed precision" if kw.arg == "fp16" else "evaluate in FP16"
@@ -493,36 +522,40 @@ class FrameworkMixedPrecision(Rule):
                     kw,
                     f"`{kw.arg}={ctx.source(kw.value)}`{note} makes {who} {what}; the policy forbids mixed "
                     "precision: remove it and load the model in BF16 (`torch_dtype=torch.bfloat16`)",
+                    facts=_framework_facts(ctx, node, kw.arg, kw.value, what),
                 )
             elif kw.arg in tables.TRAINING_ARGUMENT_BACKENDS:
                 yield ctx.report(
                     kw,
                     f"`{kw.arg}=` selects the mixed-precision backend of {who}; the policy forbids mixed "
                     "precision: remove it and load the model in BF16 (`torch_dtype=torch.bfloat16`)",
+                    facts=_framework_facts(ctx, node, kw.arg, kw.value, "selects the mixed-precision backend"),
                 )
 
     def _accelerator(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
         kw = keyword(node, "mixed_precision")
         if kw is None:
             return
-        value, note = _followed(ctx, kw.value)
+        followed = ctx.follow(kw.value)
+        value, note = followed.value, ctx.note(followed)
         text = string_value(value)
         if text is None:
             text = _precision_enum(ctx, value)
         if text is None or text.lower() not in tables.ACCELERATE_MIXED_VALUES:
             return
-        meaning = _ACCELERATE_MEANING.get(text.lower(), "mixed precision")
+        meaning = tables.ACCELERATE_MIXED_PRECISION.get(text.lower(), "mixed precision")
         yield ctx.report(
             kw,
             f"`mixed_precision={ctx.source(kw.value)}`{note} makes {who} run {meaning}; the policy forbids "
             'mixed precision: use `mixed_precision="no"` and load the model in BF16',
+            facts=_framework_facts(ctx, node, "mixed_precision", kw.value, meaning),
         )
 
     def _lightning(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
         kw = keyword(node, "precision")
         if kw is None:
             return
-        is_literal, value, note = _constant(ctx, kw.value)
+        is_literal, value, note = ctx.constant(kw.value)
         if not is_literal or isinstance(value, bool):
             return
         if value is None:
@@ -530,13 +563,14 @@ class FrameworkMixedPrecision(Rule):
         elif isinstance(value, (int, str)):
             if str(value) == tables.LIGHTNING_COMPLIANT_PRECISION:
                 return
-            meaning = _LIGHTNING_MEANING.get(str(value), f'not "{tables.LIGHTNING_COMPLIANT_PRECISION}"')
+            meaning = tables.LIGHTNING_PRECISION.get(str(value), f'not "{tables.LIGHTNING_COMPLIANT_PRECISION}"')
         else:
             return
         yield ctx.report(
             kw,
             f"`precision={ctx.source(kw.value)}`{note} makes {who} run {meaning}; the policy requires BF16 "
             f'for every computation: use `precision="{tables.LIGHTNING_COMPLIANT_PRECISION}"`',
+            facts=_framework_facts(ctx, node, "precision", kw.value, meaning),
         )
 
     # DeepSpeed configs written as dict literals: {"fp16": {"enabled": True}}.
@@ -564,7 +598,7 @@ class FrameworkMixedPrecision(Rule):
                 entry, enabled = (kw, kw), kw.value
         if entry is None or enabled is None:
             return
-        is_literal, flag, note = _constant(ctx, enabled)
+        is_literal, flag, note = ctx.constant(enabled)
         if not is_literal or not _switched_on(flag):
             return
         meaning = (
@@ -578,7 +612,15 @@ class FrameworkMixedPrecision(Rule):
             f'`"{section}": {{"enabled": {ctx.source(enabled)}}}`{note} turns on {meaning}; the policy forbids '
             f'mixed precision: remove the "{section}" section and keep the model in BF16 (`"bf16": {{"enabled": '
             "True}`)",
+            facts=FrameworkPrecisionFacts("deepspeed", section, ctx.resolve(enabled), meaning),
         )
+
+
+def _framework_facts(
+    ctx: Context, call: ast.Call, setting: str, value: ast.expr | None, meaning: str
+) -> FrameworkPrecisionFacts:
+    framework = ctx.qualified(call.func) or dotted_text(call.func) or ctx.source(call.func)
+    return FrameworkPrecisionFacts(framework, setting, ctx.resolve(value), meaning)
 
 
 def _precision_enum(ctx: Context, node: ast.AST) -> str | None:

@@ -120,13 +120,9 @@ def _report(ctx: Context, node: ast.Call, does: str, remedy: str, fix: Fix | Non
 
 
 def _constant(ctx: Context, node: ast.expr) -> object:
-    """The literal value of an expression, through one local binding; None when unknown."""
-    if isinstance(node, ast.Constant):
-        return node.value
-    bound = ctx.local_value(node)
-    if isinstance(bound, ast.Constant):
-        return bound.value
-    return None
+    """The literal value of an expression, through local bindings; None when unknown."""
+    is_literal, value, _ = ctx.constant(node)
+    return value if is_literal else None
 
 
 def _entry_point(ctx: Context, node: ast.Call) -> tuple[str, bool] | None:
@@ -162,7 +158,7 @@ def _peft_name(ctx: Context, node: ast.expr) -> str | None:
     if qualified is not None:
         return qualified
     known = adapters.FUNCTION_NAMES | adapters.CLASS_NAMES
-    if isinstance(node, ast.Name) and node.id in known and ctx.local_value(node) is None:
+    if isinstance(node, ast.Name) and node.id in known and ctx.names.lookup(node) is None:
         return f"peft.{node.id}"
     return None
 
@@ -200,9 +196,9 @@ def _holds(ctx: Context, node: ast.expr, hops: int) -> str | None:
                 return _holds(ctx, func.value, hops + 1)
         return None
     if isinstance(node, ast.Name):
-        bound = ctx.local_value(node)
-        if bound is not None and bound is not node:
-            held = _holds(ctx, bound, hops + 1)
+        followed = ctx.follow(node)
+        if followed.via:
+            held = _holds(ctx, followed.value, hops + 1)
             if held is not None:
                 return held
     if isinstance(node, (ast.Name, ast.Attribute)):

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from ..context import Context
 from ..data import names as tables
+from ..facts import CastFacts, DefaultDtypeFacts, DtypeFacts, LoadFacts, PrecisionFallbackFacts, Value
 from ..findings import Applicability, Edit, Fix, Position
 from ..names import dotted_text, has_star_kwargs, keyword, string_value
 from ._common import (
@@ -20,6 +21,8 @@ from ._common import (
     walk_within,
 )
 from ._edits import remove_statements, replace_by_block, statement_blocks
+from ._loads import dtype_keyword, load_facts, origin_of
+from ._values import cast_reason, enclosing_integer_factory, integer_factory, integer_reason, unsafe
 from .base import Report, Rule
 
 BF16 = tables.BF16
@@ -45,7 +48,10 @@ class NonBf16Dtype(Rule):
     fix_safety = (
         "Safe: the dtype is replaced by BF16 in the same spelling and alias (`th.half` -> `th.bfloat16`, "
         '`"fp16"` -> `"bf16"`, `"float16"` -> `"bfloat16"`). Names imported directly '
-        "(`from torch import float16 as f16`) and strings built at run time are reported without a fix."
+        "(`from torch import float16 as f16`) and strings built at run time are reported without a fix. The dtype "
+        "of integer-valued data (`torch.arange(n, dtype=torch.float32)`, `linspace`, `randint`, ...) is an unsafe "
+        "fix, offered only with `--unsafe-fixes`: BF16 holds integers exactly only up to 256, so position 257 "
+        "would become 256."
     )
     node_types = (ast.Attribute, ast.Name, ast.keyword, ast.Call, ast.Dict)
     names = frozenset({q.rsplit(".", 1)[1] for q in tables.DTYPE_ATTRS} | {"getattr"})
@@ -56,17 +62,18 @@ class NonBf16Dtype(Rule):
             yield from self._dtype_object(node, ctx)
         elif isinstance(node, ast.keyword):
             if node.arg in tables.DTYPE_KEYWORDS:
-                yield from self._dtype_string(node.value, ctx, f"`{node.arg}=`")
+                factory = integer_factory(ctx, ctx.parent)
+                yield from self._dtype_string(node.value, ctx, "keyword", node.arg, factory)
         elif isinstance(node, ast.Call):
             func = node.func
             is_getattr = isinstance(func, ast.Name) and func.id == "getattr" and len(node.args) >= 2
             if is_getattr and ctx.qualified(node.args[0]) == "torch":
-                yield from self._dtype_string(node.args[1], ctx, "`getattr(torch, ...)`")
+                yield from self._dtype_string(node.args[1], ctx, "getattr", None)
         elif isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
                 key_text = string_value(key)  # type: ignore[arg-type]
                 if key_text in tables.DTYPE_KEYWORDS:
-                    yield from self._dtype_string(value, ctx, f'the "{key_text}" entry')
+                    yield from self._dtype_string(value, ctx, "dict entry", key_text)
 
     def _dtype_object(self, node: ast.Attribute | ast.Name, ctx: Context) -> Iterator[Report]:
         if not isinstance(node.ctx, ast.Load):
@@ -81,36 +88,40 @@ class NonBf16Dtype(Rule):
             target = written.rsplit(".", 1)[0] + "." + replacement  # keep the user's alias
         else:
             target = qualified.rsplit(".", 1)[0] + "." + replacement
-        yield ctx.report(
-            node,
-            f"`{written}` selects {dtype_label(canonical)}; the policy requires BF16: use `{target}`",
-            fix=bf16_attr_fix(ctx, node, qualified),
-        )
+        facts = DtypeFacts(canonical, written, "attribute", None, target, ctx.resolve(node))
+        fix = bf16_attr_fix(ctx, node, qualified)
+        factory = enclosing_integer_factory(ctx)
+        fix = unsafe(fix, integer_reason(factory)) if factory else fix
+        yield ctx.report(node, self.message(facts), fix=fix, facts=facts)
 
-    def _dtype_string(self, value: ast.expr, ctx: Context, where: str) -> Iterator[Report]:
+    def _dtype_string(
+        self, value: ast.expr, ctx: Context, where: str, name: str | None, factory: str | None = None
+    ) -> Iterator[Report]:
         text = string_value(value)
+        fix = None
         if text is not None:
-            canonical = tables.DTYPE_STRINGS.get(text)
-            if canonical is None or canonical == BF16:
-                return
-            yield ctx.report(
-                value,
-                f'"{text}" passed as {where} selects {dtype_label(canonical)}; the policy requires BF16: '
-                f'use "{tables.BF16_STRING_FOR[text]}"',
-                fix=bf16_string_fix(ctx, value),
-            )
+            fix = bf16_string_fix(ctx, value)
+            fix = unsafe(fix, integer_reason(factory)) if factory else fix
+        else:
+            followed = ctx.follow(value)
+            text = string_value(followed.value) if followed.via else None  # type: ignore[arg-type]
+        canonical = tables.DTYPE_STRINGS.get(text) if text is not None else None
+        if text is None or canonical is None or canonical == BF16:
             return
-        bound = ctx.local_value(value)
-        bound_text = string_value(bound)  # type: ignore[arg-type]
-        if bound_text is not None and bound is not None:
-            canonical = tables.DTYPE_STRINGS.get(bound_text)
-            if canonical is not None and canonical != BF16:
-                yield ctx.report(
-                    value,
-                    f'`{dotted_text(value)}` (bound to "{bound_text}" on line {bound.lineno}) passed as {where} '
-                    f"selects {dtype_label(canonical)}; the policy requires BF16: "
-                    f'use "{tables.BF16_STRING_FOR[bound_text]}"',
-                )
+        facts = DtypeFacts(canonical, text, where, name, tables.BF16_STRING_FOR[text], ctx.resolve(value))
+        yield ctx.report(value, self.message(facts), fix=fix, facts=facts)
+
+    @staticmethod
+    def message(facts: DtypeFacts) -> str:
+        label = dtype_label(facts.dtype)
+        if facts.where == "attribute":
+            return f"`{facts.spelling}` selects {label}; the policy requires BF16: use `{facts.use}`"
+        where = {"keyword": f"`{facts.keyword}=`", "getattr": "`getattr(torch, ...)`"}.get(
+            facts.where, f'the "{facts.keyword}" entry'
+        )
+        value = facts.value
+        written = f"`{value.source}`{value.note()}" if value.via else f'"{facts.spelling}"'
+        return f'{written} passed as {where} selects {label}; the policy requires BF16: use "{facts.use}"'
 
 
 def _dtype_arg(ctx: Context, node: ast.expr) -> tuple[str, str, str] | None:
@@ -120,10 +131,7 @@ def _dtype_arg(ctx: Context, node: ast.expr) -> tuple[str, str, str] | None:
     if canonical is None:
         return None
     written = dotted_text(node) or ctx.source(node)
-    bound = ctx.local_value(node)
-    note = ""
-    if bound is not None and ctx.dtype_attr(node) is None:
-        note = f" (`{written}` is `{dotted_text(bound) or ctx.source(bound)}`, line {bound.lineno})"
+    note = ctx.note(ctx.follow(node)) if ctx.dtype_attr(node) is None else ""
     return written, canonical, note
 
 
@@ -157,7 +165,11 @@ class NonBf16Cast(Rule):
     fix_safety = (
         "Safe: `.half()`, `.float()` and `.double()` become `.to(torch.bfloat16)` (using the file's alias for "
         "torch, adding `import torch` if needed); the dtype in `.to(...)` / `.type(...)` is replaced by BF16. "
-        "A dtype held in a variable is reported without a fix: fix it where it is bound."
+        "This is safe only for a value known to be a model (a loader's result, an `nn.Module` construction or "
+        "subclass, a parameter annotated as one, a name that says model and not data). A cast of anything else "
+        "(`torch.arange(n).float()`, masks, positions, a tensor of unknown origin) is an unsafe fix, offered only "
+        "with `--unsafe-fixes`, with a title that says why: BF16 holds integers exactly only up to 256. A dtype "
+        "held in a variable is reported without a fix: fix it where it is bound."
     )
     node_types = (ast.Call,)
     names = frozenset({*tables.CAST_METHODS, "to", "type"})
@@ -177,18 +189,9 @@ class NonBf16Cast(Rule):
                 return
             start, end = method_span(ctx, node)
             torch, imports = torch_name(ctx)
-            yield Report(
-                start,
-                end,
-                f"`.{method}()` casts to {dtype_label(tables.CAST_METHODS[method])}; the policy requires BF16: "
-                f"use `.to({torch}.bfloat16)`",
-                fix=Fix(
-                    Applicability.SAFE,
-                    f"Use `.to({torch}.bfloat16)`",
-                    (Edit(start, end, f"to({torch}.bfloat16)"),),
-                    imports,
-                ),
-            )
+            facts = self._facts(ctx, node, start, method, "", tables.CAST_METHODS[method], None)
+            fix = Fix(Applicability.SAFE, self.fix_title(torch), (Edit(start, end, f"to({torch}.bfloat16)"),), imports)
+            yield Report(start, end, self.message(facts, torch), fix=_cast_fix(ctx, fix, func.value), facts=facts)
         elif method == "to":
             yield from self._to(node, ctx)
         elif method == "type" and len(node.args) == 1 and not node.keywords:
@@ -206,7 +209,7 @@ class NonBf16Cast(Rule):
             if dtype_kw is not None and arg is dtype_kw.value:
                 found = (f"dtype={found[0]}", found[1], found[2])
             start, end = method_span(ctx, node)
-            yield self._cast_report(ctx, start, end, arg, found, "to")
+            yield self._cast_report(ctx, node, start, end, arg, found, "to")
             return
 
     def _type(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
@@ -218,43 +221,60 @@ class NonBf16Cast(Rule):
         if found is None or found[1] == BF16:
             return
         start, end = method_span(ctx, node)
-        yield self._cast_report(ctx, start, end, arg, found, "type")
+        yield self._cast_report(ctx, node, start, end, arg, found, "type")
 
-    @staticmethod
     def _cast_report(
-        ctx: Context, start: Position, end: Position, arg: ast.expr, found: tuple[str, str, str], method: str
+        self,
+        ctx: Context,
+        call: ast.Call,
+        start: Position,
+        end: Position,
+        arg: ast.expr,
+        found: tuple[str, str, str],
+        method: str,
     ) -> Report:
-        written, canonical, note = found
+        written, canonical, _ = found
         qualified = ctx.qualified(arg)
         fix = bf16_attr_fix(ctx, arg, qualified) if qualified else None
+        fix = _cast_fix(ctx, fix, call.func.value)  # type: ignore[attr-defined]
+        facts = self._facts(ctx, call, start, method, written, canonical, ctx.resolve(arg))
         return Report(
-            start,
-            end,
-            f"`.{method}({written})` casts to {dtype_label(canonical)}{note}; the policy requires BF16: "
-            f"use `.to({torch_name(ctx)[0]}.bfloat16)`",
-            fix=fix,
-            covers=(ctx.span(arg),),
+            start, end, self.message(facts, torch_name(ctx)[0]), fix=fix, covers=(ctx.span(arg),), facts=facts
         )
 
+    @staticmethod
+    def _facts(
+        ctx: Context, call: ast.Call, start: Position, method: str, spelling: str, dtype: str, argument: Value | None
+    ) -> CastFacts:
+        receiver = call.func.value  # type: ignore[attr-defined]
+        return CastFacts(
+            method=method,
+            spelling=spelling,
+            dtype=dtype,
+            argument=argument,
+            receiver=ctx.source(receiver),
+            origin=origin_of(ctx, receiver),
+            line=start.line,
+            col=start.col,
+        )
 
-_MODEL_LIBRARIES = ("transformers.", "diffusers.", "sentence_transformers.", "timm.")
+    @staticmethod
+    def message(facts: CastFacts, torch: str) -> str:
+        note = facts.argument.note() if facts.argument is not None else ""
+        return (
+            f"`.{facts.method}({facts.spelling})` casts to {dtype_label(facts.dtype)}{note}; the policy requires "
+            f"BF16: use `.to({torch}.bfloat16)`"
+        )
+
+    @staticmethod
+    def fix_title(torch: str) -> str:
+        return f"Use `.to({torch}.bfloat16)`"
 
 
-def is_model_class(ctx: Context, receiver: ast.expr) -> bool:
-    """Does `receiver.from_pretrained(...)` load model weights (not a tokenizer or config)?"""
-    qualified = ctx.qualified(receiver)
-    spelled = qualified or dotted_text(receiver)
-    if spelled is None:
-        return False
-    last = spelled.rsplit(".", 1)[-1]
-    if qualified in tables.NON_MODEL_CLASSES or last.endswith(tables.NON_MODEL_SUFFIXES):
-        return False
-    lowered = last.lower()
-    if any(hint in lowered for hint in tables.NON_MODEL_NAME_HINTS):
-        return False
-    if qualified is not None and qualified.startswith(_MODEL_LIBRARIES):
-        return True
-    return any(hint in lowered for hint in tables.MODEL_NAME_HINTS)
+def _cast_fix(ctx: Context, fix: Fix | None, receiver: ast.expr) -> Fix | None:
+    """A cast's fix is safe only on a value known to be a model (RULES.md "Fix safety")."""
+    reason = cast_reason(ctx, receiver)
+    return fix if reason is None else unsafe(fix, reason)
 
 
 class ImplicitDtypeLoad(Rule):
@@ -308,34 +328,46 @@ class ImplicitDtypeLoad(Rule):
             return
         if has_star_kwargs(node) or any(kw.arg in tables.QUANTIZED_LOAD_KEYWORDS for kw in node.keywords):
             return
-        if not is_model_class(ctx, func.value):
+        if not ctx.names.is_model_class(func.value):
             return
         torch, imports = torch_name(ctx)
-        for name in ("torch_dtype", "dtype"):
-            kw = keyword(node, name)
-            if kw is None:
-                continue
-            if string_value(kw.value) == "auto":
-                yield ctx.report(
-                    kw.value,
-                    f'`{name}="auto"` lets the checkpoint decide the precision; the policy requires BF16: '
-                    f"use `{name}={torch}.bfloat16`",
-                    fix=Fix(
-                        Applicability.SAFE,
-                        f"Use `{name}={torch}.bfloat16`",
-                        (Edit(ctx.start(kw.value), ctx.end(kw.value), f"{torch}.bfloat16"),),
-                        imports,
-                    ),
-                )
+        kw = dtype_keyword(node)
+        if kw is not None and string_value(kw.value) != "auto":
+            return  # an explicit dtype: BLY101 judges it
+        facts = load_facts(ctx, node)
+        if kw is not None:
+            fix = Fix(
+                Applicability.SAFE,
+                self.fix_title(facts, torch),
+                (Edit(ctx.start(kw.value), ctx.end(kw.value), f"{torch}.bfloat16"),),
+                imports,
+            )
+            yield ctx.report(kw.value, self.message(facts, torch), fix=fix, facts=facts)
             return
         start, end = method_span(ctx, node)
-        yield Report(
-            start,
-            end,
-            f"`{func.attr}()` without `torch_dtype=` loads FP32 (transformers 4) or the checkpoint's dtype "
-            f"(transformers 5); the policy requires BF16: pass `torch_dtype={torch}.bfloat16`",
-            fix=insert_keyword_fix(ctx, node, f"torch_dtype={torch}.bfloat16", "Add `torch_dtype` BF16", imports),
+        keyword_text = f"torch_dtype={torch}.bfloat16"
+        fix = insert_keyword_fix(ctx, node, keyword_text, self.fix_title(facts, torch), imports)
+        yield Report(start, end, self.message(facts, torch), fix=fix, facts=facts)
+
+    @staticmethod
+    def message(facts: LoadFacts, torch: str) -> str:
+        if facts.dtype == "auto":
+            name = facts.dtype_keyword
+            return (
+                f'`{name}="auto"` lets the checkpoint decide the precision; the policy requires BF16: '
+                f"use `{name}={torch}.bfloat16`"
+            )
+        method = facts.loader.rsplit(".", 1)[-1]
+        return (
+            f"`{method}()` without `torch_dtype=` loads FP32 (transformers 4) or the checkpoint's dtype "
+            f"(transformers 5); the policy requires BF16: pass `torch_dtype={torch}.bfloat16`"
         )
+
+    @staticmethod
+    def fix_title(facts: LoadFacts, torch: str) -> str:
+        if facts.dtype == "auto":
+            return f"Use `{facts.dtype_keyword}={torch}.bfloat16`"
+        return "Add `torch_dtype` BF16"
 
 
 class NonBf16DefaultDtype(Rule):
@@ -385,6 +417,7 @@ class NonBf16DefaultDtype(Rule):
                 "every new tensor; the policy requires BF16: use `set_default_dtype(torch.bfloat16)`",
                 fix=bf16_attr_fix(ctx, arg, arg_qualified) if arg_qualified else None,
                 covers=(ctx.span(arg),),
+                facts=DefaultDtypeFacts(qualified, found[1], ctx.resolve(arg)),
             )
         elif qualified in tables.SET_DEFAULT_TENSOR_TYPE:
             found = _dtype_arg(ctx, arg)
@@ -398,6 +431,7 @@ class NonBf16DefaultDtype(Rule):
                 f"`set_default_tensor_type({found[0]})` makes {dtype_label(found[1])} the default for every new "
                 "tensor; the policy requires BF16: use `torch.set_default_dtype(torch.bfloat16)`",
                 covers=(ctx.span(arg),),
+                facts=DefaultDtypeFacts(qualified, found[1], ctx.resolve(arg)),
             )
 
 
@@ -461,6 +495,9 @@ class PrecisionFallback(Rule):
             f"precision fallback: picks BF16 or {' / '.join(others)} depending on a condition; the policy allows "
             "no fallbacks: use BF16 unconditionally and fail fast on unsupported GPUs",
             fix=fix,
+            facts=PrecisionFallbackFacts(
+                "expression", tuple(sorted(dtypes)), any(ctx.calls_any(t, _CAPABILITY_CHECKS) for t in tests)
+            ),
         )
 
     def _statement(self, node: ast.If, ctx: Context) -> Iterator[Report]:
@@ -495,6 +532,7 @@ class PrecisionFallback(Rule):
             "fallbacks: use BF16 unconditionally and fail fast on unsupported GPUs",
             covers=covered,
             fix=_collapse_fix(ctx, node, branches, picks, tests),
+            facts=PrecisionFallbackFacts("statement", tuple(sorted(dtypes)), capability_test),
         )
 
 

@@ -14,8 +14,10 @@ from typing import NamedTuple
 
 from ..context import Context
 from ..data import names as tables
+from ..facts import Facts, LoadFacts, QuantizationFacts, TeacherUpdateFacts
 from ..names import dotted_text, has_star_kwargs, keyword, string_value
 from ._common import method_span
+from ._loads import load_facts
 from .base import Report, Rule
 
 INT8 = "int8"
@@ -29,34 +31,17 @@ _NOWHERE = "the policy allows no 4-bit, GPTQ, AWQ or FP8 anywhere, teachers incl
 _FROZEN = "teachers are frozen checkpoints used only for validation"
 _NO_GRAD = "run the teacher under `torch.no_grad()` with `requires_grad_(False)` and optimize only the student"
 
-# What a marker found in a name or quantization-type string means, for messages.
-_MARKER_LABELS = {
-    "int4": "4-bit",
-    "4bit": "4-bit",
-    "int2": "2-bit",
-    "nf4": "NF4 (4-bit)",
-    "fp4": "FP4 (4-bit)",
-    "float8": "FP8",
-    "fp8": "FP8",
-    "fp6": "FP6",
-    "fpx": "low-bit float",
-    "uintx": "low-bit integer",
-}
-
-
 # -- shared: literal values ---------------------------------------------------------------
 
 _UNKNOWN = object()
 
 
 def _value(ctx: Context, node: ast.expr | None) -> object:
-    """The constant an expression is, following one local binding; `_UNKNOWN` otherwise."""
-    if isinstance(node, ast.Constant):
-        return node.value
-    bound = ctx.local_value(node) if node is not None else None
-    if isinstance(bound, ast.Constant):
-        return bound.value
-    return _UNKNOWN
+    """The constant an expression is, through local bindings; `_UNKNOWN` otherwise."""
+    if node is None:
+        return _UNKNOWN
+    is_literal, value, _ = ctx.constant(node)
+    return value if is_literal else _UNKNOWN
 
 
 def _is_true(ctx: Context, node: ast.expr | None) -> bool:
@@ -69,12 +54,9 @@ def _string(ctx: Context, node: ast.expr | None) -> str | None:
 
 
 def _bound_note(ctx: Context, node: ast.expr) -> str:
-    """` (`flag` is True, line 3)` when a value came through a local name."""
-    if isinstance(node, ast.Name):
-        bound = ctx.local_value(node)
-        if isinstance(bound, ast.Constant):
-            return f" (`{node.id}` is {bound.value!r}, line {bound.lineno})"
-    return ""
+    """` (`flag` is `True`, line 3)` when a literal came through a local name."""
+    is_literal, _, note = ctx.constant(node)
+    return note if is_literal else ""
 
 
 # -- shared: what a name or string quantizes to -------------------------------------------
@@ -85,7 +67,7 @@ def _marker_kind(text: str) -> tuple[str, str] | None:
     lowered = text.lower()
     for marker in tables.UNSUPPORTED_QUANT_MARKERS:
         if marker in lowered:
-            return UNSUPPORTED, _MARKER_LABELS.get(marker, "low-bit")
+            return UNSUPPORTED, tables.QUANT_MARKER_LABELS.get(marker, "low-bit")
     if any(marker in lowered for marker in tables.INT8_MARKERS):
         return INT8, "INT8"
     return None
@@ -109,7 +91,7 @@ def _name_kind(qualified: str | None) -> tuple[str, str] | None:
     if qualified in tables.FOUR_BIT_CLASSES or qualified in tables.UNSUPPORTED_QUANT_CONFIGS:
         found = _marker_kind(last)
         if found is None:
-            method = next((m for m in ("GPTQ", "AWQ") if m.lower() in last.lower()), None)
+            method = next((m for m in tables.QUANT_METHOD_NAMES if m.lower() in last.lower()), None)
             found = UNSUPPORTED, method or last.removesuffix("Config")
         return found[0], f"{found[1]} quantization"
     if qualified.startswith(tables.QUANT_LIBRARY_PREFIXES):
@@ -126,10 +108,11 @@ def _findings(node: ast.AST, ctx: Context) -> Iterator[tuple[str, Report]]:
         yield from _reference(node, ctx)
     elif isinstance(node, ast.Call):
         if any(_switch_name(kw.arg) for kw in node.keywords):
-            yield from _entries(_call_entries(node), ctx)
+            load = load_facts(ctx, node) if ctx.names.is_load(node) else None
+            yield from _entries(_call_entries(node), ctx, load)
         yield from _call(node, ctx)
     elif isinstance(node, ast.Dict) and any(_switch_name(string_value(k)) for k in node.keys):  # type: ignore[arg-type]
-        yield from _entries(_dict_entries(node), ctx)
+        yield from _entries(_dict_entries(node), ctx, None)
 
 
 _SWITCHES = frozenset({tables.INT8_KEYWORD, tables.FOUR_BIT_KEYWORD, *tables.OPTIMIZER_STRING_KEYWORDS})
@@ -156,7 +139,8 @@ def _reference(node: ast.Attribute | ast.Name, ctx: Context) -> Iterator[tuple[s
     written = dotted_text(node) or qualified
     aka = "" if written == qualified else f" (`{qualified}`)"
     remedy = _TEACHER_ONLY if kind == INT8 else _NOWHERE
-    yield kind, ctx.report(node, f"`{written}`{aka} is {label}; {remedy}")
+    facts = QuantizationFacts(label, kind == INT8, "reference", qualified, None, None)
+    yield kind, ctx.report(node, f"`{written}`{aka} is {label}; {remedy}", facts=facts)
 
 
 class _Entry(NamedTuple):
@@ -186,11 +170,17 @@ def _dict_entries(node: ast.Dict) -> list[_Entry]:
     return entries
 
 
-def _at(kind: str, ctx: Context, first: ast.AST, last: ast.AST, message: str) -> tuple[str, Report]:
-    return kind, ctx.report_span(first, last, message)
+def _at(kind: str, ctx: Context, first: ast.AST, last: ast.AST, message: str, facts: Facts) -> tuple[str, Report]:
+    return kind, ctx.report_span(first, last, message, facts=facts)
 
 
-def _entries(entries: list[_Entry], ctx: Context) -> Iterator[tuple[str, Report]]:
+def _entry_facts(ctx: Context, entry: _Entry, label: str, kind: str, form: str, load: LoadFacts | None) -> Facts:
+    if form != "optimizer":
+        form = "keyword" if isinstance(entry.first, ast.keyword) else "dict entry"
+    return QuantizationFacts(label, kind == INT8, form, entry.name, ctx.resolve(entry.value), load)
+
+
+def _entries(entries: list[_Entry], ctx: Context, load: LoadFacts | None) -> Iterator[tuple[str, Report]]:
     """Loader switches (`load_in_8bit`, `load_in_4bit`, `bnb_4bit_*`) and `optim=` strings."""
     by_name = {entry.name: entry for entry in entries}
     eight = by_name.get(tables.INT8_KEYWORD)
@@ -198,7 +188,7 @@ def _entries(entries: list[_Entry], ctx: Context) -> Iterator[tuple[str, Report]
     if eight is not None and eight_on:
         note = _bound_note(ctx, eight.value)
         message = f"`{eight.text(ctx)}`{note} loads the model in INT8; {_TEACHER_ONLY}"
-        yield _at(INT8, ctx, eight.first, eight.last, message)
+        yield _at(INT8, ctx, eight.first, eight.last, message, _entry_facts(ctx, eight, "INT8", INT8, "", load))
     four = by_name.get(tables.FOUR_BIT_KEYWORD)
     options = [entry for entry in entries if entry.name.startswith(tables.FOUR_BIT_KEYWORD_PREFIX)]
     if four is not None:
@@ -206,21 +196,25 @@ def _entries(entries: list[_Entry], ctx: Context) -> Iterator[tuple[str, Report]
         if value is True or (value is _UNKNOWN and options):
             how = "loads the model in 4-bit" if value is True else f"with `{options[0].name}` configures a 4-bit load"
             message = f"`{four.text(ctx)}`{_bound_note(ctx, four.value)} {how}; {_NOWHERE}"
-            yield _at(UNSUPPORTED, ctx, four.first, four.last, message)
+            facts = _entry_facts(ctx, four, "4-bit", UNSUPPORTED, "", load)
+            yield _at(UNSUPPORTED, ctx, four.first, four.last, message, facts)
     elif options and not eight_on:  # with load_in_8bit=True the 4-bit options are inert
         first = options[0]
         message = f"`{first.text(ctx)}` configures 4-bit bitsandbytes quantization; {_NOWHERE}"
-        yield _at(UNSUPPORTED, ctx, first.first, first.last, message)
+        facts = _entry_facts(ctx, first, "4-bit", UNSUPPORTED, "", load)
+        yield _at(UNSUPPORTED, ctx, first.first, first.last, message, facts)
     for entry in entries:
         if entry.name not in tables.OPTIMIZER_STRING_KEYWORDS:
             continue
         text = _string(ctx, entry.value)
         if text in tables.INT8_OPTIMIZER_STRINGS:
             message = f'`{entry.name}="{text}"` keeps the optimizer state in 8-bit; {_TEACHER_ONLY}'
-            yield _at(INT8, ctx, entry.first, entry.last, message)
+            facts = _entry_facts(ctx, entry, "INT8", INT8, "optimizer", load)
+            yield _at(INT8, ctx, entry.first, entry.last, message, facts)
         elif text in tables.FOUR_BIT_OPTIMIZER_STRINGS:
             message = f'`{entry.name}="{text}"` keeps the optimizer state in 4-bit; {_NOWHERE}'
-            yield _at(UNSUPPORTED, ctx, entry.first, entry.last, message)
+            facts = _entry_facts(ctx, entry, "4-bit", UNSUPPORTED, "optimizer", load)
+            yield _at(UNSUPPORTED, ctx, entry.first, entry.last, message, facts)
 
 
 def _call(node: ast.Call, ctx: Context) -> Iterator[tuple[str, Report]]:
@@ -232,22 +226,24 @@ def _call(node: ast.Call, ctx: Context) -> Iterator[tuple[str, Report]]:
     if qualified in tables.QUANTO_CONFIG:
         weights = _argument(node, 0, "weights")
         if weights is not None:
-            yield from _quant_type(ctx, spelled, "weights", weights)
+            yield from _quant_type(ctx, node, spelled, "weights", weights)
         elif not node.args and not has_star_kwargs(node):
             message = f"`{spelled}()` quantizes weights to INT8 (the default `weights`); {_TEACHER_ONLY}"
-            yield _at(INT8, ctx, node, node, message)
+            facts = QuantizationFacts("INT8", True, "config", qualified, None, None)
+            yield _at(INT8, ctx, node, node, message, facts)
         activations = _argument(node, 1, "activations")
         if activations is not None:
-            yield from _quant_type(ctx, spelled, "activations", activations)
+            yield from _quant_type(ctx, node, spelled, "activations", activations)
     elif qualified in tables.TORCHAO_CONFIG:
         quant_type = _argument(node, 0, "quant_type")
         if quant_type is not None:
-            yield from _quant_type(ctx, spelled, "quant_type", quant_type)
+            yield from _quant_type(ctx, node, spelled, "quant_type", quant_type)
     elif qualified.startswith(tables.BNB_OPTIM_PREFIX):
         bits = keyword(node, tables.OPTIM_BITS_KEYWORD)
         if bits is not None and _value(ctx, bits.value) == 8:
             message = f"`{spelled}(..., {bits.arg}=8)` keeps the optimizer state in 8-bit; {_TEACHER_ONLY}"
-            yield _at(INT8, ctx, bits, bits, message)
+            facts = QuantizationFacts("INT8", True, "optimizer", qualified, ctx.resolve(bits.value), None)
+            yield _at(INT8, ctx, bits, bits, message, facts)
 
 
 def _argument(node: ast.Call, position: int, name: str) -> ast.AST | None:
@@ -261,7 +257,7 @@ def _argument(node: ast.Call, position: int, name: str) -> ast.AST | None:
     return None
 
 
-def _quant_type(ctx: Context, spelled: str, what: str, arg: ast.AST) -> Iterator[tuple[str, Report]]:
+def _quant_type(ctx: Context, node: ast.Call, spelled: str, what: str, arg: ast.AST) -> Iterator[tuple[str, Report]]:
     """`weights="int4"`, `TorchAoConfig("int8_weight_only")`: a quantization type given as a string."""
     value = arg.value if isinstance(arg, ast.keyword) else arg
     text = _string(ctx, value)  # type: ignore[arg-type]
@@ -274,7 +270,10 @@ def _quant_type(ctx: Context, spelled: str, what: str, arg: ast.AST) -> Iterator
     written = f'{what}="{text}"' if isinstance(arg, ast.keyword) else f'"{text}"'
     target = "" if what == "quant_type" else f" the {what}"
     remedy = _TEACHER_ONLY if kind == INT8 else _NOWHERE
-    yield kind, ctx.report(arg, f"`{spelled}({written})` quantizes{target} to {label}; {remedy}")
+    facts = QuantizationFacts(
+        label, kind == INT8, "config", ctx.qualified(node.func) or spelled, ctx.resolve(value), None
+    )
+    yield kind, ctx.report(arg, f"`{spelled}({written})` quantizes{target} to {label}; {remedy}", facts=facts)
 
 
 def _last_segments(*groups: frozenset[str]) -> tuple[str, ...]:
@@ -490,9 +489,10 @@ def _names_teacher(ctx: Context, node: ast.AST | None, depth: int = 0) -> bool:
     source = _loop_source(ctx, root.id)
     if source is not None and _mentions_teacher(ctx, source, depth + 1):
         return True
-    bound = ctx.local_value(root)
-    if bound is None or bound is root:
+    followed = ctx.follow(root)
+    if not followed.via:
         return False
+    bound = followed.value
     if isinstance(bound, ast.Call) and _is_optimizer(ctx.qualified(bound.func)):
         return _mentions_teacher(ctx, _optimizer_params(bound), depth + 1)
     return _names_teacher(ctx, bound, depth + 1)
@@ -519,7 +519,7 @@ def _optimizer_like(ctx: Context, node: ast.expr) -> bool:
         return False
     if {word.lower() for word in _WORDS.findall(name)} & tables.OPTIMIZER_NAME_WORDS:
         return True
-    bound = ctx.local_value(node)
+    bound = ctx.follow(node).value
     return isinstance(bound, ast.Call) and _is_optimizer(ctx.qualified(bound.func))
 
 
@@ -636,7 +636,8 @@ class TeacherNotFrozen(Rule):
         if whole or _names_teacher(ctx, receiver):
             start, end = method_span(ctx, node)
             does = "puts {model} in training mode"
-            yield Report(start, end, self._message(ctx, node, does, whole, "call `.eval()` instead"))
+            message = self._message(ctx, node, does, whole, "call `.eval()` instead")
+            yield Report(start, end, message, facts=TeacherUpdateFacts("train", ctx.source(receiver), whole))
 
     def _backward(self, node: ast.Call, func: ast.Attribute, ctx: Context, whole: bool) -> Iterator[Report]:
         receiver = func.value
@@ -644,7 +645,8 @@ class TeacherNotFrozen(Rule):
         if whole or _names_teacher(ctx, receiver) or _names_teacher(ctx, first):
             start, end = method_span(ctx, node)
             does = "computes gradients for {model}"
-            yield Report(start, end, self._message(ctx, node, does, whole, _NO_GRAD))
+            facts = TeacherUpdateFacts("backward", ctx.source(receiver), whole)
+            yield Report(start, end, self._message(ctx, node, does, whole, _NO_GRAD), facts=facts)
 
     def _step(self, node: ast.Call, func: ast.Attribute, ctx: Context, whole: bool) -> Iterator[Report]:
         receiver = func.value
@@ -659,7 +661,8 @@ class TeacherNotFrozen(Rule):
         if whole or _names_teacher(ctx, optimizer):
             start, end = method_span(ctx, node)
             does = "updates {model}'s weights"
-            yield Report(start, end, self._message(ctx, node, does, whole, _NO_GRAD))
+            facts = TeacherUpdateFacts("step", ctx.source(optimizer), whole)
+            yield Report(start, end, self._message(ctx, node, does, whole, _NO_GRAD), facts=facts)
 
     def _requires_grad_(self, node: ast.Call, func: ast.Attribute, ctx: Context, whole: bool) -> Iterator[Report]:
         if not _switch_on(ctx, node, "requires_grad"):
@@ -667,7 +670,9 @@ class TeacherNotFrozen(Rule):
         if whole or _names_teacher(ctx, func.value):
             start, end = method_span(ctx, node)
             does = "unfreezes {model}'s weights"
-            yield Report(start, end, self._message(ctx, node, does, whole, "use `requires_grad_(False)`"))
+            message = self._message(ctx, node, does, whole, "use `requires_grad_(False)`")
+            facts = TeacherUpdateFacts("requires_grad", ctx.source(func.value), whole)
+            yield Report(start, end, message, facts=facts)
 
     def _assign(self, node: ast.Assign, ctx: Context, whole: bool) -> Iterator[Report]:
         if not _is_true(ctx, node.value):
@@ -678,7 +683,8 @@ class TeacherNotFrozen(Rule):
             if whole or _names_teacher(ctx, target.value):
                 does = "unfreezes {model}'s weights"
                 message = self._message(ctx, node, does, whole, "set it to False or call `requires_grad_(False)`")
-                yield ctx.report_span(target, node.value, message)
+                facts = TeacherUpdateFacts("requires_grad", ctx.source(target.value), whole)
+                yield ctx.report_span(target, node.value, message, facts=facts)
 
     def _construction(self, node: ast.Call, ctx: Context, whole: bool) -> Iterator[Report]:
         if whole:
@@ -687,7 +693,9 @@ class TeacherNotFrozen(Rule):
             does = "builds an optimizer over {model}'s weights"
         else:
             return
-        yield ctx.report(node, self._message(ctx, node, does, whole, _NO_GRAD))
+        params = _optimizer_params(node)
+        facts = TeacherUpdateFacts("optimizer", ctx.source(params) if params is not None else "", whole)
+        yield ctx.report(node, self._message(ctx, node, does, whole, _NO_GRAD), facts=facts)
 
 
 RULES = (Int8OutsideTeacher, UnsupportedQuantization, TeacherNotFrozen)

@@ -7,10 +7,14 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from ...config import BUILTIN_GUARD_FUNCTIONS
 from ...context import Context
 from ...data import names as tables
 from ...names import dotted_text
-from ._facts import _MAX_HOPS, _after, _Bindings
+from ._facts import _after
+
+# How deep a test's structure (`cap()[0]`, `not (a or b)`) is taken apart.
+_MAX_DEPTH = 8
 
 # What a true test means for the GPU: it lacks BF16 (`cap < 8`) or has it (`cap >= 8`).
 _FAILS, _PASSES = "fails", "passes"
@@ -37,13 +41,13 @@ def _version(node: ast.expr) -> tuple[float, ...] | None:
     return None
 
 
-def _capability_value(ctx: Context, bindings: _Bindings, node: ast.expr, depth: int = 0) -> str | None:
+def _capability_value(ctx: Context, node: ast.expr, depth: int = 0) -> str | None:
     """ "tuple" for `get_device_capability()`, "major" for its `[0]` (or a name bound to it,
     or `get_device_properties(...).major`), "props" for `get_device_properties(...)`."""
-    if depth > _MAX_HOPS:
+    if depth > _MAX_DEPTH:
         return None
     if isinstance(node, ast.NamedExpr):  # `if (major := cap()[0]) < 8:`
-        return _capability_value(ctx, bindings, node.value, depth + 1)
+        return _capability_value(ctx, node.value, depth + 1)
     if isinstance(node, ast.Call):
         qualified = ctx.qualified(node.func)
         if qualified in tables.GET_DEVICE_CAPABILITY:
@@ -53,42 +57,42 @@ def _capability_value(ctx: Context, bindings: _Bindings, node: ast.expr, depth: 
         return None
     if isinstance(node, ast.Tuple) and len(node.elts) >= 2:
         # `(major, minor) < (8, 0)`
-        return "tuple" if _capability_value(ctx, bindings, node.elts[0], depth + 1) == "major" else None
+        return "tuple" if _capability_value(ctx, node.elts[0], depth + 1) == "major" else None
     if isinstance(node, ast.Subscript):
         index = node.slice
         if (
             isinstance(index, ast.Constant)
             and index.value == 0
             and not isinstance(index.value, bool)
-            and _capability_value(ctx, bindings, node.value, depth + 1) == "tuple"
+            and _capability_value(ctx, node.value, depth + 1) == "tuple"
         ):
             return "major"
         return None
     if (
         isinstance(node, ast.Attribute)
         and node.attr == "major"
-        and _capability_value(ctx, bindings, node.value, depth + 1) == "props"
+        and _capability_value(ctx, node.value, depth + 1) == "props"
     ):
         return "major"
     if isinstance(node, (ast.Name, ast.Attribute)):
-        bound = bindings.lookup(ctx, node)
-        if bound is not None and bound is not node:
-            return _capability_value(ctx, bindings, bound, depth + 1)
+        followed = ctx.follow(node)
+        if followed.followed:
+            return _capability_value(ctx, followed.value, depth + 1)
     return None
 
 
 _MIRROR: dict[type[ast.cmpop], type[ast.cmpop]] = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
 
 
-def _compare_means(ctx: Context, bindings: _Bindings, node: ast.Compare) -> str | None:
+def _compare_means(ctx: Context, node: ast.Compare) -> str | None:
     """What a true `cap()[0] < 8`-like comparison means: the GPU fails or passes."""
     if len(node.ops) != 1 or len(node.comparators) != 1:
         return None
     op, left, right = type(node.ops[0]), node.left, node.comparators[0]
-    kind = _capability_value(ctx, bindings, left)
+    kind = _capability_value(ctx, left)
     other = right
     if kind is None:
-        kind = _capability_value(ctx, bindings, right)
+        kind = _capability_value(ctx, right)
         other = left
         if kind is None or op not in _MIRROR:
             return None
@@ -114,21 +118,21 @@ def _compare_means(ctx: Context, bindings: _Bindings, node: ast.Compare) -> str 
     return None
 
 
-def _atom_means(ctx: Context, bindings: _Bindings, node: ast.expr, depth: int) -> tuple[str, str] | None:
+def _atom_means(ctx: Context, node: ast.expr, depth: int) -> tuple[str, str] | None:
     """(fails/passes when true, "capability" or "bf16") for one operand of a test."""
     if isinstance(node, ast.Compare):
-        means = _compare_means(ctx, bindings, node)
+        means = _compare_means(ctx, node)
         return (means, "capability") if means else None
     if isinstance(node, ast.Call) and ctx.qualified(node.func) in tables.IS_BF16_SUPPORTED:
         return _PASSES, "bf16"
-    if isinstance(node, (ast.Name, ast.Attribute)) and depth < _MAX_HOPS:
-        bound = bindings.lookup(ctx, node)
-        if bound is not None and bound is not node:
-            return _test_means(ctx, bindings, bound, depth + 1)
+    if isinstance(node, (ast.Name, ast.Attribute)) and depth < _MAX_DEPTH:
+        followed = ctx.follow(node)
+        if followed.followed:
+            return _test_means(ctx, followed.value, depth + 1)
     return None
 
 
-def _test_means(ctx: Context, bindings: _Bindings, test: ast.expr, depth: int = 0) -> tuple[str, str] | None:
+def _test_means(ctx: Context, test: ast.expr, depth: int = 0) -> tuple[str, str] | None:
     """What a true test says about the GPU, when every capability operand in it agrees
     (`not a or cap < 8` fails when true; `ok and cap >= 8` passes when true)."""
     found: list[tuple[str, str]] = []
@@ -140,7 +144,7 @@ def _test_means(ctx: Context, bindings: _Bindings, test: ast.expr, depth: int = 
             for value in node.values:
                 visit(value, negated)
         else:
-            atom = _atom_means(ctx, bindings, node, depth)
+            atom = _atom_means(ctx, node, depth)
             if atom is not None:
                 means, kind = atom
                 if negated:
@@ -165,15 +169,18 @@ class _Check:
     after: bool  # the failing side is the code after the `if` (its body returns early)
 
 
-def _capability_check(ctx: Context, bindings: _Bindings, node: ast.If) -> _Check | None:
+def _capability_check(ctx: Context, node: ast.If) -> _Check | None:
+    checks = ctx.extras.get(_Check)
+    if checks is None:
+        checks = ctx.extras[_Check] = {}  # BLY303-305 all ask what each `if` checks: answered once
     key = id(node)
-    if key not in bindings.checks:
-        bindings.checks[key] = _judge_check(ctx, bindings, node)
-    return bindings.checks[key]
+    if key not in checks:  # type: ignore[operator]
+        checks[key] = _judge_check(ctx, node)  # type: ignore[index]
+    return checks[key]  # type: ignore[index]
 
 
-def _judge_check(ctx: Context, bindings: _Bindings, node: ast.If) -> _Check | None:
-    found = _test_means(ctx, bindings, node.test)
+def _judge_check(ctx: Context, node: ast.If) -> _Check | None:
+    found = _test_means(ctx, node.test)
     if found is None:
         return None
     means, kind = found
@@ -187,10 +194,8 @@ def _judge_check(ctx: Context, bindings: _Bindings, node: ast.If) -> _Check | No
 
 
 def _is_guard_call(ctx: Context, call: ast.Call) -> bool:
-    """A call to one of the configured `guard-functions`."""
-    guards = ctx.settings.guard_functions
-    if not guards:
-        return False
+    """A call to one of the configured `guard-functions`, or to blyan-lint's own runtime guard."""
+    guards = (*ctx.settings.guard_functions, *BUILTIN_GUARD_FUNCTIONS)
     spelled = dotted_text(call.func)
     qualified = ctx.names.project_name(call.func)
     last = spelled.rsplit(".", 1)[-1] if spelled else None

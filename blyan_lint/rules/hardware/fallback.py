@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 from ...context import Context
 from ...data import names as tables
+from ...facts import DeviceFallbackFacts
 from ...findings import Applicability, Edit, Fix
-from ...names import dotted_text
+from ...names import DEFAULT, dotted_text
 from .._common import conditional_parts
 from ..base import Report
 from ._facts import (
@@ -17,8 +18,6 @@ from ._facts import (
     _GPU,
     NO_CPU_MODE,
     _after,
-    _Bindings,
-    _block_of,
     _device_kind,
     _followed,
     _HardwareRule,
@@ -31,7 +30,7 @@ _HARDWARE_QUERIES = (
 )
 
 
-def _hardware_query(ctx: Context, bindings: _Bindings, test: ast.AST) -> str | None:
+def _hardware_query(ctx: Context, test: ast.AST) -> str | None:
     """The hardware query a test asks (`torch.cuda.is_available`), directly or through a
     local name bound to one (`use_cuda = torch.cuda.is_available()`)."""
     for node in ast.walk(test):
@@ -40,7 +39,7 @@ def _hardware_query(ctx: Context, bindings: _Bindings, test: ast.AST) -> str | N
             if qualified in _HARDWARE_QUERIES:
                 return qualified
         elif isinstance(node, (ast.Name, ast.Attribute)) and isinstance(getattr(node, "ctx", None), ast.Load):
-            bound = _followed(ctx, bindings, node)
+            bound = _followed(ctx, node)
             if bound is not node:
                 for inner in ast.walk(bound):
                     if isinstance(inner, ast.Call) and ctx.qualified(inner.func) in _HARDWARE_QUERIES:
@@ -92,26 +91,23 @@ class CpuFallback(_HardwareRule):
         "only when the test calls nothing but CUDA queries. if/else statements, defaults and early returns "
         "are reported without a fix."
     )
-    node_types = (ast.IfExp, ast.If, ast.Assign, ast.AnnAssign)
+    node_types = (ast.IfExp, ast.If)
     triggers = ("cpu", "CPU", "-1")
 
     def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if self._bind(node, ctx):
-            return
-        bindings = self._state(ctx).bindings
         if isinstance(node, ast.IfExp):
-            yield from self._expression(node, ctx, bindings)
+            yield from self._expression(node, ctx)
         elif isinstance(node, ast.If):
-            yield from self._statement(node, ctx, bindings)
+            yield from self._statement(node, ctx)
 
-    def _expression(self, node: ast.IfExp, ctx: Context, bindings: _Bindings) -> Iterator[Report]:
+    def _expression(self, node: ast.IfExp, ctx: Context) -> Iterator[Report]:
         parts = conditional_parts(ctx, node)
         if parts is None:
             return  # the outermost conditional of a chain reports for the whole chain
         leaves, tests = parts
-        query = next((q for q in (_hardware_query(ctx, bindings, t) for t in tests) if q), None)
+        query = next((q for q in (_hardware_query(ctx, t) for t in tests) if q), None)
         flag = None if query else next((f for f in map(_flag_test, tests) if f), None)
-        kinds = [_device_kind(ctx, bindings, leaf) for leaf in leaves]
+        kinds = [_device_kind(ctx, leaf) for leaf in leaves]
         if not _falls_back(kinds, query, flag):
             return
         gpu_leaves = [leaf for leaf, kind in zip(leaves, kinds, strict=True) if kind == _GPU]
@@ -130,9 +126,12 @@ class CpuFallback(_HardwareRule):
             f"{'CPU fallback' if query else 'CPU mode'}: selects the CPU {_when(query, flag)}; the policy has no "
             f"CPU mode (BF16 requires GPU support): use {use} unconditionally and fail fast without a suitable GPU",
             fix=fix,
+            facts=DeviceFallbackFacts(
+                "expression", query, flag, _kinds(kinds), ctx.source(keep) if keep is not None else None
+            ),
         )
 
-    def _statement(self, node: ast.If, ctx: Context, bindings: _Bindings) -> Iterator[Report]:
+    def _statement(self, node: ast.If, ctx: Context) -> Iterator[Report]:
         parent = ctx.parent
         if isinstance(parent, ast.If) and len(parent.orelse) == 1 and parent.orelse[0] is node:
             return  # an elif: its chain was judged at the first `if`
@@ -146,15 +145,15 @@ class CpuFallback(_HardwareRule):
                 current = current.orelse[0]
                 continue
             break
-        query = next((q for q in (_hardware_query(ctx, bindings, t) for t in tests) if q), None)
+        query = next((q for q in (_hardware_query(ctx, t) for t in tests) if q), None)
         flag = None if query else next((f for f in map(_flag_test, tests) if f), None)
         if query is None and flag is None:
             return
-        picks = [p for body in branches for p in _device_picks(ctx, bindings, body)]
+        picks = [p for body in branches for p in _device_picks(ctx, body)]
         if current.orelse:
-            picks.extend(_device_picks(ctx, bindings, current.orelse))
+            picks.extend(_device_picks(ctx, current.orelse))
         else:
-            picks.extend(self._implicit_else(node, current, ctx, bindings, picks))
+            picks.extend(self._implicit_else(node, current, ctx, picks))
         if not _falls_back([kind for _, kind in picks], query, flag):
             return
         yield ctx.report_span(
@@ -163,55 +162,43 @@ class CpuFallback(_HardwareRule):
             f"{'CPU fallback' if query else 'CPU mode'}: this `if` selects the CPU {_when(query, flag)}; the policy "
             "has no CPU mode (BF16 requires GPU support): use a CUDA device unconditionally and fail fast "
             "without a suitable GPU",
+            facts=DeviceFallbackFacts("statement", query, flag, _kinds([kind for _, kind in picks]), None),
         )
 
     @staticmethod
     def _implicit_else(
-        node: ast.If, last: ast.If, ctx: Context, bindings: _Bindings, picks: list[tuple[str, str | None]]
+        node: ast.If, last: ast.If, ctx: Context, picks: list[tuple[str, str | None]]
     ) -> list[tuple[str, str | None]]:
         """What runs when no branch is taken: a `"cpu"` default assigned before the `if`
         (`device = "cpu"` then `if cuda: device = "cuda"`), or, after an early return,
         the statements that follow (`return "cpu"`)."""
         if last.body and isinstance(last.body[-1], ast.Return):
-            return _device_picks(ctx, bindings, _after(ctx, node))
+            return _device_picks(ctx, _after(ctx, node))
         found: list[tuple[str, str | None]] = []
-        block = _block_of(ctx, node)
         for target, _ in picks:
             if target == "return":
                 continue
-            default: ast.expr | None = None
-            if block is not None:
-                for stmt in reversed(block[0][: block[1]]):
-                    value = _assigned(stmt, target)
-                    if value is not None:
-                        default = value
-                        break
-            if default is None and "." not in target:
-                default = bindings.lookup(ctx, ast.copy_location(ast.Name(target, ast.Load()), node))
-            if default is not None:
-                found.append((target, _device_kind(ctx, bindings, default)))
+            binding = ctx.names.binding_of(target, node)  # the default set before the `if`
+            if binding is not None and binding.value is not None and binding.how != DEFAULT:
+                found.append((target, _device_kind(ctx, binding.value)))
         return found
 
 
-def _assigned(stmt: ast.stmt, target: str) -> ast.expr | None:
-    if isinstance(stmt, ast.Assign) and any(dotted_text(t) == target for t in stmt.targets):
-        return stmt.value
-    if isinstance(stmt, ast.AnnAssign) and stmt.value is not None and dotted_text(stmt.target) == target:
-        return stmt.value
-    return None
+def _kinds(kinds: list[str | None]) -> tuple[str, ...]:
+    return tuple(kind or "unknown" for kind in kinds)
 
 
-def _device_picks(ctx: Context, bindings: _Bindings, body: list[ast.stmt]) -> list[tuple[str, str | None]]:
+def _device_picks(ctx: Context, body: list[ast.stmt]) -> list[tuple[str, str | None]]:
     """(target, device kind) for each device a block assigns or returns."""
     picks: list[tuple[str, str | None]] = []
     for stmt in body:
         for node in _walk_no_defs(stmt):
             if isinstance(node, ast.Return) and node.value is not None and not isinstance(node.value, ast.IfExp):
-                picks.append(("return", _device_kind(ctx, bindings, node.value)))
+                picks.append(("return", _device_kind(ctx, node.value)))
             elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 if isinstance(node.value, ast.IfExp):
                     continue  # reported as an expression
-                kind = _device_kind(ctx, bindings, node.value)
+                kind = _device_kind(ctx, node.value)
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     spelled = dotted_text(target)

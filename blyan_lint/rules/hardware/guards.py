@@ -6,20 +6,20 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ...config import BUILTIN_GUARD_FUNCTIONS
 from ...context import Context
 from ...data import names as tables
+from ...facts import ABSENT_VALUE, CapabilityGuardFacts, SoftCheckFacts
 from ...findings import Applicability, Edit, Fix, Position
 from ...names import dotted_text, has_star_kwargs, keyword
 from .._common import insert_keyword_fix, method_span, torch_name
 from ..base import Report
-from ..precision import is_model_class
 from ._capability import _always_raises, _capability_check, _fails_fast, _is_guard_call
 from ._facts import (
     BF16,
     HARDWARE,
     NO_FALLBACKS,
     REQUIREMENT,
-    _Bindings,
     _device_kind,
     _FileState,
     _followed,
@@ -71,16 +71,14 @@ class MissingCapabilityGuard(_HardwareRule):
         "call your project's guard function and list it in `guard-functions`."
     )
     applies_to_teacher = False
-    node_types = (ast.Call, ast.If, ast.Assign, ast.AnnAssign)
+    node_types = (ast.Call, ast.If)
     triggers = ("bfloat16", "bf16", "BFloat16")
 
     def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
         yield from ()  # reports once per module, in `finish`
-        if self._bind(node, ctx):
-            return
         state = self._state(ctx)
         if isinstance(node, ast.If):
-            found = _capability_check(ctx, state.bindings, node)
+            found = _capability_check(ctx, node)
             if found is not None:
                 if _always_raises(ctx, found.failing):
                     state.guarded = True
@@ -117,6 +115,7 @@ class MissingCapabilityGuard(_HardwareRule):
             f"this module {what} but never checks that the GPU supports it{soft}; the policy requires an Ampere "
             f"GPU (compute capability 8.0+) and failing fast without one: add `{_guard_text(torch)}` before "
             f"it{also}",
+            facts=CapabilityGuardFacts(what, start.line, state.soft_check_line, tuple(guards)),
         )
 
 
@@ -131,6 +130,9 @@ _SITE_NAMES = frozenset(
 )
 
 
+_BUILTIN_GUARD_NAMES = frozenset(g.rsplit(".", 1)[-1] for g in BUILTIN_GUARD_FUNCTIONS)
+
+
 def _may_matter(ctx: Context, call: ast.Call) -> bool:
     """Can this call be a BF16 site or a configured guard? Most calls are neither. (With
     guard functions configured, any call may be one under an alias: no shortcut then.)"""
@@ -138,6 +140,8 @@ def _may_matter(ctx: Context, call: ast.Call) -> bool:
         return True
     func = call.func
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    if name is not None and name in _BUILTIN_GUARD_NAMES:
+        return True
     return name is not None and (name in _SITE_NAMES or ctx.names.imported_last_segment(name) in _SITE_NAMES)
 
 
@@ -148,8 +152,7 @@ def _bf16_site(ctx: Context, call: ast.Call) -> tuple[Position, Position, str] |
         if call.args and ctx.dtype_value(call.args[0]) == BF16:
             return ctx.start(call), ctx.end(call), "makes BF16 the default dtype"
         return None
-    loader = isinstance(func, ast.Attribute) and func.attr in tables.LOADER_METHODS and is_model_class(ctx, func.value)
-    if loader or ctx.qualified(func) in tables.PIPELINE_FACTORIES:
+    if ctx.names.is_load(call):
         for name in tables.LOADER_DTYPE_KEYWORDS:
             kw = keyword(call, name)
             if kw is not None and ctx.dtype_value(kw.value, strings=True) == BF16:
@@ -204,20 +207,17 @@ class SoftCapabilityCheck(_HardwareRule):
         "only makes the check strict. A check that warns instead of raising is reported without a fix: the "
         "error and its message need a human."
     )
-    node_types = (ast.Call, ast.If, ast.Assign, ast.AnnAssign)
+    node_types = (ast.Call, ast.If)
     names = frozenset(q.rsplit(".", 1)[-1] for q in tables.IS_BF16_SUPPORTED)
     triggers = ("is_bf16_supported", "get_device_capability", "get_device_properties")
 
     def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if self._bind(node, ctx):
-            return
-        bindings = self._state(ctx).bindings
         if isinstance(node, ast.Call):
-            yield from self._emulation(node, ctx, bindings)
+            yield from self._emulation(node, ctx)
         elif isinstance(node, ast.If):
-            yield from self._soft(node, ctx, bindings)
+            yield from self._soft(node, ctx)
 
-    def _emulation(self, node: ast.Call, ctx: Context, bindings: _Bindings) -> Iterator[Report]:
+    def _emulation(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         if ctx.qualified(node.func) not in tables.IS_BF16_SUPPORTED or has_star_kwargs(node):
             return
         spelled = dotted_text(node.func) or "is_bf16_supported"
@@ -231,9 +231,9 @@ class SoftCapabilityCheck(_HardwareRule):
             fix = insert_keyword_fix(
                 ctx, node, f"{tables.BF16_EMULATION_KEYWORD}=False", "Add `including_emulation=False`", ()
             )
-            yield ctx.report(node, message, fix=fix)
+            yield ctx.report(node, message, fix=fix, facts=SoftCheckFacts("is_bf16_supported", None, ABSENT_VALUE))
             return
-        seen = _followed(ctx, bindings, value)
+        seen = _followed(ctx, value)
         if isinstance(seen, ast.Constant) and seen.value is False:
             return
         fix = None
@@ -243,10 +243,10 @@ class SoftCapabilityCheck(_HardwareRule):
                 "Use `including_emulation=False`",
                 (Edit(ctx.start(value), ctx.end(value), "False"),),
             )
-        yield ctx.report(node, message, fix=fix)
+        yield ctx.report(node, message, fix=fix, facts=SoftCheckFacts("is_bf16_supported", None, ctx.resolve(value)))
 
-    def _soft(self, node: ast.If, ctx: Context, bindings: _Bindings) -> Iterator[Report]:
-        found = _capability_check(ctx, bindings, node)
+    def _soft(self, node: ast.If, ctx: Context) -> Iterator[Report]:
+        found = _capability_check(ctx, node)
         if found is None or _always_raises(ctx, found.failing):
             return
         what = _soft_failure(ctx, found.failing, found.after)
@@ -254,7 +254,7 @@ class SoftCapabilityCheck(_HardwareRule):
             return
         if found.after and what.startswith("it "):
             what = "the code after this `if` " + what[3:]
-        if _picks_fallback(ctx, bindings, [*node.body, *node.orelse, *(found.failing if found.after else [])]):
+        if _picks_fallback(ctx, [*node.body, *node.orelse, *(found.failing if found.after else [])]):
             return  # a dtype or CPU fallback: BLY105 / BLY301 report this `if`
         test = "`is_bf16_supported()` check" if found.kind == "bf16" else "capability check"
         yield ctx.report_span(
@@ -262,6 +262,7 @@ class SoftCapabilityCheck(_HardwareRule):
             node.test,
             f"this {test} does not fail fast: on a GPU below compute capability 8.0 {what}; the policy says "
             f'code must fail fast if BF16 is not supported: `raise RuntimeError("{REQUIREMENT}")` there',
+            facts=SoftCheckFacts(found.kind, what, None),
         )
 
 
@@ -320,7 +321,7 @@ def _what_call_does(ctx: Context, call: ast.Call) -> str | None:
     return None
 
 
-def _picks_fallback(ctx: Context, bindings: _Bindings, stmts: list[ast.stmt]) -> bool:
+def _picks_fallback(ctx: Context, stmts: list[ast.stmt]) -> bool:
     """Does this code choose a non-BF16 dtype or the CPU? BLY105 / BLY301 report that
     conditional already."""
     for stmt in stmts:
@@ -340,6 +341,6 @@ def _picks_fallback(ctx: Context, bindings: _Bindings, stmts: list[ast.stmt]) ->
                 dtype = ctx.dtype_value(value, strings=True)
                 if dtype is not None and dtype != BF16:
                     return True
-                if _is_cpu(_device_kind(ctx, bindings, value), index=False):
+                if _is_cpu(_device_kind(ctx, value), index=False):
                     return True
     return False

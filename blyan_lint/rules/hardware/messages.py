@@ -7,10 +7,14 @@ from collections.abc import Iterator
 
 from ...context import Context
 from ...data import names as tables
+from ...facts import GpuErrorFacts
 from ...names import dotted_text
 from ..base import Report
 from ._capability import _capability_check
-from ._facts import _MAX_HOPS, CLEAR_ERRORS, HARDWARE, REQUIREMENT, _Bindings, _HardwareRule, _walk_no_defs
+from ._facts import CLEAR_ERRORS, HARDWARE, REQUIREMENT, _HardwareRule, _walk_no_defs
+
+# How deep a built message (`"a" + b % c`) is taken apart.
+_MAX_DEPTH = 8
 
 # -- BLY305 --------------------------------------------------------------------------------
 
@@ -40,15 +44,12 @@ class UnclearGpuError(_HardwareRule):
         "    if torch.cuda.get_device_capability()[0] < 8:\n"
         f'        raise RuntimeError("{REQUIREMENT}")\n'
     )
-    node_types = (ast.If, ast.Assign, ast.AnnAssign)
+    node_types = (ast.If,)
     triggers = ("is_bf16_supported", "get_device_capability", "get_device_properties")
 
     def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if self._bind(node, ctx):
-            return
-        bindings = self._state(ctx).bindings
         assert isinstance(node, ast.If)
-        found = _capability_check(ctx, bindings, node)
+        found = _capability_check(ctx, node)
         if found is None:
             return
         if found.after:
@@ -56,22 +57,31 @@ class UnclearGpuError(_HardwareRule):
         else:
             raises = [n for s in found.failing for n in _walk_no_defs(s) if isinstance(n, ast.Raise)]
         for stmt in sorted(raises, key=lambda r: (r.lineno, r.col_offset)):
-            unclear = _unclear(ctx, bindings, stmt)
+            unclear = _unclear(ctx, stmt)
             if unclear is not None:
                 yield ctx.report(
                     stmt,
                     f"this capability guard raises {unclear}, which does not state the requirement; the policy "
                     f'wants clear errors that state GPU requirements: say "{REQUIREMENT}"',
+                    facts=_facts(ctx, stmt),
                 )
 
 
-def _unclear(ctx: Context, bindings: _Bindings, stmt: ast.Raise) -> str | None:
+def _facts(ctx: Context, stmt: ast.Raise) -> GpuErrorFacts:
+    exc = ctx.follow(stmt.exc).value if stmt.exc is not None else None
+    text = None
+    if isinstance(exc, ast.Call) and exc.args:
+        text = _message_text(ctx, exc.args[0])
+    return GpuErrorFacts(ctx.source(exc) if exc is not None else "", text)
+
+
+def _unclear(ctx: Context, stmt: ast.Raise) -> str | None:
     """How an unclear raise reads (`RuntimeError("unsupported GPU")`); None when clear or unseen."""
     exc = stmt.exc
     if exc is None:
         return None  # a re-raise
     if isinstance(exc, (ast.Name, ast.Attribute)):
-        bound = bindings.lookup(ctx, exc)
+        bound = ctx.follow(exc).value
         if isinstance(bound, ast.Call):
             exc = bound
         elif not (exc.id if isinstance(exc, ast.Name) else exc.attr)[:1].isupper():
@@ -89,7 +99,7 @@ def _unclear(ctx: Context, bindings: _Bindings, stmt: ast.Raise) -> str | None:
             return None
         return f"a bare `{spelled}()`"
     message = exc.args[0]
-    text = _message_text(ctx, bindings, message)
+    text = _message_text(ctx, message)
     if text is None or _states_requirement(text) or _states_requirement(spelled):
         return None
     source = _shorten(ctx.source(message))
@@ -121,10 +131,10 @@ def _states_requirement(text: str) -> bool:
     return any(word in lowered for word in tables.GPU_REQUIREMENT_WORDS)
 
 
-def _message_text(ctx: Context, bindings: _Bindings, node: ast.expr, depth: int = 0) -> str | None:
+def _message_text(ctx: Context, node: ast.expr, depth: int = 0) -> str | None:
     """The visible text of a message: literals, f-string constant parts, concatenations,
     `%`/`.format` templates and locals bound to those; None when some of it is unseen."""
-    if depth > _MAX_HOPS:
+    if depth > _MAX_DEPTH:
         return None
     if isinstance(node, ast.Constant):
         return node.value if isinstance(node.value, str) else None
@@ -133,16 +143,16 @@ def _message_text(ctx: Context, bindings: _Bindings, node: ast.expr, depth: int 
         return _visible(parts)
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, ast.Add):
-            left = _message_text(ctx, bindings, node.left, depth + 1)
-            right = _message_text(ctx, bindings, node.right, depth + 1)
+            left = _message_text(ctx, node.left, depth + 1)
+            right = _message_text(ctx, node.right, depth + 1)
             return _visible([left, right])
         if isinstance(node.op, ast.Mod):
-            return _message_text(ctx, bindings, node.left, depth + 1)
+            return _message_text(ctx, node.left, depth + 1)
         return None
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
-        return _message_text(ctx, bindings, node.func.value, depth + 1)
+        return _message_text(ctx, node.func.value, depth + 1)
     if isinstance(node, (ast.Name, ast.Attribute)):
-        bound = bindings.lookup(ctx, node)
-        if bound is not None and bound is not node:
-            return _message_text(ctx, bindings, bound, depth + 1)
+        followed = ctx.follow(node)
+        if followed.followed:
+            return _message_text(ctx, followed.value, depth + 1)
     return None

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 
 from ...context import Context
 from ...data import names as tables
+from ...facts import LoadFacts, PlacementFacts
 from ...names import dotted_text, is_true, keyword, string_value
 from .._common import method_span
+from .._loads import load_facts
 from ..base import Report
-from ..precision import is_model_class
-from ._facts import _CPU, _MAX_HOPS, NO_CPU_MODE, _Bindings, _device_kind, _followed, _HardwareRule, _is_cpu
+from ._facts import _CPU, NO_CPU_MODE, _device_kind, _followed, _HardwareRule, _is_cpu
 
 # -- BLY302 --------------------------------------------------------------------------------
 
@@ -49,47 +50,47 @@ class CpuPlacement(_HardwareRule):
         '    "blyan/student-v18", torch_dtype=torch.bfloat16, device_map="auto"\n'
         ")\n"
     )
-    node_types = (ast.Call, ast.keyword, ast.Dict, ast.Assign, ast.AnnAssign)
+    node_types = (ast.Call, ast.keyword, ast.Dict)
     names = frozenset(
         {tables.CPU_MOVE_METHOD, tables.DEVICE_MOVE_METHOD, *(q.rsplit(".", 1)[-1] for q in tables.PIPELINE_FACTORIES)}
     )
     triggers = ("cpu", "CPU", "disk", "-1")
 
     def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if self._bind(node, ctx):
-            return
-        bindings = self._state(ctx).bindings
         if isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
                 if string_value(key) == tables.DEVICE_MAP_KEYWORD:  # type: ignore[arg-type]
-                    yield from self._device_map(value, ctx, bindings)
+                    yield from self._device_map(value, ctx)
             return
         if isinstance(node, ast.keyword):
             if node.arg == tables.DEVICE_MAP_KEYWORD:
-                yield from self._device_map(node.value, ctx, bindings)
+                yield from self._device_map(node.value, ctx)
             elif node.arg in tables.CPU_OFFLOAD_KEYWORDS and is_true(node.value):
                 yield ctx.report(
                     node,
                     f"`{node.arg}=True` keeps the modules that do not fit on the GPU on the CPU in FP32; the policy "
                     "has no CPU mode (BF16 requires GPU support): fit the model on the GPU and drop this flag",
+                    facts=_facts(ctx, "offload_flag", _CPU, node.value, load=_enclosing_load(ctx)),
                 )
             return
         assert isinstance(node, ast.Call)
         if ctx.qualified(node.func) in tables.PIPELINE_FACTORIES:
             device = keyword(node, tables.DEVICE_KEYWORD)
-            if device is not None and _is_cpu(_device_kind(ctx, bindings, device.value), index=True):
+            kind = _device_kind(ctx, device.value) if device is not None else None
+            if device is not None and _is_cpu(kind, index=True):
                 yield ctx.report(
                     device.value,
                     f"`pipeline(device={ctx.source(device.value)})` runs inference on the CPU; the policy has no "
                     'CPU mode (BF16 requires GPU support): use a CUDA device (`device=0`) or `device_map="auto"`',
+                    facts=_facts(ctx, "pipeline", kind or _CPU, device.value, load=load_facts(ctx, node)),
                 )
-        yield from self._move(node, ctx, bindings)
+        yield from self._move(node, ctx)
 
-    def _device_map(self, value: ast.expr, ctx: Context, bindings: _Bindings) -> Iterator[Report]:
-        mapping = _followed(ctx, bindings, value)
+    def _device_map(self, value: ast.expr, ctx: Context) -> Iterator[Report]:
+        mapping = _followed(ctx, value)
         if isinstance(mapping, ast.Dict):
             for key, target in zip(mapping.keys, mapping.values, strict=True):
-                where = _offload_target(ctx, bindings, target)
+                where = _offload_target(ctx, target)
                 if where is not None:
                     module = string_value(key)  # type: ignore[arg-type]
                     what = f'"{module}"' if module else "the whole model" if module == "" else "a module"
@@ -97,83 +98,96 @@ class CpuPlacement(_HardwareRule):
                         target,
                         f"`device_map` sends {what} to {where}; the policy has no CPU mode (BF16 requires GPU "
                         'support): place every module on a GPU (`device_map="auto"` with enough GPU memory)',
+                        facts=_facts(
+                            ctx, "device_map_entry", _device_word(where), target, module, load=_enclosing_load(ctx)
+                        ),
                     )
             return
-        where = _offload_target(ctx, bindings, value)
+        where = _offload_target(ctx, value)
         if where is None:
             return
-        followed = _followed(ctx, bindings, value)
-        note = (
-            ""
-            if followed is value
-            else f" (`{dotted_text(value)}` is `{ctx.source(followed)}`, line {followed.lineno})"
-        )
         yield ctx.report(
             value,
-            f"`device_map={ctx.source(value)}`{note} places the model on {where}; the policy has no CPU mode "
-            '(BF16 requires GPU support): use `device_map="auto"` or a CUDA device',
+            f"`device_map={ctx.source(value)}`{ctx.note(ctx.follow(value))} places the model on {where}; the policy "
+            'has no CPU mode (BF16 requires GPU support): use `device_map="auto"` or a CUDA device',
+            facts=_facts(ctx, "device_map", _device_word(where), value, load=_enclosing_load(ctx)),
         )
 
-    def _move(self, node: ast.Call, ctx: Context, bindings: _Bindings) -> Iterator[Report]:
+    def _move(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         func = node.func
         if not isinstance(func, ast.Attribute):
             return
+        target: ast.expr | None = None
         if func.attr == tables.CPU_MOVE_METHOD:
             if node.args:
                 return
         elif func.attr == tables.DEVICE_MOVE_METHOD:
             device = keyword(node, tables.DEVICE_KEYWORD)
             targets = [*node.args[:1], *([device.value] if device is not None else [])]
-            if not any(_is_cpu(_device_kind(ctx, bindings, t), index=False) for t in targets):
+            target = next((t for t in targets if _is_cpu(_device_kind(ctx, t), index=False)), None)
+            if target is None:
                 return
         else:
             return
-        loaded = _loaded_model(ctx, bindings, func.value)
+        loaded = ctx.names.loaded_from(func.value)
         if loaded is None:
             return
+        facts = _facts(ctx, "move", _CPU, target, method=func.attr, receiver=func.value, load=load_facts(ctx, loaded))
         start, end = method_span(ctx, node)
         receiver = dotted_text(func.value)
         if receiver is None or isinstance(func.value, ast.Call):
             what = "the freshly loaded model"
         else:
-            what = f"`{receiver}` (the model loaded on line {loaded.lineno})"
+            what = f"`{receiver}` (the model loaded on line {facts.model_line})"
         written = ctx.lines[start.line - 1][start.col - 1 : end.col - 1] if start.line == end.line else ""
         yield Report(
             start,
             end,
             f"`.{written or func.attr + '(...)'}` moves {what} to the CPU; the policy has no CPU mode (BF16 "
             "requires GPU support): keep the model on the GPU",
+            facts=facts,
         )
 
 
-def _offload_target(ctx: Context, bindings: _Bindings, value: ast.expr) -> str | None:
-    followed = _followed(ctx, bindings, value)
-    text = string_value(followed)  # type: ignore[arg-type]
-    if text is not None and text.strip().lower() in tables.OFFLOAD_DEVICE_STRINGS:
-        return "the disk" if text.strip().lower() == "disk" else "the CPU"
-    if isinstance(followed, ast.Call) and _device_kind(ctx, bindings, followed) == _CPU:
-        return "the CPU"
+def _facts(
+    ctx: Context,
+    how: str,
+    device: str,
+    value: ast.expr | None,
+    module: str | None = None,
+    method: str | None = None,
+    receiver: ast.expr | None = None,
+    load: LoadFacts | None = None,
+) -> PlacementFacts:
+    return PlacementFacts(
+        how=how,
+        device=device,
+        value=ctx.resolve(value),
+        module=module,
+        method=method,
+        receiver=ctx.source(receiver) if receiver is not None else None,
+        model_line=load.line if load is not None else None,
+        load=load,
+    )
+
+
+def _enclosing_load(ctx: Context) -> LoadFacts | None:
+    """The load a keyword (`device_map=`, an offload flag) is passed to, if it is one."""
+    parent = ctx.parent
+    if isinstance(parent, ast.Call) and ctx.names.is_load(parent):
+        return load_facts(ctx, parent)
     return None
 
 
-def _loaded_model(ctx: Context, bindings: _Bindings, node: ast.expr, depth: int = 0) -> ast.Call | None:
-    """The loader call (`X.from_pretrained(...)`, `pipeline(...)`) a value comes from, through
-    names and `self.` attributes bound in the same function and module methods that return
-    the module (`model.eval()`)."""
-    if depth > _MAX_HOPS:
-        return None
-    if isinstance(node, ast.Call):
-        func = node.func
-        if isinstance(func, ast.Attribute):
-            if func.attr in tables.LOADER_METHODS and is_model_class(ctx, func.value):
-                return node
-            if func.attr in tables.MODULE_CHAIN_METHODS:
-                return _loaded_model(ctx, bindings, func.value, depth + 1)
-        if ctx.qualified(func) in tables.PIPELINE_FACTORIES:
-            return node
-        return None
-    if isinstance(node, (ast.Name, ast.Attribute)):
-        bound = bindings.lookup(ctx, node, same_frame=True)
-        if bound is not None and bound is not node:
-            return _loaded_model(ctx, bindings, bound, depth + 1)
+def _device_word(where: str) -> str:
+    return "disk" if where == "the disk" else _CPU
+
+
+def _offload_target(ctx: Context, value: ast.expr) -> str | None:
+    followed = _followed(ctx, value)
+    text = string_value(followed)  # type: ignore[arg-type]
+    if text is not None and text.strip().lower() in tables.OFFLOAD_DEVICE_STRINGS:
+        return "the disk" if text.strip().lower() == "disk" else "the CPU"
+    if isinstance(followed, ast.Call) and _device_kind(ctx, followed) == _CPU:
+        return "the CPU"
     return None

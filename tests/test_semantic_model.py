@@ -1,0 +1,146 @@
+"""The semantic model: one follow() for every rule, safe on any binding chain, and the same
+verdict whether a value travels through a local name, a `self.` attribute or a tuple."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from blyan_lint.api import Overrides, check_file
+from blyan_lint.names import MAX_HOPS, SemanticModel
+
+
+def lint(tmp_path, text):
+    path = tmp_path / "example.py"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return check_file(str(path), Overrides())
+
+
+def codes(tmp_path, text):
+    return sorted((f.start.line, f.code) for f in lint(tmp_path, text))
+
+
+def _chain(n, name="a", attr=False):
+    prefix = "self." if attr else ""
+    lines = [f"    {prefix}{name}0 = torch.float16"]
+    lines += [f"    {prefix}{name}{i} = {prefix}{name}{i - 1}" for i in range(1, n)]
+    return "\n".join(lines), f"{prefix}{name}{n - 1}"
+
+
+CYCLES = {
+    "names": "def f():\n    a = b\n    b = a\n    return torch.zeros(1).to(a)\n",
+    "self-reference": "def f(x):\n    x = x\n    x = x.to(x)\n    return x\n",
+    "attributes": (
+        "class A:\n    def f(self):\n        self.a = self.b\n        self.b = self.a\n"
+        "        return self.m.to(self.a)\n"
+    ),
+    "tuple swap": "def f(a, b):\n" + "    a, b = b, a\n" * 300 + "    return torch.zeros(1).to(a).to(b)\n",
+    "unpacked call": "def f():\n" + "    a, b = g(a, b)\n" * 300 + "    return torch.zeros(1).to(a)\n",
+    "loop": "def f(xs):\n    d = None\n    for d in xs:\n        d = d\n    return torch.zeros(1).to(d)\n",
+    "walrus": "def f():\n    while (d := d):\n        pass\n    return torch.zeros(1).to(d)\n",
+    "module level": "a = b\nb = a\nx = torch.zeros(1).to(a)\n",
+    "device": "def f(m):\n    d = d\n    m = m.to(d)\n    return m.cpu()\n",
+}
+
+
+@pytest.mark.parametrize("body", CYCLES.values(), ids=CYCLES.keys())
+def test_cyclic_and_self_referential_bindings_check_cleanly(tmp_path, body):
+    found = lint(tmp_path, "import torch\n\n" + body)
+    assert [f for f in found if f.code == "BLY000"] == []
+
+
+@pytest.mark.parametrize("attr", [False, True], ids=["names", "attributes"])
+def test_chains_of_hundreds_of_hops_are_left_unresolved(tmp_path, attr):
+    chain, last = _chain(500, attr=attr)
+    text = f"import torch\n\nclass A:\n  def f(self, m):\n{textwrap.indent(chain, '  ')}\n      return m.to({last})\n"
+    found = lint(tmp_path, text)
+    assert [f.code for f in found if f.code == "BLY000"] == []
+    assert [f for f in found if f.code == "BLY102"] == []  # beyond the hop limit: unresolved, not guessed
+    assert len([f for f in found if f.code == "BLY101"]) == 1  # the float16 itself
+
+
+def test_a_chain_within_the_hop_limit_is_followed(tmp_path):
+    chain, last = _chain(MAX_HOPS)
+    found = lint(tmp_path, f"import torch\n\ndef f(m):\n{chain}\n    return m.to({last})\n")
+    cast = [f for f in found if f.code == "BLY102"]
+    assert len(cast) == 1 and f"(`{last}` is `torch.float16`, line 4)" in cast[0].message
+
+
+def test_position_aware_lookup_reads_the_old_binding_on_the_right_hand_side():
+    tree = ast.parse("x = 1\nx = x + 1\ny = x\n")
+    model = SemanticModel()
+    for stmt in tree.body:
+        model.bind_statement(stmt)
+    rhs = tree.body[1].value.left  # the `x` in `x + 1`
+    assert model.follow(rhs).value.value == 1  # type: ignore[attr-defined]
+    assert isinstance(model.follow(tree.body[2].value).value, ast.BinOp)
+
+
+def test_parameters_shadow_module_bindings_and_defaults_follow_only_on_request(tmp_path):
+    text = """\
+        import torch
+        dt = torch.float16
+        def f(m, dt):
+            return m.to(dt)
+        def g(m, dt=torch.float32):
+            return m.to(dt)
+    """
+    assert [c for c in codes(tmp_path, text) if c[1] == "BLY102"] == []
+    tree = ast.parse(textwrap.dedent(text))
+    model = SemanticModel()
+    g = tree.body[-1]
+    model.enter_function(g)
+    use = g.body[0].value.args[0]
+    assert not model.follow(use).known
+    assert model.qualified_name(model.follow(use, defaults=True).value) == "torch.float32"
+
+
+# -- the same value through a local, a `self.` attribute or a tuple: the same verdict ------
+
+SAME_VERDICT = {
+    "BLY102": (
+        "import torch\n\nclass A:\n    def f(self, model):\n        {bind} torch.float16\n        model.to({use})\n",
+        6,
+    ),
+    "BLY302": (
+        "from transformers import AutoModelForCausalLM\n\nclass A:\n    def f(self):\n"
+        "        {bind} 'cpu'\n        model = AutoModelForCausalLM.from_pretrained('m')\n"
+        "        return model.to({use})\n",
+        7,
+    ),
+    "BLY301": (
+        "import torch\n\nclass A:\n    def f(self):\n        {bind} torch.cuda.is_available()\n"
+        "        return 'cuda' if {use} else 'cpu'\n",
+        6,
+    ),
+}
+SPELLINGS = {
+    "local": ("value =", "value"),
+    "attribute": ("self.value =", "self.value"),
+    "tuple": ("value, other = None, None\n        other, value = None,", "value"),
+    "attribute tuple": ("self.other, self.value = None,", "self.value"),
+}
+
+
+@pytest.mark.parametrize("code", SAME_VERDICT)
+@pytest.mark.parametrize("spelling", SPELLINGS, ids=SPELLINGS.keys())
+def test_locals_attributes_and_tuples_give_the_same_verdict(tmp_path, code, spelling):
+    template, line = SAME_VERDICT[code]
+    bind, use = SPELLINGS[spelling]
+    text = template.format(bind=bind, use=use)
+    found = [f for f in lint(tmp_path, text) if f.code == code]
+    assert [f.start.line for f in found] == [line + bind.count("\n")], text  # the tuple variant adds a line
+
+
+def test_a_model_kept_in_a_self_attribute_is_the_loaded_model(tmp_path):
+    text = """\
+        from transformers import AutoModelForCausalLM
+        class Node:
+            def start(self):
+                self.model = AutoModelForCausalLM.from_pretrained("m")
+                self.model.cpu()
+    """
+    found = [f for f in lint(tmp_path, text) if f.code == "BLY302"]
+    assert len(found) == 1 and found[0].facts.model_line == 4
