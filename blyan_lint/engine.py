@@ -178,11 +178,11 @@ def check_python(
     """All findings for one Python file. `tree`, when the caller parsed the same source
     already (flake8 does), saves the second parse."""
     try:
-        return _check_python(path, source, settings, rules, prefilter, tree)
+        return _check_python(path, source, settings, rules, prefilter, tree, keep_suppressed)
     except RecursionError:  # valid but deeply nested: again, with room for the depth
         if bounds.deep():
             raise
-        return bounds.with_depth(lambda: _check_python(path, source, settings, rules, prefilter, tree))
+        return bounds.with_depth(lambda: _check_python(path, source, settings, rules, prefilter, tree, keep_suppressed))
 
 
 def _check_python(
@@ -192,6 +192,7 @@ def _check_python(
     rules: Sequence[Rule],
     prefilter: bool,
     tree: ast.AST | None,
+    keep_suppressed: bool,
 ) -> list[Finding]:
     try:
         text = decode_python(source)
