@@ -1,3 +1,3 @@
 """blyan-lint: keep every model on BF16, as Blyan's precision policy requires."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import difflib
 import gc
+import json
 import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
+from typing import TextIO
 
 from . import __version__, registry
 from .adoption import add_noqa, blanket_hint, suppressed_findings
@@ -21,7 +23,7 @@ from .docs import rule_markdown
 from .engine import UNREADABLE
 from .findings import Finding
 from .fixes.files import FileFix
-from .report import FORMATS
+from .report import FORMATS, colour
 from .runner import RunOptions, fix, run
 from .runtime import consistency
 
@@ -47,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore", type=_codes, default=(), help="codes or prefixes to skip")
     check.add_argument("--output-format", choices=sorted(FORMATS), default="concise")
     check.add_argument("-o", "--output-file", metavar="FILE", help="write findings here instead of stdout")
+    check.add_argument(
+        "--color",
+        choices=colour.CHOICES,
+        default="auto",
+        help="colour the output (auto: on a terminal, unless NO_COLOR)",
+    )
     check.add_argument("--statistics", action="store_true", help="print a count per code instead of findings")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings (errors still exit 2)")
     check.add_argument("--stdin-filename", metavar="PATH", help="the path of the code read from stdin")
@@ -84,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--config", metavar="FILE")
     scope.add_argument("--teacher-paths", type=_codes)
 
+    from .cli_runtime import add_parsers as add_runtime_parsers  # confirm, trace
+
+    add_runtime_parsers(sub)
     consistency.add_parser(sub)
     return parser
 
@@ -98,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rule(args)
         if args.command == "scope":
             return _scope(args)
+        if getattr(args, "runtime_command", None) is not None:
+            from .cli_runtime import run as run_runtime
+
+            return run_runtime(args)
         if args.command == "consistency":
             return consistency.main(args)
         if args.command == "clean":
@@ -170,11 +185,11 @@ def _check(args: argparse.Namespace) -> int:
         files, findings, stats = run(paths, overrides, options)
         cached = stats.cached
     if args.statistics:
-        text = _statistics(findings)
+        text = _statistics(findings, args.output_format)
     elif args.output_format in ("json", "sarif"):  # these record what noqa comments silenced, and why
         text = FORMATS[args.output_format](findings, suppressed_findings(files, overrides))  # type: ignore[call-arg]
     else:
-        text = FORMATS[args.output_format](findings)
+        text = _render(args, findings, sys.stdout)
     if args.output_file:
         with open(args.output_file, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -209,7 +224,7 @@ def _fix(args: argparse.Namespace, overrides: Overrides, paths: list[str]) -> in
     if args.diff:
         out.write("".join(_unified_diff(o) for o in changed))
     elif not args.fix_only:
-        report = _statistics(findings) if args.statistics else FORMATS[args.output_format](findings)
+        report = _statistics(findings, args.output_format) if args.statistics else _render(args, findings, out)
         if args.output_file:
             with open(args.output_file, "w", encoding="utf-8") as fh:
                 fh.write(report)
@@ -295,13 +310,33 @@ def summary(files: list[str], findings: list[Finding], cached: int = 0) -> str:
     return text
 
 
-def _statistics(findings: list[Finding]) -> str:
+def _render(args: argparse.Namespace, findings: list[Finding], stream: TextIO) -> str:
+    """The findings in the chosen format; the human formats in colour when wanted."""
+    if args.output_format in ("concise", "full"):
+        on = colour.wanted(args.color, stream) and not args.output_file
+        return FORMATS[args.output_format](findings, colour=on)  # type: ignore[call-arg]
+    return FORMATS[args.output_format](findings)
+
+
+def _statistics(findings: list[Finding], output_format: str = "concise") -> str:
     counts = Counter(f.code for f in findings)
+    if output_format == "json":  # ruff's shape: one object per code, most frequent first
+        fixable = Counter(f.code for f in findings if f.fix_marker == "[*]")
+        rows = [
+            {"code": code, "name": _rule_name(code), "count": count, "fixable": fixable[code]}
+            for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
+        return json.dumps(rows, indent=2) + "\n"
     lines = []
     for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         rule = registry.get(code)
         lines.append(f"{count:5d}  {code}  {rule.name if rule else ''}")
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _rule_name(code: str) -> str | None:
+    rule = registry.get(code)
+    return rule.name if rule else None
 
 
 def _rule(args: argparse.Namespace) -> int:

@@ -26,10 +26,12 @@ DEMO = ROOT / "fixtures" / "demo_repo" / "checkpoints" / "tiny-llama-bf16"
 WORK = ["--steps", "3", "--batch-sizes", "1,8"]
 
 
-def consistency(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def consistency(*args: str, env: dict | None = None, torchrun: list[str] = ()) -> subprocess.CompletedProcess:
+    """The command, or with `torchrun` the operator's own multi-node launch line around it."""
     environ = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
     environ.update(env or {})
-    command = [sys.executable, "-m", "blyan_lint", "consistency", *args]
+    launcher = [sys.executable, "-m", "torch.distributed.run", *torchrun] if torchrun else [sys.executable]
+    command = [*launcher, "-m", "blyan_lint", "consistency", *args]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=environ, timeout=300)
 
 
@@ -42,9 +44,12 @@ def checkpoint():
 
 @pytest.fixture(scope="module")
 def clean_run(checkpoint, tmp_path_factory):
+    """Started as docs/consistency.md starts a multi-node check (here one node of two ranks):
+    inside torchrun the command is a worker and rank 0 reports."""
     reference = tmp_path_factory.mktemp("ref") / "reference.json"
-    args = ["--model", checkpoint, "--nproc", "2", "--allow-cpu", *WORK]
-    out = consistency(*args, "--strict", "--reference", str(reference), "--output-format", "json")
+    torchrun = ["--nnodes", "1", "--nproc-per-node", "2", "--rdzv-backend", "c10d", "--rdzv-endpoint", "localhost:0"]
+    args = ["--model", checkpoint, "--allow-cpu", *WORK, "--strict", "--reference", str(reference)]
+    out = consistency(*args, "--output-format", "json", torchrun=torchrun)
     return out, reference
 
 
@@ -129,21 +134,35 @@ def test_against_a_reference_names_the_rank_that_left_it(planted_run):
     assert doc["inputs"]["steps"] == 3 and doc["inputs"]["batch_sizes"] == [1, 8]
 
 
-def as_gpu(doc: dict, name: str, capability: str, sms: int) -> dict:
+H200_REFERENCE = ROOT / "fixtures" / "consistency" / "h200-tiny-llama-bf16.json"
+
+
+def test_a_cpu_node_is_not_comparable_with_the_real_h200_reference(clean_run):
+    """The reference written on the lent H200 (docs/gpu-validation.md), same model, same work."""
+    out = consistency("--against", str(H200_REFERENCE), "--result", str(clean_run[1]), "--output-format", "json")
+    assert out.returncode == 3, out.stdout + out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["verdict"] == "not comparable"
+    for comparison in doc["against"]["comparisons"]:
+        assert comparison["verdict"] == "not comparable"
+        assert "device type: cpu vs cuda" in comparison["reasons"]
+        assert not any(reason.startswith(("model", "inputs")) for reason in comparison["reasons"])
+
+
+def as_gpu(doc: dict, name: str, capability: str, sms: int, **libraries: str) -> dict:
+    """The document as if its ranks had run on that GPU (only the environment is rewritten)."""
     gpu = copy.deepcopy(doc)
     for record in gpu["ranks"]:
         record["environment"].update(
             device_type="cuda", gpu_name=name, capability=capability, sm_count=sms, cpu_capability=None, threads=None
         )
-        record["environment"].update(cuda="13.0", cublas="13.1.0", cudnn="91300", torch="2.11.0+cu130")
+        record["environment"].update(libraries)
     return gpu
 
 
-def test_references_from_different_gpu_architectures_are_not_comparable(clean_run, tmp_path):
-    _, reference = clean_run
-    doc = json.loads(reference.read_text())
-    a100 = as_gpu(doc, "NVIDIA A100-SXM4-80GB", "8.0", 108)
-    h200 = as_gpu(doc, "NVIDIA H200", "9.0", 132)
+def test_references_from_different_gpu_architectures_are_not_comparable(tmp_path):
+    h200 = json.loads(H200_REFERENCE.read_text())  # written on the lent H200
+    a100 = as_gpu(h200, "NVIDIA A100-SXM4-80GB", "8.0", 108)  # the same stack on an A100
     name, _ = h200["ranks"][0]["hashes"][-1]
     for record in h200["ranks"]:
         record["hashes"][-1] = [name, "0" * 64]  # even differing bits must not read `diverged`
@@ -154,12 +173,14 @@ def test_references_from_different_gpu_architectures_are_not_comparable(clean_ru
     assert "verdict: not comparable" in out.stdout and "diverged" not in out.stdout
     assert "architecture (compute capability): 9.0 vs 8.0" in out.stdout
     assert "SM count: 132 vs 108" in out.stdout
+    assert "GPU: NVIDIA H200 vs NVIDIA A100-SXM4-80GB" in out.stdout
     assert f"hashes first differ at {name} (information only)" in out.stdout
 
 
 def test_same_architecture_references_are_compared_bit_for_bit(clean_run, tmp_path):
     doc = json.loads(clean_run[1].read_text())
-    one, other = as_gpu(doc, "NVIDIA H200", "9.0", 132), as_gpu(doc, "NVIDIA H200", "9.0", 132)
+    stack = {"torch": "2.11.0+cu130", "cuda": "13.0", "cublas": "13.1.0", "cudnn": "91900"}
+    one, other = as_gpu(doc, "NVIDIA H200", "9.0", 132, **stack), as_gpu(doc, "NVIDIA H200", "9.0", 132, **stack)
     name, _ = other["ranks"][0]["hashes"][5]
     for record in other["ranks"]:
         record["hashes"][5] = [name, "0" * 64]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from ..findings import Finding
+from .colour import paint
 
 
-def line(finding: Finding) -> str:
-    marker = f" {finding.fix_marker}" if finding.fix_marker else ""
+def line(finding: Finding, colour: bool = False) -> str:
+    marker = f" {paint(finding.fix_marker, 'cyan', colour)}" if finding.fix_marker else ""
     cell = f"cell {finding.cell}:" if finding.cell else ""
-    return f"{finding.path}:{cell}{finding.start.line}:{finding.start.col}: {finding.code}{marker} {finding.message}"
+    where = paint(f"{finding.path}:{cell}{finding.start.line}:{finding.start.col}:", "bold", colour)
+    return f"{where} {paint(finding.code, 'red', colour)}{marker} {finding.message}"
 
 
-def render(findings: list[Finding]) -> str:
-    return "".join(line(f) + "\n" for f in findings)
+def render(findings: list[Finding], colour: bool = False) -> str:
+    return "".join(line(f, colour) + "\n" for f in findings)

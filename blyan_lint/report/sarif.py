@@ -1,16 +1,34 @@
-"""SARIF 2.1.0 for code scanning: rules with help, results with scope and fixes."""
+"""SARIF 2.1.0 for code scanning: rules with help, results with scope and fixes.
+
+Valid against the official schema with its formats checked (a test validates it): rule
+links are absolute, artifact URIs are percent-encoded URI references, and the column unit
+is declared (`columnKind`: columns count Unicode code points, as Python strings do).
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from .. import __version__, registry
 from ..findings import Finding
+from ..links import rule_url, rules_index_url
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+
+
+def artifact_uri(path: str) -> str:
+    """A path as a URI reference: relative paths stay relative (to the repository root, as
+    code scanning resolves them), absolute ones become `file:` URIs; both percent-encoded."""
+    posix = path.replace("\\", "/")
+    if os.path.isabs(path) or re.match(r"^[A-Za-z]:/", posix):
+        return "file://" + ("" if posix.startswith("/") else "/") + quote(posix, safe="/:")
+    return quote(posix, safe="/")
 
 
 def _region(start_line: int, start_col: int, end_line: int, end_col: int) -> dict[str, int]:
@@ -26,7 +44,7 @@ def _rule(code: str) -> dict[str, Any]:
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.why},
         "help": {"text": f"{rule.summary}\n\nPolicy: {rule.policy}\n\nFix: {rule.fix_safety}"},
-        "helpUri": f"docs/rules/{code}.md",
+        "helpUri": rule_url(code),
         "defaultConfiguration": {"level": "error"},
         "properties": {"tags": ["precision-policy", code[:4] + "xx"], "teacher_scope": rule.applies_to_teacher},
     }
@@ -65,7 +83,7 @@ def _result(f: Finding) -> dict[str, Any]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": f.path.replace("\\", "/")},
+                    "artifactLocation": {"uri": artifact_uri(f.path)},
                     "region": region,
                 }
             }
@@ -86,7 +104,7 @@ def _result(f: Finding) -> dict[str, Any]:
                 "description": {"text": f"{f.fix.title} ({f.fix.applicability.value})"},
                 "artifactChanges": [
                     {
-                        "artifactLocation": {"uri": f.path.replace("\\", "/")},
+                        "artifactLocation": {"uri": artifact_uri(f.path)},
                         "replacements": [
                             {
                                 "deletedRegion": _region(e.start.line, e.start.col, e.end.line, e.end.col),
@@ -113,10 +131,11 @@ def render(findings: list[Finding], suppressed: Sequence[Finding] = ()) -> str:
                     "driver": {
                         "name": "blyan-lint",
                         "version": __version__,
-                        "informationUri": "docs/rules/README.md",
+                        "informationUri": rules_index_url(),
                         "rules": [_rule(c) for c in codes],
                     }
                 },
+                "columnKind": "unicodeCodePoints",
                 "results": [_result(f) for f in findings],
             }
         ],

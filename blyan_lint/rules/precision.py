@@ -22,6 +22,7 @@ from ._common import (
 )
 from ._edits import remove_statements, replace_by_block, statement_blocks
 from ._loads import dtype_keyword, load_facts, origin_of
+from ._values import cast_reason, enclosing_integer_factory, integer_factory, integer_reason, unsafe
 from .base import Report, Rule, last_segments
 
 BF16 = tables.BF16
@@ -53,7 +54,10 @@ class NonBf16Dtype(Rule):
     fix_safety = (
         "Safe: the dtype is replaced by BF16 in the same spelling and alias (`th.half` -> `th.bfloat16`, "
         '`"fp16"` -> `"bf16"`, `"float16"` -> `"bfloat16"`). Names imported directly '
-        "(`from torch import float16 as f16`) and strings built at run time are reported without a fix."
+        "(`from torch import float16 as f16`) and strings built at run time are reported without a fix. The dtype "
+        "of integer-valued data (`torch.arange(n, dtype=torch.float32)`, `linspace`, `randint`, ...) is an unsafe "
+        "fix, offered only with `--unsafe-fixes`: BF16 holds integers exactly only up to 256, so position 257 "
+        "would become 256."
     )
     watches = frozenset(tables.DTYPE_ATTRS)
     methods = frozenset({"getattr"})  # getattr(torch, "float16")
@@ -61,7 +65,8 @@ class NonBf16Dtype(Rule):
     strings = _NON_BF16_WORDS
 
     def visit_keyword(self, node: ast.keyword, ctx: Context) -> Iterator[Report]:
-        yield from self._dtype_string(node.value, ctx, "keyword", node.arg)
+        factory = integer_factory(ctx, ctx.parent)
+        yield from self._dtype_string(node.value, ctx, "keyword", node.arg, factory)
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         func = node.func
@@ -95,13 +100,19 @@ class NonBf16Dtype(Rule):
         else:
             target = qualified.rsplit(".", 1)[0] + "." + replacement
         facts = DtypeFacts(canonical, written, "attribute", None, target, ctx.resolve(node))
-        yield ctx.report(node, self.message(facts), fix=bf16_attr_fix(ctx, node, qualified), facts=facts)
+        fix = bf16_attr_fix(ctx, node, qualified)
+        factory = enclosing_integer_factory(ctx)
+        fix = unsafe(fix, integer_reason(factory)) if factory else fix
+        yield ctx.report(node, self.message(facts), fix=fix, facts=facts)
 
-    def _dtype_string(self, value: ast.expr, ctx: Context, where: str, name: str | None) -> Iterator[Report]:
+    def _dtype_string(
+        self, value: ast.expr, ctx: Context, where: str, name: str | None, factory: str | None = None
+    ) -> Iterator[Report]:
         text = string_value(value)
         fix = None
         if text is not None:
             fix = bf16_string_fix(ctx, value)
+            fix = unsafe(fix, integer_reason(factory)) if factory else fix
         else:
             followed = ctx.follow(value)
             text = string_value(followed.value) if followed.via else None  # type: ignore[arg-type]
@@ -165,7 +176,11 @@ class NonBf16Cast(Rule):
     fix_safety = (
         "Safe: `.half()`, `.float()` and `.double()` become `.to(torch.bfloat16)` (using the file's alias for "
         "torch, adding `import torch` if needed); the dtype in `.to(...)` / `.type(...)` is replaced by BF16. "
-        "A dtype held in a variable is reported without a fix: fix it where it is bound."
+        "This is safe only for a value known to be a model (a loader's result, an `nn.Module` construction or "
+        "subclass, a parameter annotated as one, a name that says model and not data). A cast of anything else "
+        "(`torch.arange(n).float()`, masks, positions, a tensor of unknown origin) is an unsafe fix, offered only "
+        "with `--unsafe-fixes`, with a title that says why: BF16 holds integers exactly only up to 256. A dtype "
+        "held in a variable is reported without a fix: fix it where it is bound."
     )
     methods = frozenset({*tables.CAST_METHODS, tables.DEVICE_MOVE_METHOD, tables.TYPE_METHOD})
     supersedes = frozenset({"BLY101"})
@@ -184,7 +199,7 @@ class NonBf16Cast(Rule):
             torch, imports = torch_name(ctx)
             facts = self._facts(ctx, node, start, method, "", tables.CAST_METHODS[method], None)
             fix = Fix(Applicability.SAFE, self.fix_title(torch), (Edit(start, end, f"to({torch}.bfloat16)"),), imports)
-            yield Report(start, end, self.message(facts, torch), fix=fix, facts=facts)
+            yield Report(start, end, self.message(facts, torch), fix=_cast_fix(ctx, fix, func.value), facts=facts)
         elif method == tables.DEVICE_MOVE_METHOD:
             yield from self._to(node, ctx)
         elif method == tables.TYPE_METHOD and len(node.args) == 1 and not node.keywords:
@@ -229,6 +244,7 @@ class NonBf16Cast(Rule):
         written, canonical, _ = found
         qualified = ctx.qualified(arg)
         fix = bf16_attr_fix(ctx, arg, qualified) if qualified else None
+        fix = _cast_fix(ctx, fix, call.func.value)  # type: ignore[attr-defined]
         facts = self._facts(ctx, call, start, method, written, canonical, ctx.resolve(arg))
         return Report(
             start, end, self.message(facts, torch_name(ctx)[0]), fix=fix, covers=(ctx.span(arg),), facts=facts
@@ -261,6 +277,12 @@ class NonBf16Cast(Rule):
     @staticmethod
     def fix_title(torch: str) -> str:
         return f"Use `.to({torch}.bfloat16)`"
+
+
+def _cast_fix(ctx: Context, fix: Fix | None, receiver: ast.expr) -> Fix | None:
+    """A cast's fix is safe only on a value known to be a model (RULES.md "Fix safety")."""
+    reason = cast_reason(ctx, receiver)
+    return fix if reason is None else unsafe(fix, reason)
 
 
 class ImplicitDtypeLoad(Rule):

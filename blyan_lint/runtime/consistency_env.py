@@ -144,6 +144,7 @@ def environment(device: str) -> dict:
             gpu_name=props.name,
             capability=f"{props.major}.{props.minor}",
             sm_count=props.multi_processor_count,
+            gpu_uuid=str(getattr(props, "uuid", "")) or None,  # which physical GPU: shown, never compared
             driver=_driver_version(torch),
             cublas=_cublas_version(),
             cudnn=_cudnn_version(torch),

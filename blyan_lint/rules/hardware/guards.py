@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ...config import BUILTIN_GUARD_FUNCTIONS
 from ...context import Context
 from ...data import names as tables
 from ...facts import ABSENT_VALUE, CapabilityGuardFacts, SoftCheckFacts
@@ -132,6 +133,9 @@ _SITE_NAMES = frozenset(
 )
 
 
+_BUILTIN_GUARD_NAMES = frozenset(g.rsplit(".", 1)[-1] for g in BUILTIN_GUARD_FUNCTIONS)
+
+
 def _may_matter(ctx: Context, call: ast.Call) -> bool:
     """Can this call be a BF16 site or a configured guard? Most calls are neither. (With
     guard functions configured, any call may be one under an alias: no shortcut then.)"""
@@ -139,6 +143,8 @@ def _may_matter(ctx: Context, call: ast.Call) -> bool:
         return True
     func = call.func
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    if name is not None and name in _BUILTIN_GUARD_NAMES:
+        return True
     return name is not None and (name in _SITE_NAMES or ctx.names.imported_last_segment(name) in _SITE_NAMES)
 
 
