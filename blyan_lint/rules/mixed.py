@@ -19,10 +19,10 @@ from ..facts import (
     Value,
 )
 from ..findings import Applicability, Edit, Fix
-from ..names import dotted_text, keyword, string_value
+from ..names import dotted_text, has_star_kwargs, keyword, string_value
 from ._common import dtype_label
 from ._edits import parents_of, remove_decorator, remove_statements, remove_with_item, statement_blocks, unwrap_with
-from .base import Report, Rule
+from .base import Report, Rule, last_segments
 
 POLICY = "Enforcement: No Mixed Precision: All computations in BF16 (except teacher)."
 
@@ -32,11 +32,6 @@ _GUARD = (
 )
 
 # -- shared helpers ----------------------------------------------------------------------
-
-
-def _last_segments(qualified: frozenset[str]) -> frozenset[str]:
-    """`torch.cuda.amp.autocast` -> `autocast`: what the engine keys calls and names by."""
-    return frozenset(q.rsplit(".", 1)[-1] for q in qualified)
 
 
 def _switched_on(value: object) -> bool:
@@ -123,12 +118,14 @@ def _autocast_facts(
     if dtype.status != ABSENT:
         dtype_kw = keyword(call, "dtype")  # type: ignore[arg-type]
         canonical = ctx.dtype_value(dtype_kw.value, strings=True) or UNKNOWN_DTYPE  # type: ignore[union-attr]
-    enabled = _argument(ctx, call, None, "enabled")
+    enabled = _argument(ctx, call, None, tables.ENABLED_KEYWORD)
     return AutocastFacts(
         callee=qualified or spelled,
         spelling=spelled,
         usage=usage,
-        device_type=_argument(ctx, call, 0, "device_type") if qualified in tables.AUTOCAST else ABSENT_VALUE,
+        device_type=_argument(ctx, call, 0, tables.AUTOCAST_DEVICE_KEYWORD)
+        if qualified in tables.AUTOCAST
+        else ABSENT_VALUE,
         dtype=canonical,
         dtype_value=dtype,
         enabled=_switch(enabled, True) if call is not None else None,
@@ -198,15 +195,17 @@ class Autocast(Rule):
         "where the autocast is bound with `as`, or for `custom_fwd(cast_inputs=...)`: drop `cast_inputs=` by "
         "hand. Then load or cast the model to BF16 behind a compute-capability guard."
     )
-    node_types = (ast.Call, ast.Attribute, ast.Name)
-    names = _last_segments(tables.AUTOCAST | tables.CUSTOM_FWD) | {tables.AUTOCAST_METHOD}
+    watches = tables.AUTOCAST | tables.CUSTOM_FWD
+    methods = frozenset({tables.AUTOCAST_METHOD})  # a framework's `accelerator.autocast()`
     supersedes = frozenset({"BLY101"})  # `autocast(dtype=torch.float16)`: one finding, the autocast
-    triggers = ("autocast", "custom_fwd")
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if isinstance(node, ast.Call):
-            yield from self._call(node, ctx)
-            return
+    def visit_Attribute(self, node: ast.Attribute, ctx: Context) -> Iterator[Report]:
+        return self._reference(node, ctx)
+
+    def visit_Name(self, node: ast.Name, ctx: Context) -> Iterator[Report]:
+        return self._reference(node, ctx)
+
+    def _reference(self, node: ast.Attribute | ast.Name, ctx: Context) -> Iterator[Report]:
         qualified = _reference(ctx, node, tables.AUTOCAST)
         if qualified is None:
             return
@@ -223,7 +222,7 @@ class Autocast(Rule):
             facts=facts,
         )
 
-    def _call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         func = node.func
         qualified = ctx.qualified(func)
         if qualified in tables.AUTOCAST:
@@ -232,7 +231,7 @@ class Autocast(Rule):
             message = _autocast_message(facts, _call_text(spelled, node), _aka(spelled, qualified))
             yield ctx.report(node, message, fix=_autocast_fix(ctx, node), facts=facts)
         elif qualified in tables.CUSTOM_FWD:
-            cast = keyword(node, "cast_inputs")
+            cast = keyword(node, tables.CAST_INPUTS_KEYWORD)
             if cast is None:
                 return
             is_literal, value, _ = ctx.constant(cast.value)
@@ -297,24 +296,28 @@ class GradScaler(Rule):
         "`opt.step()`, `scaler.update()` and `scaler.unscale_(opt)` (removed), the construction and those "
         "calls are rewritten. Any other use (`state_dict()`, `get_scale()`, passing it on) means no fix."
     )
-    node_types = (ast.Call, ast.Attribute, ast.Name)
-    names = _last_segments(tables.GRAD_SCALERS)
-    triggers = ("GradScaler",)
+    watches = tables.GRAD_SCALERS
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if isinstance(node, ast.Call):
-            qualified = ctx.qualified(node.func)
-            if qualified not in tables.GRAD_SCALERS:
-                return
-            spelled = dotted_text(node.func) or qualified
-            yield ctx.report(
-                node,
-                f"`{_call_text(spelled, node)}`{_aka(spelled, qualified)} creates a gradient scaler for "
-                f"mixed-precision training; the policy forbids mixed precision: {_SCALER_REMEDY}",
-                fix=_scaler_fix(ctx, node),
-                facts=_scaler_facts(ctx, node, spelled, qualified),
-            )
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
+        qualified = ctx.qualified(node.func)
+        if qualified not in tables.GRAD_SCALERS:
             return
+        spelled = dotted_text(node.func) or qualified
+        yield ctx.report(
+            node,
+            f"`{_call_text(spelled, node)}`{_aka(spelled, qualified)} creates a gradient scaler for "
+            f"mixed-precision training; the policy forbids mixed precision: {_SCALER_REMEDY}",
+            fix=_scaler_fix(ctx, node),
+            facts=_scaler_facts(ctx, node, spelled, qualified),
+        )
+
+    def visit_Attribute(self, node: ast.Attribute, ctx: Context) -> Iterator[Report]:
+        return self._reference(node, ctx)
+
+    def visit_Name(self, node: ast.Name, ctx: Context) -> Iterator[Report]:
+        return self._reference(node, ctx)
+
+    def _reference(self, node: ast.Attribute | ast.Name, ctx: Context) -> Iterator[Report]:
         qualified = _reference(ctx, node, tables.GRAD_SCALERS)
         if qualified is None:
             return
@@ -329,7 +332,7 @@ class GradScaler(Rule):
 
 def _scaler_facts(ctx: Context, node: ast.expr, spelled: str, qualified: str) -> ScalerFacts:
     call = node if isinstance(node, ast.Call) else None
-    enabled = _argument(ctx, call, None, "enabled")
+    enabled = _argument(ctx, call, None, tables.ENABLED_KEYWORD)
     bound_to = None
     assign = ctx.parent
     if call is not None and isinstance(assign, ast.Assign) and assign.value is call and len(assign.targets) == 1:
@@ -338,7 +341,7 @@ def _scaler_facts(ctx: Context, node: ast.expr, spelled: str, qualified: str) ->
         callee=qualified,
         spelling=spelled,
         usage="call" if call is not None else "reference",
-        device=_argument(ctx, call, 0, "device"),
+        device=_argument(ctx, call, 0, tables.DEVICE_KEYWORD),
         enabled=_switch(enabled, True) if call is not None else None,
         enabled_value=enabled,
         bound_to=bound_to,
@@ -438,17 +441,24 @@ class FrameworkMixedPrecision(Rule):
     code = "BLY203"
     name = "framework-mixed-precision"
     summary = (
-        "Trainer-level mixed precision: `TrainingArguments(fp16=True / fp16_full_eval=True / "
-        'half_precision_backend=...)`, `Accelerator(mixed_precision="fp16"/"bf16"/"fp8")`, Lightning '
-        '`precision=` other than `"bf16-true"`, DeepSpeed `"fp16"`/`"amp"` sections, `apex.amp.initialize`.'
+        "Trainer-level mixed precision: `TrainingArguments(fp16=True / fp16_full_eval=True / bf16=True / "
+        "bf16_full_eval=True / half_precision_backend=...)` and its subclasses, TRL configs without `bf16=False`, "
+        '`Accelerator(mixed_precision="fp16"/"bf16"/"fp8")`, Lightning `precision=` other than `"bf16-true"`, '
+        'DeepSpeed `"fp16"`/`"amp"` sections, `apex.amp.initialize`.'
     )
     policy = POLICY
     why = (
         "These switches turn on autocast and a gradient scaler inside the framework, so the training step runs "
         "in mixed precision although no `autocast` appears in the code. Accelerate's and Lightning's BF16 modes "
         '(`mixed_precision="bf16"`, `precision="bf16-mixed"`) are mixed precision too: the weights stay FP32. '
-        'Lightning\'s `precision="bf16-true"` keeps everything in BF16 and is the compliant setting; '
-        '`TrainingArguments(bf16=True)` and DeepSpeed\'s `"bf16"` section are not flagged.'
+        "`TrainingArguments(bf16=True)` runs the step under BF16 autocast, whose FP32 op list (softmax, norms, "
+        "losses) computes in FP32, and `bf16_full_eval=True` casts the model to BF16 for evaluation only. TRL's "
+        "configs (`SFTConfig`, `DPOConfig`, `GRPOConfig`, ...: every config on TRL's base config) set `bf16 = not "
+        "fp16` when `bf16` is unset, so one of them without `bf16=False` is flagged too; so are the project's own "
+        "subclasses, for their class-level defaults and their constructions. The compliant training loads the "
+        'model in BF16 and turns every autocast switch off. Lightning\'s `precision="bf16-true"` keeps '
+        'everything in BF16 and is the compliant setting there; DeepSpeed\'s `"bf16"` section is not flagged. '
+        "Values decided at run time (`bf16=args.bf16`, `**kwargs`) are not judged."
     )
     example = (
         "import torch\n"
@@ -465,22 +475,89 @@ class FrameworkMixedPrecision(Rule):
         'args = TrainingArguments(output_dir="checkpoints")\n'
     )
     fix_safety = (
-        "No automatic fix yet: the replacement depends on the framework. Remove `fp16=` / `fp16_full_eval=` / "
-        '`half_precision_backend=`; use `mixed_precision="no"` with Accelerate and `precision="bf16-true"` with '
+        "No automatic fix yet: the replacement depends on the framework (turning autocast off trains in the "
+        "model's own dtype, so the model must be loaded in BF16 first). Remove `fp16=` / `fp16_full_eval=` / "
+        "`bf16=True` / `bf16_full_eval=` / `half_precision_backend=`, pass `bf16=False` to TRL configs; use "
+        '`mixed_precision="no"` with Accelerate and `precision="bf16-true"` with '
         'Lightning; remove DeepSpeed\'s `"fp16"` / `"amp"` section (or set `"enabled": False`) and Apex '
         "`amp.initialize`; and load the model in BF16 (`torch_dtype=torch.bfloat16`)."
     )
-    node_types = (ast.Call, ast.Dict)
-    names = _last_segments(
-        tables.TRAINING_ARGUMENTS | tables.ACCELERATORS | tables.LIGHTNING_TRAINERS | tables.APEX_AMP_INITIALIZE
-    ) | {"dict"}
-    triggers = ("fp16", "precision", "amp")
+    watches = (
+        tables.TRAINING_ARGUMENTS
+        | tables.ACCELERATORS
+        | tables.LIGHTNING_TRAINERS
+        | tables.APEX_AMP_INITIALIZE
+        | {tables.TRL_PREFIX + name for name in tables.TRL_BF16_DEFAULT_CONFIGS}
+    )
+    methods = frozenset({"dict"})  # DeepSpeed configs written as dict(fp16=dict(enabled=True))
+    # Every finding names one of the switches (`fp16=`, `mixed_precision=`, `precision=`,
+    # a DeepSpeed section); fewer files spell one than name the classes.
+    strings = frozenset(
+        {
+            *tables.TRAINING_ARGUMENT_SWITCHES,
+            *tables.TRAINING_ARGUMENT_BACKENDS,
+            # TRL's configs turn BF16 autocast on without any switch spelled; subclasses name their base
+            *tables.TRL_BF16_DEFAULT_CONFIGS,
+            *last_segments(tables.TRAINING_ARGUMENTS),
+            tables.ACCELERATE_PRECISION_KEYWORD,
+            tables.LIGHTNING_PRECISION_KEYWORD,
+            *tables.DEEPSPEED_MIXED_SECTIONS,
+            *last_segments(q.rsplit(".", 1)[0] for q in tables.APEX_AMP_INITIALIZE),  # `amp` of apex.amp
+        }
+    )
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if isinstance(node, ast.Dict):
-            yield from self._deepspeed_dict(node, ctx)
+    def visit_Dict(self, node: ast.Dict, ctx: Context) -> Iterator[Report]:
+        return self._deepspeed_dict(node, ctx)
+
+    # The project's own subclasses of TrainingArguments or a TRL config: their class-level
+    # switch defaults here, their constructions after the walk (`finish`).
+    def visit_ClassDef(self, node: ast.ClassDef, ctx: Context) -> Iterator[Report]:
+        subclasses: dict[str, tuple[str, bool]] = ctx.extras.setdefault((self, "subclasses"), {})  # type: ignore[assignment]
+        inherited = None
+        for base in node.bases:
+            qualified = ctx.qualified(base)
+            kind = _training_arguments_kind(qualified) if qualified else None
+            if kind is None and isinstance(base, ast.Name) and base.id in subclasses:
+                kind, off = subclasses[base.id]
+                inherited = (kind, off)
+            if kind is not None:
+                break
+        else:
             return
-        assert isinstance(node, ast.Call)
+        ctx.extras[(self, "module")] = ctx.stack[0]
+        bf16_off = inherited[1] if inherited else False
+        who = f"`{node.name}` (a subclass of `{dotted_text(base) or ctx.source(base)}`)"
+        for target, value in _class_defaults(node):
+            is_literal, flag, _ = ctx.constant(value)
+            if target == tables.BF16_SWITCH and is_literal and flag is False:
+                bf16_off = True
+            if not is_literal or not _switched_on(flag):
+                continue
+            if target in tables.TRAINING_ARGUMENT_BF16_SWITCHES:
+                what = _BF16_MEANING[target]
+            elif target in tables.TRAINING_ARGUMENT_SWITCHES:
+                what = "train in FP16 mixed precision" if target == tables.FP16_SWITCH else "evaluate in FP16"
+            else:
+                continue
+            yield ctx.report(
+                value,
+                f"the default `{target} = {ctx.source(value)}` makes {who} {what}; the policy forbids mixed "
+                "precision: remove it and load the model in BF16 (`torch_dtype=torch.bfloat16`)",
+                facts=FrameworkPrecisionFacts(node.name, target, ctx.resolve(value), what),
+            )
+        subclasses[node.name] = (kind, bf16_off)
+
+    def finish(self, ctx: Context) -> Iterator[Report]:
+        subclasses: dict[str, tuple[str, bool]] = ctx.extras.get((self, "subclasses"), {})  # type: ignore[assignment]
+        module = ctx.extras.get((self, "module"))
+        if not subclasses or not isinstance(module, ast.AST):
+            return
+        for node in ast.walk(module):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in subclasses:
+                kind, bf16_off = subclasses[node.func.id]
+                yield from self._training_arguments(node, ctx, f"`{node.func.id}`", kind == _TRL and not bf16_off)
+
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         func = node.func
         if isinstance(func, ast.Name) and func.id == "dict" and ctx.qualified(func) is None:
             yield from self._deepspeed_dict_call(node, ctx)
@@ -490,14 +567,15 @@ class FrameworkMixedPrecision(Rule):
             return
         spelled = dotted_text(func) or qualified
         who = f"`{spelled}`{_aka(spelled, qualified)}"  # how the message names the class
-        if qualified in tables.TRAINING_ARGUMENTS:
-            yield from self._training_arguments(node, ctx, who)
+        kind = _training_arguments_kind(qualified)
+        if kind is not None:
+            yield from self._training_arguments(node, ctx, who, kind == _TRL)
         elif qualified in tables.ACCELERATORS:
             yield from self._accelerator(node, ctx, who)
         elif qualified in tables.LIGHTNING_TRAINERS:
             yield from self._lightning(node, ctx, who)
         elif qualified in tables.APEX_AMP_INITIALIZE:
-            opt_level = keyword(node, "opt_level")
+            opt_level = keyword(node, tables.APEX_OPT_LEVEL_KEYWORD)
             where: ast.AST = opt_level if opt_level is not None else node
             written = f"{spelled}(..., {ctx.source(opt_level)})" if opt_level is not None else f"{spelled}(...)"
             yield ctx.report(
@@ -506,13 +584,27 @@ class FrameworkMixedPrecision(Rule):
                 "precision, FP16 casts and loss scaling); the policy forbids mixed precision: remove it and train the "
                 "model in BF16",
                 facts=_framework_facts(
-                    ctx, node, "opt_level", opt_level.value if opt_level else None, "NVIDIA Apex AMP"
+                    ctx, node, tables.APEX_OPT_LEVEL_KEYWORD, opt_level.value if opt_level else None, "NVIDIA Apex AMP"
                 ),
             )
 
     # TrainingArguments and the TRL configs that extend it.
-    def _training_arguments(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
+    def _training_arguments(self, node: ast.Call, ctx: Context, who: str, trl: bool) -> Iterator[Report]:
+        if trl:
+            yield from self._trl_default(node, ctx, who)
         for kw in node.keywords:
+            if kw.arg in tables.TRAINING_ARGUMENT_BF16_SWITCHES:
+                is_literal, value, note = ctx.constant(kw.value)
+                if not is_literal or not _switched_on(value):
+                    continue
+                what = _BF16_MEANING[kw.arg]
+                yield ctx.report(
+                    kw,
+                    f"`{kw.arg}={ctx.source(kw.value)}`{note} makes {who} {what}; the policy forbids mixed "
+                    "precision: remove it and load the model in BF16 (`torch_dtype=torch.bfloat16`)",
+                    facts=_framework_facts(ctx, node, kw.arg, kw.value, what),
+                )
+                continue
             if kw.arg in tables.TRAINING_ARGUMENT_SWITCHES:
                 is_literal, value, note = ctx.constant(kw.value)
                 if not is_literal or not _switched_on(value):
@@ -532,8 +624,31 @@ class FrameworkMixedPrecision(Rule):
                     facts=_framework_facts(ctx, node, kw.arg, kw.value, "selects the mixed-precision backend"),
                 )
 
+    def _trl_default(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
+        """TRL sets `bf16 = not fp16` when `bf16` is unset (or None): BF16 autocast by default."""
+        if has_star_kwargs(node):
+            return  # `bf16=False` may be among them
+        bf16 = keyword(node, tables.BF16_SWITCH)
+        if bf16 is not None:
+            is_literal, value, _ = ctx.constant(bf16.value)
+            if not (is_literal and value is None):
+                return  # given: judged as a switch (`bf16=True`), off, or decided at run time
+        fp16 = keyword(node, tables.FP16_SWITCH)
+        if fp16 is not None:
+            is_literal, value, _ = ctx.constant(fp16.value)
+            if not is_literal or _switched_on(value):
+                return  # `fp16=True` (reported as such) turns bf16 off; a run-time value is not judged
+        what = "runs BF16 autocast (TRL sets `bf16 = not fp16` when `bf16` is unset)"
+        yield ctx.report(
+            node.func,
+            f"{who} without `bf16=False` {what}, which computes its FP32 op list in FP32; the "
+            "policy forbids mixed precision: pass `bf16=False` and load the model in BF16 "
+            "(`torch_dtype=torch.bfloat16`)",
+            facts=_framework_facts(ctx, node, tables.BF16_SWITCH, bf16.value if bf16 else None, what),
+        )
+
     def _accelerator(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
-        kw = keyword(node, "mixed_precision")
+        kw = keyword(node, tables.ACCELERATE_PRECISION_KEYWORD)
         if kw is None:
             return
         followed = ctx.follow(kw.value)
@@ -548,11 +663,11 @@ class FrameworkMixedPrecision(Rule):
             kw,
             f"`mixed_precision={ctx.source(kw.value)}`{note} makes {who} run {meaning}; the policy forbids "
             'mixed precision: use `mixed_precision="no"` and load the model in BF16',
-            facts=_framework_facts(ctx, node, "mixed_precision", kw.value, meaning),
+            facts=_framework_facts(ctx, node, tables.ACCELERATE_PRECISION_KEYWORD, kw.value, meaning),
         )
 
     def _lightning(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
-        kw = keyword(node, "precision")
+        kw = keyword(node, tables.LIGHTNING_PRECISION_KEYWORD)
         if kw is None:
             return
         is_literal, value, note = ctx.constant(kw.value)
@@ -570,7 +685,7 @@ class FrameworkMixedPrecision(Rule):
             kw,
             f"`precision={ctx.source(kw.value)}`{note} makes {who} run {meaning}; the policy requires BF16 "
             f'for every computation: use `precision="{tables.LIGHTNING_COMPLIANT_PRECISION}"`',
-            facts=_framework_facts(ctx, node, "precision", kw.value, meaning),
+            facts=_framework_facts(ctx, node, tables.LIGHTNING_PRECISION_KEYWORD, kw.value, meaning),
         )
 
     # DeepSpeed configs written as dict literals: {"fp16": {"enabled": True}}.
@@ -590,10 +705,10 @@ class FrameworkMixedPrecision(Rule):
         enabled: ast.expr | None = None
         if isinstance(value, ast.Dict):
             for key, item in zip(value.keys, value.values, strict=True):
-                if string_value(key) == "enabled":  # type: ignore[arg-type]
+                if string_value(key) == tables.ENABLED_KEYWORD:  # type: ignore[arg-type]
                     entry, enabled = (key, item), item  # type: ignore[assignment]
         elif isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict":
-            kw = keyword(value, "enabled")
+            kw = keyword(value, tables.ENABLED_KEYWORD)
             if kw is not None:
                 entry, enabled = (kw, kw), kw.value
         if entry is None or enabled is None:
@@ -614,6 +729,37 @@ class FrameworkMixedPrecision(Rule):
             "True}`)",
             facts=FrameworkPrecisionFacts("deepspeed", section, ctx.resolve(enabled), meaning),
         )
+
+
+_HF, _TRL = "transformers", "trl"
+_BF16_MEANING = {
+    "bf16": "train under BF16 autocast, which computes its FP32 op list (softmax, norms, losses) in FP32",
+    "bf16_full_eval": "cast the model to BF16 for evaluation only, so training and evaluation differ in precision",
+}
+
+
+def _class_defaults(node: ast.ClassDef) -> Iterator[tuple[str, ast.expr]]:
+    """(field, default) of a dataclass body: `bf16: bool = True`, `bf16 = field(default=True)`."""
+    for stmt in node.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            name, value = stmt.target.id, stmt.value
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            name, value = stmt.targets[0].id, stmt.value
+        else:
+            continue
+        if isinstance(value, ast.Call) and dotted_text(value.func) in ("field", "dataclasses.field"):
+            default = keyword(value, "default")
+            if default is None:
+                continue
+            value = default.value
+        yield name, value
+
+
+def _training_arguments_kind(qualified: str) -> str | None:
+    """_TRL for TRL's configs (BF16 on by default), _HF for TrainingArguments and the rest."""
+    if qualified.startswith(tables.TRL_PREFIX) and qualified.rsplit(".", 1)[-1] in tables.TRL_BF16_DEFAULT_CONFIGS:
+        return _TRL
+    return _HF if qualified in tables.TRAINING_ARGUMENTS else None
 
 
 def _framework_facts(
