@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     rule.add_argument("--all", action="store_true", help="every rule")
 
     sub.add_parser("clean", help=f"remove the cache ({CACHE_DIR}/)")
+    sub.add_parser("server", help="run the Language Server on stdio (needs the `lsp` extra: blyan-lint[lsp])")
 
     scope = sub.add_parser("scope", help="is this code teacher or student, and why")
     scope.add_argument("target", metavar="FILE[:LINE]")
@@ -108,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _scope(args)
         if args.command == "consistency":
             return consistency.main(args)
+        if args.command == "server":
+            return _server()
         if args.command == "clean":
             removed = clean_cache()
             print(f"{'Removed' if removed else 'No'} {CACHE_DIR}/", file=sys.stderr)
@@ -128,6 +131,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     parser.print_help()
     return EXIT_ERROR
+
+
+def _server() -> int:
+    try:
+        from .lsp import main as serve
+    except ImportError as exc:
+        print(
+            f"blyan-lint: error: the server needs pygls and lsprotocol: pip install 'blyan-lint[lsp]' ({exc})",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return serve()
 
 
 def _split_add_noqa(argv: list[str]) -> list[str]:
