@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--teacher-paths", type=_codes, help="globs of teacher paths (replaces the config's)")
     check.add_argument("--guard-functions", type=_codes, help="functions that count as capability guards")
     check.add_argument("--force-exclude", action="store_true", help="apply `exclude` to explicit files too")
+    check.add_argument("--watch", action="store_true", help="check again whenever a file changes (Ctrl-C stops)")
     check.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
     check.add_argument("--no-cache", action="store_true", help=f"do not read or write {CACHE_DIR}/")
     check.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: one per CPU)")
@@ -172,6 +173,22 @@ def _overrides(args: argparse.Namespace) -> Overrides:
 def _check(args: argparse.Namespace) -> int:
     overrides = _overrides(args)
     paths = args.paths or ["."]
+    if args.watch:
+        if "-" in paths:
+            print("blyan-lint: error: --watch needs files or directories, not stdin", file=sys.stderr)
+            return EXIT_ERROR
+        from .watch import watch
+
+        once = argparse.Namespace(**{**vars(args), "watch": False})
+
+        def check_once() -> int:
+            try:
+                return _check(once)
+            except ConfigError as exc:  # a half-edited pyproject.toml: say so, keep watching
+                print(f"blyan-lint: error: {exc}", file=sys.stderr)
+                return EXIT_ERROR
+
+        return watch(check_once, paths, args.force_exclude)
     if args.add_noqa:
         return _add_noqa(args, overrides, paths)
     if args.fix or args.fix_only or args.diff:
