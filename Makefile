@@ -8,7 +8,7 @@ PY312 = $(shell scripts/find-python.sh 3.12)
 # download a CUDA build of several GB. The 3.12 venv has no torch; those tests skip there.
 RUNTIME_TEST_DEPS = torch==2.13.0 transformers==5.24.0 accelerate==1.15.0 peft==0.21.2 safetensors
 
-.PHONY: demo test lint test-py test-312 docs clean
+.PHONY: demo demo-gpu test lint test-py test-312 docs clean
 
 # Set-up prints one line; pip's own chatter (-qq) shows only when something fails.
 $(VENV)/.installed: pyproject.toml
@@ -30,6 +30,12 @@ $(VENV312)/.installed: pyproject.toml
 # The demo breaks the policy on purpose: findings (exit 1) are the expected outcome.
 demo: $(VENV)/.installed
 	@$(VENV)/bin/blyan-lint check fixtures/demo_repo; status=$$?; test $$status -le 1
+
+# `make demo-gpu`: replay the demo's model-related findings on a policy GPU (NVIDIA, compute
+# capability 8.0+) and give each a verdict. Needs torch with CUDA: `pip install '.[runtime]'`
+# into $(PYTHON) (the test venv's torch is the CPU build). Writes demo-confirm.html too.
+demo-gpu:
+	@$(PYTHON) -m blyan_lint confirm fixtures/demo_repo --html demo-confirm.html; status=$$?; test $$status -le 1
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -139,18 +139,28 @@ def check_paths(paths: Iterable[str], overrides: Overrides) -> tuple[list[str], 
 FIX_ATTEMPTS = 5
 
 
-def fix_file(path: str, overrides: Overrides, unsafe: bool, write: bool, source: bytes | None = None) -> FileFix:
+def fix_file(
+    path: str,
+    overrides: Overrides,
+    unsafe: bool,
+    write: bool,
+    source: bytes | None = None,
+    family: tuple[str, ...] | None = None,
+) -> FileFix:
     """Apply the wanted fixes to one Python file; write it (atomically) when asked.
 
     The edits are computed from one read of the file and written only over those same
-    bytes: if the file changed meanwhile (another run, an editor), it is checked afresh."""
+    bytes: if the file changed meanwhile (another run, an editor), it is checked afresh.
+    `family` (code prefixes, for the LibCST codemods) keeps only the findings of those codes
+    after the whole check, precedence included, so a family applies exactly the fixes
+    `--fix` applies to its codes, never one `--fix` would not make."""
     if file_kind(path) not in (None, "python", "notebook"):
         return FileFix(path, "", FixResult("", (), tuple(check_file(path, overrides))))
     for _ in range(FIX_ATTEMPTS):
         data = read_bytes(path) if source is None else source
         if isinstance(data, str):
             return FileFix(path, "", FixResult("", (), (unreadable(path, data),)))
-        outcome, new = _fixed(path, overrides, unsafe, data)
+        outcome, new = _fixed(path, overrides, unsafe, data, family)
         if new is None or not write:
             return outcome
         try:
@@ -165,14 +175,21 @@ def fix_file(path: str, overrides: Overrides, unsafe: bool, write: bool, source:
     return FileFix(path, "", FixResult("", (), tuple(check_file(path, overrides))), reason)
 
 
-def _fixed(path: str, overrides: Overrides, unsafe: bool, data: bytes) -> tuple[FileFix, bytes | None]:
+def _fixed(
+    path: str, overrides: Overrides, unsafe: bool, data: bytes, family: tuple[str, ...] | None = None
+) -> tuple[FileFix, bytes | None]:
     """The outcome of fixing these bytes, and the bytes to write (None: nothing to write)."""
-    findings = check_file(path, overrides, data)
+
+    def lint(source: bytes) -> list[Finding]:
+        found = check_file(path, overrides, source)
+        return found if family is None else [f for f in found if f.code.startswith(family)]
+
+    findings = lint(data)
     if not any(wanted(f, unsafe) for f in findings):
         return FileFix(path, "", FixResult("", (), tuple(findings))), None
     if file_kind(path) == "notebook":
         return _fix_notebook(path, overrides, unsafe, data, findings)
-    outcome, encoding = fix_source(path, data, lambda b: check_file(path, overrides, b), unsafe, findings)
+    outcome, encoding = fix_source(path, data, lint, unsafe, findings)
     if outcome.error is not None:  # nothing is written; the findings stand as they were
         return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), outcome.error), None
     if not outcome.changed:

@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--config", metavar="FILE")
     scope.add_argument("--teacher-paths", type=_codes)
 
+    from .cli_runtime import add_parsers as add_runtime_parsers  # confirm, trace
+
+    add_runtime_parsers(sub)
     consistency.add_parser(sub)
     return parser
 
@@ -108,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rule(args)
         if args.command == "scope":
             return _scope(args)
+        if getattr(args, "runtime_command", None) is not None:
+            from .cli_runtime import run as run_runtime
+
+            return run_runtime(args)
         if args.command == "consistency":
             return consistency.main(args)
         if args.command == "server":

@@ -19,7 +19,7 @@ from .config import Settings
 from .context import Context
 from .findings import Finding, Position, Scope
 from .pyversion import syntax_error_message
-from .rules.base import Rule
+from .rules.base import Rule, Visit, trigger_words
 from .scope import enclosing_scope, file_scope, relative_posix
 
 UNREADABLE = "BLY000"
@@ -41,9 +41,6 @@ def unreadable(path: str, message: str, line: int = 1, col: int = 1) -> Finding:
 
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-# Node types rules can ask for by identifier (`Rule.names`), so the walk hands a rule only
-# the `torch.float16` attributes and `autocast` calls it cares about, not every name.
-_KEYED = (ast.Name, ast.Attribute, ast.Call)
 # Nodes with no children worth visiting (Name's only child is its Load/Store context).
 _LEAVES = frozenset({ast.Constant, ast.Name, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue})
 # Statements that bind names: recorded in the semantic model before rules see them.
@@ -57,16 +54,21 @@ class _Walker:
 
     def __init__(self, ctx: Context, rules: Sequence[Rule]) -> None:
         self.ctx = ctx
-        self.everything: dict[type, list[Rule]] = {}  # rules that see every node of a type
-        self.by_name: dict[type, dict[str, list[Rule]]] = {}  # keyed types: identifier -> rules
+        # (rule, its visit method) per node type: for every node, or by identifier, so the
+        # walk hands a rule only the `torch.float16` attributes, `autocast` calls and
+        # `dtype=` keywords it declared, not every name.
+        self.everything: dict[type, list[tuple[Rule, Visit]]] = {}
+        self.by_name: dict[type, dict[str, list[tuple[Rule, Visit]]]] = {}
         for rule in rules:
             for node_type in rule.node_types:
-                if rule.names is not None and node_type in _KEYED:
-                    keyed = self.by_name.setdefault(node_type, {})
-                    for name in rule.names:
-                        keyed.setdefault(name, []).append(rule)
-                else:
-                    self.everything.setdefault(node_type, []).append(rule)
+                entry = (rule, rule.visitor(node_type))
+                keys = rule.keys(node_type)
+                if keys is None:
+                    self.everything.setdefault(node_type, []).append(entry)
+                    continue
+                keyed = self.by_name.setdefault(node_type, {})
+                for name in keys:
+                    keyed.setdefault(name, []).append(entry)
         self.reports: list[tuple[Rule, Scope, object]] = []
         # Children the walk need not even call `visit` on: contexts, and leaves no rule asks
         # for. Names are the most common node; one is visited only when a rule keys on it.
@@ -82,6 +84,8 @@ class _Walker:
             return self.ctx.names.imported_last_segment(node.id)  # type: ignore[attr-defined]
         if node_type is ast.Call:
             return self._key(node.func)  # type: ignore[attr-defined]
+        if node_type is ast.keyword:
+            return node.arg  # type: ignore[attr-defined]
         return None
 
     def visit(self, node: ast.AST) -> None:
@@ -99,8 +103,8 @@ class _Walker:
                 rules = [*(rules or ()), *keyed[key]]
         if rules:
             scope = ctx.scopes[-1]
-            for rule in rules:
-                for report in rule.check(node, ctx):
+            for rule, visit in rules:
+                for report in visit(node, ctx):
                     self.reports.append((rule, scope, report))
         if node_type in _LEAVES:
             return
@@ -151,20 +155,24 @@ class _Walker:
 def active_rules(rules: Sequence[Rule], source: bytes) -> tuple[Rule, ...]:
     """The rules that can fire on this file: those with a trigger word in its bytes.
 
-    Trigger words come from each rule's name tables (`Rule.triggers`); a rule without
-    triggers always runs. A plain substring test per word is exact and runs at memory speed.
+    Trigger words are derived from each rule's declarations (`Rule.triggers`); a rule
+    without triggers always runs. The test ignores case: the file is lower-cased once and
+    each rule's words collapse to fewer lower-case ones (`int4`, `Int4` and `INT4` are one
+    word). Matching more than asked is safe, as the rule still judges the file; a plain
+    substring test per word runs at memory speed.
     """
-    return tuple(rule for rule in rules if _has_trigger(rule, source))
+    lowered = source.lower()
+    return tuple(rule for rule in rules if _has_trigger(rule, lowered))
 
 
-def _has_trigger(rule: Rule, source: bytes) -> bool:
+def _has_trigger(rule: Rule, lowered: bytes) -> bool:
     words = _trigger_bytes(type(rule))
-    return not words or any(word in source for word in words)
+    return not words or any(word in lowered for word in words)
 
 
 @cache
 def _trigger_bytes(rule: type[Rule]) -> tuple[bytes, ...]:
-    return tuple(word.encode("utf-8") for word in rule.triggers)
+    return tuple(word.encode("utf-8") for word in trigger_words(w.lower() for w in rule.triggers))
 
 
 def check_python(

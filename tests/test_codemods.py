@@ -5,10 +5,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
+import libcst as cst
 import pytest
+from libcst.codemod import CodemodContext, SkipFile
 
-from blyan_lint.fixes.codemods import FAMILIES
+from blyan_lint.api import Overrides, fix_file
+from blyan_lint.fixes.codemods import FAMILIES, FixPrecision
+from blyan_lint.fixes.files import source_encoding
 
 from .helpers import FIXTURES, ROOT
 
@@ -39,3 +44,51 @@ def test_external_spelling_needs_no_config(tmp_path):
     result = codemod("blyan_lint.fixes.codemods.FixPrecision", target, unsafe=False, external=True)
     assert result.returncode == 0, result.stderr
     assert target.read_text() == "import torch\nx = torch.zeros(1, dtype=torch.bfloat16)\n"
+
+
+def codemod_in_process(path: Path, unsafe: bool) -> bytes:
+    """Every family in turn, through the codemod classes LibCST's runner instantiates."""
+    source = path.read_bytes()
+    name = str(path.relative_to(ROOT))
+    for family in FAMILIES:
+        command = family(CodemodContext(filename=name), unsafe=unsafe)
+        try:
+            module = command.transform_module_impl(cst.parse_module(source))
+        except SkipFile:
+            continue
+        source = module.bytes
+    return source
+
+
+def fix_in_process(path: Path, unsafe: bool) -> bytes:
+    source = path.read_bytes()
+    outcome = fix_file(str(path.relative_to(ROOT)), Overrides(), unsafe, write=False, source=source)
+    assert outcome.error is None, outcome.error
+    if not outcome.changed:
+        return source
+    return outcome.result.text.encode(source_encoding(source))
+
+
+FIXABLE = [p for p in sorted(FIXTURES.rglob("*.py")) if "BLY000" not in p.parts and not p.name.endswith(".out.py")]
+
+
+@pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
+def test_codemods_apply_exactly_what_fix_applies(unsafe, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    differ = [
+        str(p.relative_to(FIXTURES)) for p in FIXABLE if codemod_in_process(p, unsafe) != fix_in_process(p, unsafe)
+    ]
+    assert not differ
+
+
+def test_codemod_leaves_a_superseded_dtype_alone(tmp_path, monkeypatch):
+    """`--fix` leaves the FP16 inside an autocast to BLY201 (which reports the whole autocast);
+    the BLY1 codemod must not rewrite it either, as it did when it checked BLY1 alone."""
+    monkeypatch.chdir(tmp_path)
+    source = (
+        b'import torch\n\n\ndef step(x):\n    with torch.autocast("cuda", dtype=torch.float16):\n        return x\n'
+    )
+    assert not fix_file("m.py", Overrides(), unsafe=False, write=False, source=source).changed
+    command = FixPrecision(CodemodContext(filename="m.py"), unsafe=False)
+    with pytest.raises(SkipFile):
+        command.transform_module_impl(cst.parse_module(source))

@@ -125,6 +125,11 @@ def test_a_result_without_a_reference_is_refused(tmp_path):
     assert out.returncode == 2 and "--against" in out.stderr
 
 
+def test_an_unwritable_reference_is_refused_before_the_run(tmp_path):
+    out = consistency("--model", str(tmp_path), "--reference", str(tmp_path / "absent" / "ref.json"))
+    assert out.returncode == 2 and "no such directory" in out.stderr and "torchrun" not in out.stderr
+
+
 def test_a_missing_model_is_one_clear_error(tmp_path):
     out = consistency("--allow-cpu")
     assert out.returncode == 2 and "--model" in out.stderr and "Traceback" not in out.stderr

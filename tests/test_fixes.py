@@ -181,3 +181,28 @@ def test_unwritable_fix_is_an_error_not_a_traceback(workdir, capsys, monkeypatch
     assert "m.py: error: cannot write the fixed file: No such file or directory" in err
     assert "n.py: error: cannot write" in err, "every file is still attempted"
     assert (workdir / "m.py").read_text() == SOURCE
+
+
+def test_cast_of_integer_data_is_an_unsafe_fix_whose_title_says_why(workdir):
+    """RULES.md "Fix safety": `arange(300)` in BF16 turns position 257 into 256, so the
+    pre-commit fix hook (safe fixes only) must not rewrite it; a model's cast stays safe."""
+    src = (
+        "import torch\n\n\ndef rotary(seq_len, model_path):\n"
+        "    positions = torch.arange(seq_len).float()\n"
+        "    steps = torch.arange(0, seq_len, 2, dtype=torch.float32)\n"
+        "    model = AutoModelForCausalLM.from_pretrained(model_path, torch_dtype=torch.bfloat16).half()\n"
+        "    return positions, steps, model\n"
+    )
+    findings = {
+        f.start.line: f for f in check_file("m.py", Overrides(), src.encode()) if f.code in ("BLY101", "BLY102")
+    }
+    for line in (5, 6):
+        fix = findings[line].fix
+        assert fix.applicability.value == "unsafe"
+        assert "torch.arange(...)" in fix.title and "up to 256" in fix.title
+    assert findings[7].fix.applicability.value == "safe"
+    safe = fix_file("m.py", Overrides(), unsafe=False, write=False, source=src.encode()).result.text
+    assert "torch.arange(seq_len).float()" in safe and "dtype=torch.float32" in safe
+    assert ").to(torch.bfloat16)\n    return" in safe
+    unsafe = fix_file("m.py", Overrides(), unsafe=True, write=False, source=src.encode()).result.text
+    assert "torch.arange(seq_len).to(torch.bfloat16)" in unsafe and "dtype=torch.bfloat16" in unsafe

@@ -39,7 +39,7 @@ CELLS = (
     code("import torch\n%matplotlib inline\n!nvidia-smi\n" + GUARD),
     code("x = torch.zeros(2, dtype=torch.float16)\ny = torch.ones(2, dtype=torch.float16)  # noqa: BLY101\n", [IMAGE]),
     code("%%bash\necho torch.float16\n"),
-    code("if True:\n    files = !ls\n    z = x.half()\nlen?", count=None),
+    code("if True:\n    files = !ls\n    z = model.half()\nlen?", count=None),
 )
 
 
@@ -55,7 +55,7 @@ def test_code_cells_are_checked_with_cell_positions(nb):
     assert result.returncode == 1, result.stderr
     assert [line.split(" [*] ")[0] for line in result.stdout.splitlines()] == [
         "train.ipynb:cell 3:1:26: BLY101",
-        "train.ipynb:cell 5:3:11: BLY102",
+        "train.ipynb:cell 5:3:15: BLY102",
     ], "magics, shell escapes and the %%bash cell are skipped; the noqa line is silenced"
     assert "All checks passed" not in result.stderr
 
@@ -83,7 +83,7 @@ def test_fix_rewrites_only_the_changed_sources(nb):
     after = nb.read_text(encoding="utf-8")
     old, new = json.loads(before), json.loads(after)
     assert "".join(new["cells"][2]["source"]).startswith("x = torch.zeros(2, dtype=torch.bfloat16)\n")
-    assert "".join(new["cells"][4]["source"]) == "if True:\n    files = !ls\n    z = x.to(torch.bfloat16)\nlen?"
+    assert "".join(new["cells"][4]["source"]) == "if True:\n    files = !ls\n    z = model.to(torch.bfloat16)\nlen?"
     for cell in (*old["cells"], *new["cells"]):
         cell.pop("source")
     assert old == new, "outputs, metadata and every other cell are untouched"

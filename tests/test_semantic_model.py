@@ -144,3 +144,77 @@ def test_a_model_kept_in_a_self_attribute_is_the_loaded_model(tmp_path):
     """
     found = [f for f in lint(tmp_path, text) if f.code == "BLY302"]
     assert len(found) == 1 and found[0].facts.model_line == 4
+
+
+# -- rules declare what they watch; the engine derives the rest ------------------------
+
+DECLARATIVE_MODULES = ("blyan_lint.rules.precision", "blyan_lint.rules.mixed", "blyan_lint.rules.quantization")
+
+
+def _declarative_rules():
+    from blyan_lint import registry
+
+    return [
+        rule
+        for rule in registry.all_rules().values()
+        if rule.__module__ in DECLARATIVE_MODULES or rule.__module__.startswith("blyan_lint.rules.hardware")
+    ]
+
+
+def test_rules_keep_no_hand_written_dispatch_or_trigger_lists():
+    import inspect
+
+    for rule in _declarative_rules():
+        source = inspect.getsource(rule)
+        for derived in ("node_types =", "names =", "triggers =", "def check("):
+            assert f"    {derived}" not in source, f"{rule.code} writes {derived!r} by hand"
+        assert rule.node_types, rule.code
+        for node_type in rule.node_types:
+            assert callable(getattr(rule, f"visit_{node_type.__name__}")), rule.code
+
+
+def test_trigger_words_come_from_the_declarations():
+    from blyan_lint.rules.base import last_segments, trigger_words
+
+    for rule in _declarative_rules():
+        words = rule.strings or {*last_segments(rule.watches), *(f".{m}(" for m in rule.methods)}
+        assert rule.triggers == trigger_words(words), rule.code
+        if rule.watches or rule.methods:
+            assert rule.names == last_segments(rule.watches) | rule.methods, rule.code
+
+
+def test_trigger_words_are_the_fewest_that_find_the_same_files():
+    from blyan_lint.rules.base import spellings, trigger_words
+
+    assert trigger_words(["float16", "float", "fp16", "torch.float16", ""]) == ("float", "fp16")
+    assert {"int4", "Int4", "INT4"} <= spellings(["int4"])
+
+
+def test_the_engine_hands_a_rule_only_what_it_declared(tmp_path):
+    from blyan_lint.config import Settings
+    from blyan_lint.engine import check_python
+    from blyan_lint.rules.base import Rule
+
+    seen = []
+
+    class Probe(Rule):
+        code, name = "BLY999", "probe"
+        summary = policy = why = example = fixed = ""
+        watches = frozenset({"torch.zeros"})
+        keywords = frozenset({"dtype"})
+
+        def visit_Call(self, node, ctx):
+            seen.append(("call", ctx.qualified(node.func)))
+            return iter(())
+
+        def visit_keyword(self, node, ctx):
+            seen.append(("keyword", node.arg))
+            return iter(())
+
+    assert Probe.node_types == (ast.Call, ast.keyword) and Probe.triggers == ("zeros",)
+    source = b"import torch\nx = torch.zeros(1, dtype=d, out=None)\ny = torch.ones(2, dtype=d)\nprint(x)\n"
+    check_python(str(tmp_path / "a.py"), source, Settings(root=str(tmp_path)), [Probe()])
+    assert seen == [("call", "torch.zeros"), ("keyword", "dtype"), ("keyword", "dtype")]
+    seen.clear()
+    check_python(str(tmp_path / "b.py"), b"import torch\nx = torch.ones(1)\n", Settings(root=str(tmp_path)), [Probe()])
+    assert seen == []  # no `zeros` in the file: the prefilter skips the walk

@@ -1,7 +1,8 @@
 """Canonical qualified names and the spellings that map onto them.
 
-Rules never match strings themselves: they ask `names.Resolver` for a node's qualified
-name and look it up here. The prefilter's trigger words are derived from these tables too.
+Rules never match strings themselves: they ask the semantic model (`names.SemanticModel`)
+for a node's qualified name and look it up here. Rules declare what they watch with these
+tables, and the prefilter's trigger words are derived from those declarations.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ DTYPE_KEYWORDS: frozenset[str] = frozenset(
 # Tensor methods that cast.
 CAST_METHODS: dict[str, str] = {"half": "float16", "float": "float32", "double": "float64"}
 BF16_CAST_METHODS: frozenset[str] = frozenset({"bfloat16"})
+TYPE_METHOD = "type"  # `.type(torch.HalfTensor)`, `.type("torch.HalfTensor")`
 
 SET_DEFAULT_DTYPE: frozenset[str] = frozenset({"torch.set_default_dtype"})
 SET_DEFAULT_TENSOR_TYPE: frozenset[str] = frozenset({"torch.set_default_tensor_type"})
@@ -116,6 +118,9 @@ CUSTOM_FWD: frozenset[str] = frozenset(
 )
 # Methods called `autocast` on objects we cannot resolve (accelerator.autocast()).
 AUTOCAST_METHOD = "autocast"
+CAST_INPUTS_KEYWORD = "cast_inputs"  # custom_fwd(cast_inputs=...)
+ENABLED_KEYWORD = "enabled"  # autocast(enabled=...), GradScaler(enabled=...), DeepSpeed's "enabled"
+AUTOCAST_DEVICE_KEYWORD = "device_type"
 
 # BLY202.
 GRAD_SCALERS: frozenset[str] = frozenset(
@@ -156,6 +161,9 @@ ACCELERATE_MIXED_PRECISION: dict[str, str] = {
     "fp8": "FP8 mixed precision",
 }
 ACCELERATE_MIXED_VALUES: frozenset[str] = frozenset(ACCELERATE_MIXED_PRECISION)
+ACCELERATE_PRECISION_KEYWORD = "mixed_precision"
+LIGHTNING_PRECISION_KEYWORD = "precision"
+APEX_OPT_LEVEL_KEYWORD = "opt_level"
 # accelerate's enum spelling of the same values: `mixed_precision=PrecisionType.FP16`.
 ACCELERATE_PRECISION_ENUMS: frozenset[str] = frozenset(
     {"accelerate.utils.PrecisionType", "accelerate.utils.dataclasses.PrecisionType"}
@@ -371,6 +379,11 @@ FOUR_BIT_KEYWORD_PREFIX = "bnb_4bit_"
 INT8_KEYWORD = "load_in_8bit"
 
 # BLY403: what updates a model.
+TRAIN_METHOD = "train"
+BACKWARD_METHOD = "backward"
+STEP_METHOD = "step"
+REQUIRES_GRAD_METHOD = "requires_grad_"
+REQUIRES_GRAD_ATTRIBUTE = "requires_grad"
 OPTIMIZER_PREFIXES: tuple[str, ...] = ("torch.optim.", "bitsandbytes.optim.", "transformers.optimization.")
 OPTIMIZER_CLASSES: frozenset[str] = frozenset({"transformers.AdamW", "transformers.Adafactor"})
 NOT_OPTIMIZERS: tuple[str, ...] = (

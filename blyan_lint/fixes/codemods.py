@@ -3,8 +3,10 @@
     python -m libcst.tool codemod -x blyan_lint.fixes.codemods.FixPrecision src/
     python -m libcst.tool codemod codemods.FixMixedPrecision --unsafe src/   # with .libcst.codemod.yaml
 
-Each command runs exactly the code `blyan-lint check --fix` runs (the same rules, edits and
-verification), restricted to its family; it only adapts LibCST's module in and out.
+Each command runs exactly the code `blyan-lint check --fix` runs: the whole check with the
+file's configuration (so precedence between codes is the same), the same edits at the same
+applicability and the same verification, then keeps the fixes of its family's codes. It
+only adapts LibCST's module in and out.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class _FixFamily(VisitorBasedCodemodCommand):
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         source = tree.bytes
         path = self.context.filename or "<codemod>.py"
-        outcome = fix_file(path, Overrides(select=self.CODES), self.unsafe, write=False, source=source)
+        outcome = fix_file(path, Overrides(), self.unsafe, write=False, source=source, family=self.CODES)
         if outcome.error is not None:
             raise SkipFile(outcome.error)
         if not outcome.changed:
@@ -48,7 +50,8 @@ class _FixFamily(VisitorBasedCodemodCommand):
 
 
 class FixPrecision(_FixFamily):
-    """BLY1xx: non-BF16 dtypes, casts, implicit-dtype loads, default dtype, fallbacks (unsafe)."""
+    """BLY1xx: non-BF16 dtypes, casts (of data: unsafe), implicit-dtype loads, default dtype,
+    PEFT adapter autocast, fallbacks (unsafe)."""
 
     CODES = ("BLY1",)
     DESCRIPTION = "blyan-lint BLY1xx: non-BF16 dtypes and casts to BF16; explicit torch_dtype on loads"
@@ -68,4 +71,12 @@ class FixHardware(_FixFamily):
     DESCRIPTION = "blyan-lint BLY3xx: strict BF16 capability checks; no CPU fallback (unsafe)"
 
 
-FAMILIES = (FixPrecision, FixMixedPrecision, FixHardware)
+class FixSuppressions(_FixFamily):
+    """BLY0xx: stale codes removed from `# noqa` comments (BLY001, when it is selected)."""
+
+    CODES = ("BLY0",)
+    DESCRIPTION = "blyan-lint BLY001: remove `# noqa` codes that suppress nothing"
+
+
+# Together they cover every code that has a fix: running them all applies what `--fix` applies.
+FAMILIES = (FixPrecision, FixMixedPrecision, FixHardware, FixSuppressions)

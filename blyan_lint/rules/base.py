@@ -1,14 +1,18 @@
 """The rule contract: one class per code, carrying its own documentation and examples.
 
-A rule declares the node types it looks at; the engine walks each file once and hands
-every rule the nodes it asked for, along with a `Context` (names, scope, settings).
+A rule declares what it watches as data (qualified names, method names, keyword names and
+the text a finding needs, all from `data/`) and implements `visit_<NodeType>` methods; the
+engine walks each file once and hands every rule the nodes it asked for, along with a
+`Context` (the semantic model, scope, settings). From the declarations the class derives
+its node types (the `visit_*` methods), its dispatch keys (`names`, `keywords`) and the
+prefilter's trigger words (`triggers`), so none of them is a hand-kept list.
 Docs, `blyan-lint rule CODE` and the example tests are all generated from these classes.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
 from ..findings import Report
@@ -16,7 +20,33 @@ from ..findings import Report
 if TYPE_CHECKING:
     from ..context import Context
 
-__all__ = ["FileRule", "Report", "Rule"]  # Report lives in findings; rule modules import it from here too
+__all__ = ["FileRule", "Report", "Rule", "last_segments", "spellings", "trigger_words"]
+# (Report lives in findings; rule modules may import it from here too.)
+
+Visit = Callable[[ast.AST, "Context"], Iterator[Report]]
+_KEYED_BY_NAME = (ast.Name, ast.Attribute, ast.Call)
+
+
+def last_segments(qualified: Iterable[str]) -> frozenset[str]:
+    """`torch.cuda.amp.autocast` -> `autocast`; a module prefix `torch.optim.` -> `optim`."""
+    return frozenset(name.rstrip(".").rsplit(".", 1)[-1] for name in qualified)
+
+
+def spellings(words: Iterable[str]) -> frozenset[str]:
+    """A word as code writes it in any case: `int4`, `Int4`, `INT4`, `4Bit` (for markers the
+    rules match lower-cased)."""
+    forms = (str.lower, str.upper, str.capitalize, str.title)
+    return frozenset({*words, *(form(word) for word in words for form in forms)})
+
+
+def trigger_words(words: Iterable[str]) -> tuple[str, ...]:
+    """The fewest substrings that select the same files: a word that contains another is
+    implied by it (`float` finds every `float16`)."""
+    kept: list[str] = []
+    for word in sorted({w for w in words if w}, key=lambda w: (len(w), w)):
+        if not any(shorter in word for shorter in kept):
+            kept.append(word)
+    return tuple(sorted(kept))
 
 
 class Rule:
@@ -31,13 +61,45 @@ class Rule:
     fix_safety: ClassVar[str] = "No automatic fix: the change needs a human decision."
     applies_to_teacher: ClassVar[bool] = False  # RULES.md: only BLY3xx, 402, 403 in teacher scope
     supersedes: ClassVar[frozenset[str]] = frozenset()
-    node_types: ClassVar[tuple[type[ast.AST], ...]] = ()
+
+    # -- what the rule watches (declared from data/ tables) ----------------------------
+    watches: ClassVar[frozenset[str]] = frozenset()  # qualified names it fires on, called or referenced
+    methods: ClassVar[frozenset[str]] = frozenset()  # method or builtin names it fires on (`half`, `getattr`)
+    keywords: ClassVar[frozenset[str] | None] = None  # keyword arguments it judges; None: every keyword
+    # Text no finding of this rule can exist without (dtype or device spellings), where that
+    # selects fewer files than the names above; the prefilter then looks for it instead.
+    strings: ClassVar[frozenset[str]] = frozenset()
+
+    # -- derived by __init_subclass__ (a class may still set them, for a legacy `check`) --
+    node_types: ClassVar[tuple[type[ast.AST], ...]] = ()  # the types of its `visit_*` methods
     # For Name / Attribute / Call nodes: the identifiers (attribute name, or the real name
     # behind an imported alias; for calls, their target's) this rule can fire on. None means
-    # every such node. Declaring them lets the engine skip the rule on the other names.
+    # every such node. The last segments of `watches` plus `methods`.
     names: ClassVar[frozenset[str] | None] = None
-    # Substrings, at least one of which a file must contain for this rule to fire there.
+    # Substrings, at least one of which a file must contain for this rule to fire there:
+    # `strings`, or else the names (a method as `.half(`).
     triggers: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        visits = sorted(n for n in dir(cls) if n.startswith("visit_") and isinstance(getattr(ast, n[6:], None), type))
+        if visits:
+            cls.node_types = tuple(getattr(ast, n[6:]) for n in visits)
+        if "names" not in cls.__dict__ and (cls.watches or cls.methods):
+            cls.names = last_segments(cls.watches) | cls.methods
+        if "triggers" not in cls.__dict__ and (cls.strings or cls.watches or cls.methods):
+            words = cls.strings or {*last_segments(cls.watches), *(f".{m}(" for m in cls.methods)}
+            cls.triggers = trigger_words(words)
+
+    def visitor(self, node_type: type[ast.AST]) -> Visit:
+        """The method that judges nodes of this type: `visit_Call`, or a legacy `check`."""
+        return getattr(self, f"visit_{node_type.__name__}", self.check)  # type: ignore[no-any-return]
+
+    def keys(self, node_type: type[ast.AST]) -> frozenset[str] | None:
+        """The identifiers the engine hands this rule nodes of a type for; None: every node."""
+        if node_type is ast.keyword:
+            return self.keywords
+        return self.names if node_type in _KEYED_BY_NAME else None
 
     def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
         return iter(())

@@ -22,7 +22,7 @@ from ..findings import Applicability, Edit, Fix
 from ..names import dotted_text, keyword, string_value
 from ._common import dtype_label
 from ._edits import parents_of, remove_decorator, remove_statements, remove_with_item, statement_blocks, unwrap_with
-from .base import Report, Rule
+from .base import Report, Rule, last_segments
 
 POLICY = "Enforcement: No Mixed Precision: All computations in BF16 (except teacher)."
 
@@ -32,11 +32,6 @@ _GUARD = (
 )
 
 # -- shared helpers ----------------------------------------------------------------------
-
-
-def _last_segments(qualified: frozenset[str]) -> frozenset[str]:
-    """`torch.cuda.amp.autocast` -> `autocast`: what the engine keys calls and names by."""
-    return frozenset(q.rsplit(".", 1)[-1] for q in qualified)
 
 
 def _switched_on(value: object) -> bool:
@@ -123,12 +118,14 @@ def _autocast_facts(
     if dtype.status != ABSENT:
         dtype_kw = keyword(call, "dtype")  # type: ignore[arg-type]
         canonical = ctx.dtype_value(dtype_kw.value, strings=True) or UNKNOWN_DTYPE  # type: ignore[union-attr]
-    enabled = _argument(ctx, call, None, "enabled")
+    enabled = _argument(ctx, call, None, tables.ENABLED_KEYWORD)
     return AutocastFacts(
         callee=qualified or spelled,
         spelling=spelled,
         usage=usage,
-        device_type=_argument(ctx, call, 0, "device_type") if qualified in tables.AUTOCAST else ABSENT_VALUE,
+        device_type=_argument(ctx, call, 0, tables.AUTOCAST_DEVICE_KEYWORD)
+        if qualified in tables.AUTOCAST
+        else ABSENT_VALUE,
         dtype=canonical,
         dtype_value=dtype,
         enabled=_switch(enabled, True) if call is not None else None,
@@ -198,15 +195,17 @@ class Autocast(Rule):
         "where the autocast is bound with `as`, or for `custom_fwd(cast_inputs=...)`: drop `cast_inputs=` by "
         "hand. Then load or cast the model to BF16 behind a compute-capability guard."
     )
-    node_types = (ast.Call, ast.Attribute, ast.Name)
-    names = _last_segments(tables.AUTOCAST | tables.CUSTOM_FWD) | {tables.AUTOCAST_METHOD}
+    watches = tables.AUTOCAST | tables.CUSTOM_FWD
+    methods = frozenset({tables.AUTOCAST_METHOD})  # a framework's `accelerator.autocast()`
     supersedes = frozenset({"BLY101"})  # `autocast(dtype=torch.float16)`: one finding, the autocast
-    triggers = ("autocast", "custom_fwd")
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if isinstance(node, ast.Call):
-            yield from self._call(node, ctx)
-            return
+    def visit_Attribute(self, node: ast.Attribute, ctx: Context) -> Iterator[Report]:
+        return self._reference(node, ctx)
+
+    def visit_Name(self, node: ast.Name, ctx: Context) -> Iterator[Report]:
+        return self._reference(node, ctx)
+
+    def _reference(self, node: ast.Attribute | ast.Name, ctx: Context) -> Iterator[Report]:
         qualified = _reference(ctx, node, tables.AUTOCAST)
         if qualified is None:
             return
@@ -223,7 +222,7 @@ class Autocast(Rule):
             facts=facts,
         )
 
-    def _call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         func = node.func
         qualified = ctx.qualified(func)
         if qualified in tables.AUTOCAST:
@@ -232,7 +231,7 @@ class Autocast(Rule):
             message = _autocast_message(facts, _call_text(spelled, node), _aka(spelled, qualified))
             yield ctx.report(node, message, fix=_autocast_fix(ctx, node), facts=facts)
         elif qualified in tables.CUSTOM_FWD:
-            cast = keyword(node, "cast_inputs")
+            cast = keyword(node, tables.CAST_INPUTS_KEYWORD)
             if cast is None:
                 return
             is_literal, value, _ = ctx.constant(cast.value)
@@ -297,24 +296,28 @@ class GradScaler(Rule):
         "`opt.step()`, `scaler.update()` and `scaler.unscale_(opt)` (removed), the construction and those "
         "calls are rewritten. Any other use (`state_dict()`, `get_scale()`, passing it on) means no fix."
     )
-    node_types = (ast.Call, ast.Attribute, ast.Name)
-    names = _last_segments(tables.GRAD_SCALERS)
-    triggers = ("GradScaler",)
+    watches = tables.GRAD_SCALERS
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if isinstance(node, ast.Call):
-            qualified = ctx.qualified(node.func)
-            if qualified not in tables.GRAD_SCALERS:
-                return
-            spelled = dotted_text(node.func) or qualified
-            yield ctx.report(
-                node,
-                f"`{_call_text(spelled, node)}`{_aka(spelled, qualified)} creates a gradient scaler for "
-                f"mixed-precision training; the policy forbids mixed precision: {_SCALER_REMEDY}",
-                fix=_scaler_fix(ctx, node),
-                facts=_scaler_facts(ctx, node, spelled, qualified),
-            )
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
+        qualified = ctx.qualified(node.func)
+        if qualified not in tables.GRAD_SCALERS:
             return
+        spelled = dotted_text(node.func) or qualified
+        yield ctx.report(
+            node,
+            f"`{_call_text(spelled, node)}`{_aka(spelled, qualified)} creates a gradient scaler for "
+            f"mixed-precision training; the policy forbids mixed precision: {_SCALER_REMEDY}",
+            fix=_scaler_fix(ctx, node),
+            facts=_scaler_facts(ctx, node, spelled, qualified),
+        )
+
+    def visit_Attribute(self, node: ast.Attribute, ctx: Context) -> Iterator[Report]:
+        return self._reference(node, ctx)
+
+    def visit_Name(self, node: ast.Name, ctx: Context) -> Iterator[Report]:
+        return self._reference(node, ctx)
+
+    def _reference(self, node: ast.Attribute | ast.Name, ctx: Context) -> Iterator[Report]:
         qualified = _reference(ctx, node, tables.GRAD_SCALERS)
         if qualified is None:
             return
@@ -329,7 +332,7 @@ class GradScaler(Rule):
 
 def _scaler_facts(ctx: Context, node: ast.expr, spelled: str, qualified: str) -> ScalerFacts:
     call = node if isinstance(node, ast.Call) else None
-    enabled = _argument(ctx, call, None, "enabled")
+    enabled = _argument(ctx, call, None, tables.ENABLED_KEYWORD)
     bound_to = None
     assign = ctx.parent
     if call is not None and isinstance(assign, ast.Assign) and assign.value is call and len(assign.targets) == 1:
@@ -338,7 +341,7 @@ def _scaler_facts(ctx: Context, node: ast.expr, spelled: str, qualified: str) ->
         callee=qualified,
         spelling=spelled,
         usage="call" if call is not None else "reference",
-        device=_argument(ctx, call, 0, "device"),
+        device=_argument(ctx, call, 0, tables.DEVICE_KEYWORD),
         enabled=_switch(enabled, True) if call is not None else None,
         enabled_value=enabled,
         bound_to=bound_to,
@@ -470,17 +473,25 @@ class FrameworkMixedPrecision(Rule):
         'Lightning; remove DeepSpeed\'s `"fp16"` / `"amp"` section (or set `"enabled": False`) and Apex '
         "`amp.initialize`; and load the model in BF16 (`torch_dtype=torch.bfloat16`)."
     )
-    node_types = (ast.Call, ast.Dict)
-    names = _last_segments(
-        tables.TRAINING_ARGUMENTS | tables.ACCELERATORS | tables.LIGHTNING_TRAINERS | tables.APEX_AMP_INITIALIZE
-    ) | {"dict"}
-    triggers = ("fp16", "precision", "amp")
+    watches = tables.TRAINING_ARGUMENTS | tables.ACCELERATORS | tables.LIGHTNING_TRAINERS | tables.APEX_AMP_INITIALIZE
+    methods = frozenset({"dict"})  # DeepSpeed configs written as dict(fp16=dict(enabled=True))
+    # Every finding names one of the switches (`fp16=`, `mixed_precision=`, `precision=`,
+    # a DeepSpeed section); fewer files spell one than name the classes.
+    strings = frozenset(
+        {
+            *tables.TRAINING_ARGUMENT_SWITCHES,
+            *tables.TRAINING_ARGUMENT_BACKENDS,
+            tables.ACCELERATE_PRECISION_KEYWORD,
+            tables.LIGHTNING_PRECISION_KEYWORD,
+            *tables.DEEPSPEED_MIXED_SECTIONS,
+            *last_segments(q.rsplit(".", 1)[0] for q in tables.APEX_AMP_INITIALIZE),  # `amp` of apex.amp
+        }
+    )
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if isinstance(node, ast.Dict):
-            yield from self._deepspeed_dict(node, ctx)
-            return
-        assert isinstance(node, ast.Call)
+    def visit_Dict(self, node: ast.Dict, ctx: Context) -> Iterator[Report]:
+        return self._deepspeed_dict(node, ctx)
+
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         func = node.func
         if isinstance(func, ast.Name) and func.id == "dict" and ctx.qualified(func) is None:
             yield from self._deepspeed_dict_call(node, ctx)
@@ -497,7 +508,7 @@ class FrameworkMixedPrecision(Rule):
         elif qualified in tables.LIGHTNING_TRAINERS:
             yield from self._lightning(node, ctx, who)
         elif qualified in tables.APEX_AMP_INITIALIZE:
-            opt_level = keyword(node, "opt_level")
+            opt_level = keyword(node, tables.APEX_OPT_LEVEL_KEYWORD)
             where: ast.AST = opt_level if opt_level is not None else node
             written = f"{spelled}(..., {ctx.source(opt_level)})" if opt_level is not None else f"{spelled}(...)"
             yield ctx.report(
@@ -506,7 +517,7 @@ class FrameworkMixedPrecision(Rule):
                 "precision, FP16 casts and loss scaling); the policy forbids mixed precision: remove it and train the "
                 "model in BF16",
                 facts=_framework_facts(
-                    ctx, node, "opt_level", opt_level.value if opt_level else None, "NVIDIA Apex AMP"
+                    ctx, node, tables.APEX_OPT_LEVEL_KEYWORD, opt_level.value if opt_level else None, "NVIDIA Apex AMP"
                 ),
             )
 
@@ -533,7 +544,7 @@ class FrameworkMixedPrecision(Rule):
                 )
 
     def _accelerator(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
-        kw = keyword(node, "mixed_precision")
+        kw = keyword(node, tables.ACCELERATE_PRECISION_KEYWORD)
         if kw is None:
             return
         followed = ctx.follow(kw.value)
@@ -548,11 +559,11 @@ class FrameworkMixedPrecision(Rule):
             kw,
             f"`mixed_precision={ctx.source(kw.value)}`{note} makes {who} run {meaning}; the policy forbids "
             'mixed precision: use `mixed_precision="no"` and load the model in BF16',
-            facts=_framework_facts(ctx, node, "mixed_precision", kw.value, meaning),
+            facts=_framework_facts(ctx, node, tables.ACCELERATE_PRECISION_KEYWORD, kw.value, meaning),
         )
 
     def _lightning(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
-        kw = keyword(node, "precision")
+        kw = keyword(node, tables.LIGHTNING_PRECISION_KEYWORD)
         if kw is None:
             return
         is_literal, value, note = ctx.constant(kw.value)
@@ -570,7 +581,7 @@ class FrameworkMixedPrecision(Rule):
             kw,
             f"`precision={ctx.source(kw.value)}`{note} makes {who} run {meaning}; the policy requires BF16 "
             f'for every computation: use `precision="{tables.LIGHTNING_COMPLIANT_PRECISION}"`',
-            facts=_framework_facts(ctx, node, "precision", kw.value, meaning),
+            facts=_framework_facts(ctx, node, tables.LIGHTNING_PRECISION_KEYWORD, kw.value, meaning),
         )
 
     # DeepSpeed configs written as dict literals: {"fp16": {"enabled": True}}.
@@ -590,10 +601,10 @@ class FrameworkMixedPrecision(Rule):
         enabled: ast.expr | None = None
         if isinstance(value, ast.Dict):
             for key, item in zip(value.keys, value.values, strict=True):
-                if string_value(key) == "enabled":  # type: ignore[arg-type]
+                if string_value(key) == tables.ENABLED_KEYWORD:  # type: ignore[arg-type]
                     entry, enabled = (key, item), item  # type: ignore[assignment]
         elif isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict":
-            kw = keyword(value, "enabled")
+            kw = keyword(value, tables.ENABLED_KEYWORD)
             if kw is not None:
                 entry, enabled = (kw, kw), kw.value
         if entry is None or enabled is None:

@@ -22,10 +22,17 @@ from ._common import (
 )
 from ._edits import remove_statements, replace_by_block, statement_blocks
 from ._loads import dtype_keyword, load_facts, origin_of
-from .base import Report, Rule
+from ._values import cast_reason, enclosing_integer_factory, integer_factory, integer_reason, unsafe
+from .base import Report, Rule, last_segments
 
 BF16 = tables.BF16
-_DTYPE_TRIGGERS = ("float16", "half", "float32", "float", "float64", "double", "fp16", "fp32", "fp64", "Tensor")
+# Every spelling of a non-BF16 dtype, as a name or a string: no BLY101/BLY105 finding without one.
+_NON_BF16_WORDS = frozenset(
+    {
+        *last_segments(q for q, dtype in tables.DTYPE_ATTRS.items() if dtype != BF16),
+        *(text for text, dtype in tables.DTYPE_STRINGS.items() if dtype != BF16),
+    }
+)
 
 
 class NonBf16Dtype(Rule):
@@ -47,28 +54,37 @@ class NonBf16Dtype(Rule):
     fix_safety = (
         "Safe: the dtype is replaced by BF16 in the same spelling and alias (`th.half` -> `th.bfloat16`, "
         '`"fp16"` -> `"bf16"`, `"float16"` -> `"bfloat16"`). Names imported directly '
-        "(`from torch import float16 as f16`) and strings built at run time are reported without a fix."
+        "(`from torch import float16 as f16`) and strings built at run time are reported without a fix. The dtype "
+        "of integer-valued data (`torch.arange(n, dtype=torch.float32)`, `linspace`, `randint`, ...) is an unsafe "
+        "fix, offered only with `--unsafe-fixes`: BF16 holds integers exactly only up to 256, so position 257 "
+        "would become 256."
     )
-    node_types = (ast.Attribute, ast.Name, ast.keyword, ast.Call, ast.Dict)
-    names = frozenset({q.rsplit(".", 1)[1] for q in tables.DTYPE_ATTRS} | {"getattr"})
-    triggers = _DTYPE_TRIGGERS
+    watches = frozenset(tables.DTYPE_ATTRS)
+    methods = frozenset({"getattr"})  # getattr(torch, "float16")
+    keywords = tables.DTYPE_KEYWORDS
+    strings = _NON_BF16_WORDS
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if isinstance(node, (ast.Attribute, ast.Name)):
-            yield from self._dtype_object(node, ctx)
-        elif isinstance(node, ast.keyword):
-            if node.arg in tables.DTYPE_KEYWORDS:
-                yield from self._dtype_string(node.value, ctx, "keyword", node.arg)
-        elif isinstance(node, ast.Call):
-            func = node.func
-            is_getattr = isinstance(func, ast.Name) and func.id == "getattr" and len(node.args) >= 2
-            if is_getattr and ctx.qualified(node.args[0]) == "torch":
-                yield from self._dtype_string(node.args[1], ctx, "getattr", None)
-        elif isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values, strict=True):
-                key_text = string_value(key)  # type: ignore[arg-type]
-                if key_text in tables.DTYPE_KEYWORDS:
-                    yield from self._dtype_string(value, ctx, "dict entry", key_text)
+    def visit_keyword(self, node: ast.keyword, ctx: Context) -> Iterator[Report]:
+        factory = integer_factory(ctx, ctx.parent)
+        yield from self._dtype_string(node.value, ctx, "keyword", node.arg, factory)
+
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
+        func = node.func
+        is_getattr = isinstance(func, ast.Name) and func.id == "getattr" and len(node.args) >= 2
+        if is_getattr and ctx.qualified(node.args[0]) == "torch":
+            yield from self._dtype_string(node.args[1], ctx, "getattr", None)
+
+    def visit_Dict(self, node: ast.Dict, ctx: Context) -> Iterator[Report]:
+        for key, value in zip(node.keys, node.values, strict=True):
+            key_text = string_value(key)  # type: ignore[arg-type]
+            if key_text in tables.DTYPE_KEYWORDS:
+                yield from self._dtype_string(value, ctx, "dict entry", key_text)
+
+    def visit_Attribute(self, node: ast.Attribute, ctx: Context) -> Iterator[Report]:
+        return self._dtype_object(node, ctx)
+
+    def visit_Name(self, node: ast.Name, ctx: Context) -> Iterator[Report]:
+        return self._dtype_object(node, ctx)
 
     def _dtype_object(self, node: ast.Attribute | ast.Name, ctx: Context) -> Iterator[Report]:
         if not isinstance(node.ctx, ast.Load):
@@ -84,13 +100,19 @@ class NonBf16Dtype(Rule):
         else:
             target = qualified.rsplit(".", 1)[0] + "." + replacement
         facts = DtypeFacts(canonical, written, "attribute", None, target, ctx.resolve(node))
-        yield ctx.report(node, self.message(facts), fix=bf16_attr_fix(ctx, node, qualified), facts=facts)
+        fix = bf16_attr_fix(ctx, node, qualified)
+        factory = enclosing_integer_factory(ctx)
+        fix = unsafe(fix, integer_reason(factory)) if factory else fix
+        yield ctx.report(node, self.message(facts), fix=fix, facts=facts)
 
-    def _dtype_string(self, value: ast.expr, ctx: Context, where: str, name: str | None) -> Iterator[Report]:
+    def _dtype_string(
+        self, value: ast.expr, ctx: Context, where: str, name: str | None, factory: str | None = None
+    ) -> Iterator[Report]:
         text = string_value(value)
         fix = None
         if text is not None:
             fix = bf16_string_fix(ctx, value)
+            fix = unsafe(fix, integer_reason(factory)) if factory else fix
         else:
             followed = ctx.follow(value)
             text = string_value(followed.value) if followed.via else None  # type: ignore[arg-type]
@@ -154,15 +176,16 @@ class NonBf16Cast(Rule):
     fix_safety = (
         "Safe: `.half()`, `.float()` and `.double()` become `.to(torch.bfloat16)` (using the file's alias for "
         "torch, adding `import torch` if needed); the dtype in `.to(...)` / `.type(...)` is replaced by BF16. "
-        "A dtype held in a variable is reported without a fix: fix it where it is bound."
+        "This is safe only for a value known to be a model (a loader's result, an `nn.Module` construction or "
+        "subclass, a parameter annotated as one, a name that says model and not data). A cast of anything else "
+        "(`torch.arange(n).float()`, masks, positions, a tensor of unknown origin) is an unsafe fix, offered only "
+        "with `--unsafe-fixes`, with a title that says why: BF16 holds integers exactly only up to 256. A dtype "
+        "held in a variable is reported without a fix: fix it where it is bound."
     )
-    node_types = (ast.Call,)
-    names = frozenset({*tables.CAST_METHODS, "to", "type"})
+    methods = frozenset({*tables.CAST_METHODS, tables.DEVICE_MOVE_METHOD, tables.TYPE_METHOD})
     supersedes = frozenset({"BLY101"})
-    triggers = ("half(", "float(", "double(", ".to(", ".type(")
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        assert isinstance(node, ast.Call)
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         func = node.func
         if not isinstance(func, ast.Attribute):
             return
@@ -176,10 +199,10 @@ class NonBf16Cast(Rule):
             torch, imports = torch_name(ctx)
             facts = self._facts(ctx, node, start, method, "", tables.CAST_METHODS[method], None)
             fix = Fix(Applicability.SAFE, self.fix_title(torch), (Edit(start, end, f"to({torch}.bfloat16)"),), imports)
-            yield Report(start, end, self.message(facts, torch), fix=fix, facts=facts)
-        elif method == "to":
+            yield Report(start, end, self.message(facts, torch), fix=_cast_fix(ctx, fix, func.value), facts=facts)
+        elif method == tables.DEVICE_MOVE_METHOD:
             yield from self._to(node, ctx)
-        elif method == "type" and len(node.args) == 1 and not node.keywords:
+        elif method == tables.TYPE_METHOD and len(node.args) == 1 and not node.keywords:
             yield from self._type(node, ctx)
 
     def _to(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
@@ -221,6 +244,7 @@ class NonBf16Cast(Rule):
         written, canonical, _ = found
         qualified = ctx.qualified(arg)
         fix = bf16_attr_fix(ctx, arg, qualified) if qualified else None
+        fix = _cast_fix(ctx, fix, call.func.value)  # type: ignore[attr-defined]
         facts = self._facts(ctx, call, start, method, written, canonical, ctx.resolve(arg))
         return Report(
             start, end, self.message(facts, torch_name(ctx)[0]), fix=fix, covers=(ctx.span(arg),), facts=facts
@@ -253,6 +277,12 @@ class NonBf16Cast(Rule):
     @staticmethod
     def fix_title(torch: str) -> str:
         return f"Use `.to({torch}.bfloat16)`"
+
+
+def _cast_fix(ctx: Context, fix: Fix | None, receiver: ast.expr) -> Fix | None:
+    """A cast's fix is safe only on a value known to be a model (RULES.md "Fix safety")."""
+    reason = cast_reason(ctx, receiver)
+    return fix if reason is None else unsafe(fix, reason)
 
 
 class ImplicitDtypeLoad(Rule):
@@ -295,12 +325,9 @@ class ImplicitDtypeLoad(Rule):
         "the transformers 5 spelling), following the call's layout; `import torch` is added if missing. A call "
         "that passes `**kwargs` is not flagged, since the dtype may be among them."
     )
-    node_types = (ast.Call,)
-    names = tables.LOADER_METHODS
-    triggers = ("from_pretrained", "from_config")
+    methods = tables.LOADER_METHODS
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        assert isinstance(node, ast.Call)
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         func = node.func
         if not isinstance(func, ast.Attribute) or func.attr not in tables.LOADER_METHODS:
             return
@@ -373,13 +400,10 @@ class NonBf16DefaultDtype(Rule):
         "Safe for `set_default_dtype`: the dtype is replaced by BF16. `set_default_tensor_type` also chooses "
         "a device, so it is reported without a fix: use `torch.set_default_dtype(torch.bfloat16)`."
     )
-    node_types = (ast.Call,)
-    names = frozenset(q.rsplit(".", 1)[1] for q in tables.SET_DEFAULT_DTYPE | tables.SET_DEFAULT_TENSOR_TYPE)
+    watches = tables.SET_DEFAULT_DTYPE | tables.SET_DEFAULT_TENSOR_TYPE
     supersedes = frozenset({"BLY101"})
-    triggers = ("set_default_dtype", "set_default_tensor_type")
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        assert isinstance(node, ast.Call)
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         qualified = ctx.qualified(node.func)
         if qualified is None or len(node.args) != 1:
             return
@@ -439,18 +463,10 @@ class PrecisionFallback(Rule):
         "Offered only when every condition calls nothing but capability checks and every branch that goes away "
         "only assigns or returns a dtype; a branch with side effects (logging, loading) means no fix."
     )
-    node_types = (ast.IfExp, ast.If)
     supersedes = frozenset({"BLY101"})
-    triggers = _DTYPE_TRIGGERS
+    strings = _NON_BF16_WORDS
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if isinstance(node, ast.IfExp):
-            yield from self._expression(node, ctx)
-        else:
-            assert isinstance(node, ast.If)
-            yield from self._statement(node, ctx)
-
-    def _expression(self, node: ast.IfExp, ctx: Context) -> Iterator[Report]:
+    def visit_IfExp(self, node: ast.IfExp, ctx: Context) -> Iterator[Report]:
         parts = conditional_parts(ctx, node)
         if parts is None:
             return  # the outermost conditional of a chain reports for the whole chain
@@ -478,11 +494,11 @@ class PrecisionFallback(Rule):
             ),
         )
 
-    def _statement(self, node: ast.If, ctx: Context) -> Iterator[Report]:
+    def visit_If(self, node: ast.If, ctx: Context) -> Iterator[Report]:
         parent = ctx.parent
         if isinstance(parent, ast.If) and len(parent.orelse) == 1 and parent.orelse[0] is node:
             return  # an elif: its chain was judged at the first `if`
-        if not ctx.text_has(node, _DTYPE_TRIGGERS):
+        if not ctx.text_has(node, self.triggers):
             return  # no dtype is spelled anywhere in this `if`: nothing to walk
         branches: list[list[ast.stmt]] = []
         tests: list[ast.expr] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 from ..context import Context
 from ..data import names as tables
@@ -18,7 +18,7 @@ from ..facts import Facts, LoadFacts, QuantizationFacts, TeacherUpdateFacts
 from ..names import dotted_text, has_star_kwargs, keyword, string_value
 from ._common import method_span
 from ._loads import load_facts
-from .base import Report, Rule
+from .base import Report, Rule, last_segments, spellings
 
 INT8 = "int8"
 UNSUPPORTED = "unsupported"
@@ -103,16 +103,54 @@ def _name_kind(qualified: str | None) -> tuple[str, str] | None:
 # -- shared: findings, tagged with the rule they belong to --------------------------------
 
 
-def _findings(node: ast.AST, ctx: Context) -> Iterator[tuple[str, Report]]:
-    if isinstance(node, (ast.Attribute, ast.Name)):
-        yield from _reference(node, ctx)
-    elif isinstance(node, ast.Call):
+class _QuantizationRule(Rule):
+    """BLY401 and BLY402 judge the same constructs; each reports the findings of its kind."""
+
+    kind: ClassVar[str]
+
+    def visit_Attribute(self, node: ast.Attribute, ctx: Context) -> Iterator[Report]:
+        return self._mine(_reference(node, ctx))
+
+    def visit_Name(self, node: ast.Name, ctx: Context) -> Iterator[Report]:
+        return self._mine(_reference(node, ctx))
+
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         if any(_switch_name(kw.arg) for kw in node.keywords):
             load = load_facts(ctx, node) if ctx.names.is_load(node) else None
-            yield from _entries(_call_entries(node), ctx, load)
-        yield from _call(node, ctx)
-    elif isinstance(node, ast.Dict) and any(_switch_name(string_value(k)) for k in node.keys):  # type: ignore[arg-type]
-        yield from _entries(_dict_entries(node), ctx, None)
+            yield from self._mine(_entries(_call_entries(node), ctx, load))
+        yield from self._mine(_call(node, ctx))
+
+    def visit_Dict(self, node: ast.Dict, ctx: Context) -> Iterator[Report]:
+        if any(_switch_name(string_value(k)) for k in node.keys):  # type: ignore[arg-type]
+            yield from self._mine(_entries(_dict_entries(node), ctx, None))
+
+    def _mine(self, found: Iterator[tuple[str, Report]]) -> Iterator[Report]:
+        return (report for kind, report in found if kind == self.kind)
+
+
+# What a finding of each kind cannot exist without: a marker or a name from the tables.
+_INT8_WORDS = frozenset(
+    {
+        *spellings(tables.INT8_MARKERS),
+        *last_segments(tables.INT8_CLASSES | tables.INT8_DTYPES | tables.EETQ_CONFIG),
+        *last_segments(tables.QUANTO_CONFIG | tables.TORCHAO_CONFIG),
+        *last_segments(tables.INT8_MODULE_PREFIXES),
+        *tables.INT8_OPTIMIZER_STRINGS,
+        tables.INT8_KEYWORD,
+        tables.OPTIM_BITS_KEYWORD,
+    }
+)
+_UNSUPPORTED_WORDS = frozenset(
+    {
+        *spellings(tables.UNSUPPORTED_QUANT_MARKERS),
+        *last_segments(tables.FOUR_BIT_CLASSES | tables.UNSUPPORTED_QUANT_CONFIGS),
+        *last_segments(tables.FP8_DTYPES | tables.LOW_BIT_DTYPES),
+        *last_segments(tables.QUANTO_CONFIG | tables.TORCHAO_CONFIG),
+        *tables.FOUR_BIT_OPTIMIZER_STRINGS,
+        tables.FOUR_BIT_KEYWORD,
+        tables.FOUR_BIT_KEYWORD_PREFIX,
+    }
+)
 
 
 _SWITCHES = frozenset({tables.INT8_KEYWORD, tables.FOUR_BIT_KEYWORD, *tables.OPTIMIZER_STRING_KEYWORDS})
@@ -276,11 +314,7 @@ def _quant_type(ctx: Context, node: ast.Call, spelled: str, what: str, arg: ast.
     yield kind, ctx.report(arg, f"`{spelled}({written})` quantizes{target} to {label}; {remedy}", facts=facts)
 
 
-def _last_segments(*groups: frozenset[str]) -> tuple[str, ...]:
-    return tuple(sorted({name.rsplit(".", 1)[-1] for group in groups for name in group}))
-
-
-class Int8OutsideTeacher(Rule):
+class Int8OutsideTeacher(_QuantizationRule):
     code = "BLY401"
     name = "int8-outside-teacher"
     summary = (
@@ -318,27 +352,11 @@ class Int8OutsideTeacher(Rule):
         "No automatic fix: whether the code is a student (load it in BF16 with `torch_dtype=torch.bfloat16`) or "
         "a frozen teacher (mark its module with `# blyan-lint: teacher`) is a human decision."
     )
-    node_types = (ast.Attribute, ast.Name, ast.Call, ast.Dict)
-    triggers = (
-        "8bit",
-        "int8",
-        "Int8",
-        "quantiz",
-        "Quanto",
-        "TorchAo",
-        "torchao",
-        "Eetq",
-        tables.OPTIM_BITS_KEYWORD,
-        *_last_segments(tables.INT8_CLASSES, tables.INT8_DTYPES, tables.EETQ_CONFIG),
-    )
-
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        for kind, report in _findings(node, ctx):
-            if kind == INT8:
-                yield report
+    kind = INT8
+    strings = _INT8_WORDS
 
 
-class UnsupportedQuantization(Rule):
+class UnsupportedQuantization(_QuantizationRule):
     code = "BLY402"
     name = "unsupported-quantization"
     summary = (
@@ -378,31 +396,8 @@ class UnsupportedQuantization(Rule):
         "one."
     )
     applies_to_teacher = True
-    node_types = (ast.Attribute, ast.Name, ast.Call, ast.Dict)
-    triggers = (
-        "4bit",
-        "int4",
-        "int2",
-        "NF4",
-        "nf4",
-        "FP4",
-        "fp4",
-        "float8",
-        "fp8",
-        "FP8",
-        "Fp8",
-        "quint",
-        "Quanto",
-        "TorchAo",
-        "torchao",
-        "quanto",
-        *_last_segments(tables.FOUR_BIT_CLASSES, tables.UNSUPPORTED_QUANT_CONFIGS, tables.FP8_DTYPES),
-    )
-
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        for kind, report in _findings(node, ctx):
-            if kind == UNSUPPORTED:
-                yield report
+    kind = UNSUPPORTED
+    strings = _UNSUPPORTED_WORDS
 
 
 # -- BLY403 -------------------------------------------------------------------------------
@@ -594,32 +589,30 @@ class TeacherNotFrozen(Rule):
         "the model, it is not a teacher and must move out of teacher scope and run in BF16."
     )
     applies_to_teacher = True
-    node_types = (ast.Call, ast.Assign)
-    triggers = ("train", "backward", "step", "requires_grad", "optim", "Adam", "Adafactor")
+    # Every update names its method, `requires_grad`, or an optimizer (by module or class).
+    strings = frozenset(
+        {
+            tables.TRAIN_METHOD,
+            tables.BACKWARD_METHOD,
+            tables.STEP_METHOD,
+            tables.REQUIRES_GRAD_ATTRIBUTE,
+            *last_segments(tables.OPTIMIZER_PREFIXES),
+            *last_segments(tables.OPTIMIZER_CLASSES),
+        }
+    )
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
+    def visit_Assign(self, node: ast.Assign, ctx: Context) -> Iterator[Report]:
+        return self._assign(node, ctx, ctx.file_scope.is_teacher)
+
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         whole = ctx.file_scope.is_teacher
-        if isinstance(node, ast.Assign):
-            yield from self._assign(node, ctx, whole)
-            return
-        assert isinstance(node, ast.Call)
         func = node.func
         if isinstance(func, ast.Attribute):
-            method = func.attr
-            if method == "train":
-                yield from self._train(node, func, ctx, whole)
+            update = self._UPDATES.get(func.attr)
+            if update is not None:
+                yield from update(self, node, func, ctx, whole)
                 return
-            if method == "backward":
-                yield from self._backward(node, func, ctx, whole)
-                return
-            if method == "step":
-                yield from self._step(node, func, ctx, whole)
-                return
-            if method == "requires_grad_":
-                yield from self._requires_grad_(node, func, ctx, whole)
-                return
-        qualified = ctx.qualified(func)
-        if _is_optimizer(qualified):
+        if _is_optimizer(ctx.qualified(func)):
             yield from self._construction(node, ctx, whole)
 
     @staticmethod
@@ -678,7 +671,7 @@ class TeacherNotFrozen(Rule):
         if not _is_true(ctx, node.value):
             return
         for target in node.targets:
-            if not isinstance(target, ast.Attribute) or target.attr != "requires_grad":
+            if not isinstance(target, ast.Attribute) or target.attr != tables.REQUIRES_GRAD_ATTRIBUTE:
                 continue
             if whole or _names_teacher(ctx, target.value):
                 does = "unfreezes {model}'s weights"
@@ -696,6 +689,14 @@ class TeacherNotFrozen(Rule):
         params = _optimizer_params(node)
         facts = TeacherUpdateFacts("optimizer", ctx.source(params) if params is not None else "", whole)
         yield ctx.report(node, self._message(ctx, node, does, whole, _NO_GRAD), facts=facts)
+
+    # What each updating method call is, by method name.
+    _UPDATES = {
+        tables.TRAIN_METHOD: _train,
+        tables.BACKWARD_METHOD: _backward,
+        tables.STEP_METHOD: _step,
+        tables.REQUIRES_GRAD_METHOD: _requires_grad_,
+    }
 
 
 RULES = (Int8OutsideTeacher, UnsupportedQuantization, TeacherNotFrozen)

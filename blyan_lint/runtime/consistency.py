@@ -75,6 +75,8 @@ def _main(args: argparse.Namespace) -> int:
         doc = load_document(args.result)
         doc["comparisons"] = [c.as_dict() for c in compare_ranks(doc["ranks"])]
         return finish(doc, args, reference)
+    if args.reference:
+        _check_writable(args.reference)  # before the run, not after minutes of GPU work
     spec = _spec(args, reference)
     if _inside_torchrun():
         return _worker(spec, args, reference)
@@ -113,6 +115,14 @@ def _model_path(args: argparse.Namespace) -> str:
     if len(mapped.entries) == 1:
         return mapped.entries[0][1]
     raise ConsistencyError("give the model: --model PATH (a BF16 checkpoint directory), or one --model-map ID=PATH")
+
+
+def _check_writable(path: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ConsistencyError(f"--reference {path}: no such directory {folder}")
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise ConsistencyError(f"--reference {path}: not writable")
 
 
 def _preflight(spec) -> None:

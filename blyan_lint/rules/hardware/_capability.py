@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from ...config import BUILTIN_GUARD_FUNCTIONS
 from ...context import Context
 from ...data import names as tables
 from ...names import dotted_text
@@ -193,10 +194,8 @@ def _judge_check(ctx: Context, node: ast.If) -> _Check | None:
 
 
 def _is_guard_call(ctx: Context, call: ast.Call) -> bool:
-    """A call to one of the configured `guard-functions`."""
-    guards = ctx.settings.guard_functions
-    if not guards:
-        return False
+    """A call to one of the configured `guard-functions`, or to blyan-lint's own runtime guard."""
+    guards = (*ctx.settings.guard_functions, *BUILTIN_GUARD_FUNCTIONS)
     spelled = dotted_text(call.func)
     qualified = ctx.names.project_name(call.func)
     last = spelled.rsplit(".", 1)[-1] if spelled else None

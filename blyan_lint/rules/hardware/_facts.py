@@ -12,7 +12,7 @@ from ...data import names as tables
 from ...findings import Position
 from ...names import keyword
 from .._common import walk_within
-from ..base import Rule
+from ..base import Rule, last_segments, spellings
 
 BF16 = tables.BF16
 NO_CPU_MODE = "Enforcement: No CPU Mode: BF16 requires GPU support."
@@ -21,6 +21,21 @@ CLEAR_ERRORS = "Enforcement: Clear Errors: Explicitly state GPU requirements in 
 HARDWARE = "Hardware Requirements: GPU: NVIDIA Ampere or newer (Compute Capability 8.0+)."
 
 REQUIREMENT = "BF16 requires an NVIDIA Ampere or newer GPU (compute capability 8.0+)"
+
+# The text a CPU choice cannot be written without: "cpu" in any case, or the -1 index.
+CPU_WORDS = frozenset({*spellings(tables.CPU_DEVICE_STRINGS), str(tables.CPU_DEVICE_INDEX)})
+# ... and a model placement: the CPU or the disk.
+OFFLOAD_WORDS = frozenset({*CPU_WORDS, *spellings(tables.OFFLOAD_DEVICE_STRINGS)})
+# The capability queries every check of BLY304/BLY305 calls.
+CAPABILITY_QUERIES = tables.IS_BF16_SUPPORTED | tables.GET_DEVICE_CAPABILITY | tables.GET_DEVICE_PROPERTIES
+# Every spelling of BF16: no BF16 load or cast without one (BLY303).
+BF16_WORDS = frozenset(
+    {
+        *last_segments(q for q, dtype in tables.DTYPE_ATTRS.items() if dtype == BF16),
+        *(text for text, dtype in tables.DTYPE_STRINGS.items() if dtype == BF16),
+        *tables.BF16_CAST_METHODS,
+    }
+)
 
 
 class _HardwareRule(Rule):

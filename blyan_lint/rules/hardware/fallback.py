@@ -16,6 +16,7 @@ from ._facts import (
     _CPU,
     _CPU_INDEX,
     _GPU,
+    CPU_WORDS,
     NO_CPU_MODE,
     _after,
     _device_kind,
@@ -91,16 +92,9 @@ class CpuFallback(_HardwareRule):
         "only when the test calls nothing but CUDA queries. if/else statements, defaults and early returns "
         "are reported without a fix."
     )
-    node_types = (ast.IfExp, ast.If)
-    triggers = ("cpu", "CPU", "-1")
+    strings = CPU_WORDS
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if isinstance(node, ast.IfExp):
-            yield from self._expression(node, ctx)
-        elif isinstance(node, ast.If):
-            yield from self._statement(node, ctx)
-
-    def _expression(self, node: ast.IfExp, ctx: Context) -> Iterator[Report]:
+    def visit_IfExp(self, node: ast.IfExp, ctx: Context) -> Iterator[Report]:
         parts = conditional_parts(ctx, node)
         if parts is None:
             return  # the outermost conditional of a chain reports for the whole chain
@@ -131,7 +125,7 @@ class CpuFallback(_HardwareRule):
             ),
         )
 
-    def _statement(self, node: ast.If, ctx: Context) -> Iterator[Report]:
+    def visit_If(self, node: ast.If, ctx: Context) -> Iterator[Report]:
         parent = ctx.parent
         if isinstance(parent, ast.If) and len(parent.orelse) == 1 and parent.orelse[0] is node:
             return  # an elif: its chain was judged at the first `if`

@@ -6,16 +6,19 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ...config import BUILTIN_GUARD_FUNCTIONS
 from ...context import Context
 from ...data import names as tables
 from ...facts import ABSENT_VALUE, CapabilityGuardFacts, SoftCheckFacts
 from ...findings import Applicability, Edit, Fix, Position
 from ...names import dotted_text, has_star_kwargs, keyword
 from .._common import insert_keyword_fix, method_span, torch_name
-from ..base import Report
+from ..base import Report, last_segments
 from ._capability import _always_raises, _capability_check, _fails_fast, _is_guard_call
 from ._facts import (
     BF16,
+    BF16_WORDS,
+    CAPABILITY_QUERIES,
     HARDWARE,
     NO_FALLBACKS,
     REQUIREMENT,
@@ -70,21 +73,22 @@ class MissingCapabilityGuard(_HardwareRule):
         "call your project's guard function and list it in `guard-functions`."
     )
     applies_to_teacher = False
-    node_types = (ast.Call, ast.If)
-    triggers = ("bfloat16", "bf16", "BFloat16")
+    strings = BF16_WORDS  # any call may be a configured guard: every call is seen, no `watches`
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        yield from ()  # reports once per module, in `finish`
+    # Both visits only take notes; the module is judged once, in `finish`.
+    def visit_If(self, node: ast.If, ctx: Context) -> Iterator[Report]:
         state = self._state(ctx)
-        if isinstance(node, ast.If):
-            found = _capability_check(ctx, node)
-            if found is not None:
-                if _always_raises(ctx, found.failing):
-                    state.guarded = True
-                elif state.soft_check_line is None:
-                    state.soft_check_line = node.lineno
-            return
-        assert isinstance(node, ast.Call)
+        found = _capability_check(ctx, node)
+        if found is not None:
+            if _always_raises(ctx, found.failing):
+                state.guarded = True
+            elif state.soft_check_line is None:
+                state.soft_check_line = node.lineno
+        return iter(())
+
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
+        yield from ()
+        state = self._state(ctx)
         if not _may_matter(ctx, node):
             return
         if _is_guard_call(ctx, node):
@@ -129,6 +133,9 @@ _SITE_NAMES = frozenset(
 )
 
 
+_BUILTIN_GUARD_NAMES = frozenset(g.rsplit(".", 1)[-1] for g in BUILTIN_GUARD_FUNCTIONS)
+
+
 def _may_matter(ctx: Context, call: ast.Call) -> bool:
     """Can this call be a BF16 site or a configured guard? Most calls are neither. (With
     guard functions configured, any call may be one under an alias: no shortcut then.)"""
@@ -136,6 +143,8 @@ def _may_matter(ctx: Context, call: ast.Call) -> bool:
         return True
     func = call.func
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    if name is not None and name in _BUILTIN_GUARD_NAMES:
+        return True
     return name is not None and (name in _SITE_NAMES or ctx.names.imported_last_segment(name) in _SITE_NAMES)
 
 
@@ -201,17 +210,10 @@ class SoftCapabilityCheck(_HardwareRule):
         "only makes the check strict. A check that warns instead of raising is reported without a fix: the "
         "error and its message need a human."
     )
-    node_types = (ast.Call, ast.If)
-    names = frozenset(q.rsplit(".", 1)[-1] for q in tables.IS_BF16_SUPPORTED)
-    triggers = ("is_bf16_supported", "get_device_capability", "get_device_properties")
+    watches = tables.IS_BF16_SUPPORTED
+    strings = last_segments(CAPABILITY_QUERIES)
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if isinstance(node, ast.Call):
-            yield from self._emulation(node, ctx)
-        elif isinstance(node, ast.If):
-            yield from self._soft(node, ctx)
-
-    def _emulation(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         if ctx.qualified(node.func) not in tables.IS_BF16_SUPPORTED or has_star_kwargs(node):
             return
         spelled = dotted_text(node.func) or "is_bf16_supported"
@@ -239,7 +241,7 @@ class SoftCapabilityCheck(_HardwareRule):
             )
         yield ctx.report(node, message, fix=fix, facts=SoftCheckFacts("is_bf16_supported", None, ctx.resolve(value)))
 
-    def _soft(self, node: ast.If, ctx: Context) -> Iterator[Report]:
+    def visit_If(self, node: ast.If, ctx: Context) -> Iterator[Report]:
         found = _capability_check(ctx, node)
         if found is None or _always_raises(ctx, found.failing):
             return

@@ -9,9 +9,9 @@ from ...context import Context
 from ...data import names as tables
 from ...facts import GpuErrorFacts
 from ...names import dotted_text
-from ..base import Report
+from ..base import Report, last_segments
 from ._capability import _capability_check
-from ._facts import CLEAR_ERRORS, HARDWARE, REQUIREMENT, _HardwareRule, _walk_no_defs
+from ._facts import CAPABILITY_QUERIES, CLEAR_ERRORS, HARDWARE, REQUIREMENT, _HardwareRule, _walk_no_defs
 
 # How deep a built message (`"a" + b % c`) is taken apart.
 _MAX_DEPTH = 8
@@ -44,11 +44,9 @@ class UnclearGpuError(_HardwareRule):
         "    if torch.cuda.get_device_capability()[0] < 8:\n"
         f'        raise RuntimeError("{REQUIREMENT}")\n'
     )
-    node_types = (ast.If,)
-    triggers = ("is_bf16_supported", "get_device_capability", "get_device_properties")
+    strings = last_segments(CAPABILITY_QUERIES)
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        assert isinstance(node, ast.If)
+    def visit_If(self, node: ast.If, ctx: Context) -> Iterator[Report]:
         found = _capability_check(ctx, node)
         if found is None:
             return

@@ -12,7 +12,7 @@ from ...names import dotted_text, is_true, keyword, string_value
 from .._common import method_span
 from .._loads import load_facts
 from ..base import Report
-from ._facts import _CPU, NO_CPU_MODE, _device_kind, _followed, _HardwareRule, _is_cpu
+from ._facts import _CPU, NO_CPU_MODE, OFFLOAD_WORDS, _device_kind, _followed, _HardwareRule, _is_cpu
 
 # -- BLY302 --------------------------------------------------------------------------------
 
@@ -50,30 +50,28 @@ class CpuPlacement(_HardwareRule):
         '    "blyan/student-v18", torch_dtype=torch.bfloat16, device_map="auto"\n'
         ")\n"
     )
-    node_types = (ast.Call, ast.keyword, ast.Dict)
-    names = frozenset(
-        {tables.CPU_MOVE_METHOD, tables.DEVICE_MOVE_METHOD, *(q.rsplit(".", 1)[-1] for q in tables.PIPELINE_FACTORIES)}
-    )
-    triggers = ("cpu", "CPU", "disk", "-1")
+    watches = tables.PIPELINE_FACTORIES
+    methods = frozenset({tables.CPU_MOVE_METHOD, tables.DEVICE_MOVE_METHOD})
+    keywords = frozenset({tables.DEVICE_MAP_KEYWORD, *tables.CPU_OFFLOAD_KEYWORDS})
+    strings = OFFLOAD_WORDS
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        if isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values, strict=True):
-                if string_value(key) == tables.DEVICE_MAP_KEYWORD:  # type: ignore[arg-type]
-                    yield from self._device_map(value, ctx)
-            return
-        if isinstance(node, ast.keyword):
-            if node.arg == tables.DEVICE_MAP_KEYWORD:
-                yield from self._device_map(node.value, ctx)
-            elif node.arg in tables.CPU_OFFLOAD_KEYWORDS and is_true(node.value):
-                yield ctx.report(
-                    node,
-                    f"`{node.arg}=True` keeps the modules that do not fit on the GPU on the CPU in FP32; the policy "
-                    "has no CPU mode (BF16 requires GPU support): fit the model on the GPU and drop this flag",
-                    facts=_facts(ctx, "offload_flag", _CPU, node.value, load=_enclosing_load(ctx)),
-                )
-            return
-        assert isinstance(node, ast.Call)
+    def visit_Dict(self, node: ast.Dict, ctx: Context) -> Iterator[Report]:
+        for key, value in zip(node.keys, node.values, strict=True):
+            if string_value(key) == tables.DEVICE_MAP_KEYWORD:  # type: ignore[arg-type]
+                yield from self._device_map(value, ctx)
+
+    def visit_keyword(self, node: ast.keyword, ctx: Context) -> Iterator[Report]:
+        if node.arg == tables.DEVICE_MAP_KEYWORD:
+            yield from self._device_map(node.value, ctx)
+        elif is_true(node.value):  # an offload flag (the only other keywords watched)
+            yield ctx.report(
+                node,
+                f"`{node.arg}=True` keeps the modules that do not fit on the GPU on the CPU in FP32; the policy "
+                "has no CPU mode (BF16 requires GPU support): fit the model on the GPU and drop this flag",
+                facts=_facts(ctx, "offload_flag", _CPU, node.value, load=_enclosing_load(ctx)),
+            )
+
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         if ctx.qualified(node.func) in tables.PIPELINE_FACTORIES:
             device = keyword(node, tables.DEVICE_KEYWORD)
             kind = _device_kind(ctx, device.value) if device is not None else None
