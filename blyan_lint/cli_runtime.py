@@ -20,7 +20,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     confirm.add_argument("--output-format", choices=("table", "json", "sarif"), default="table")
     confirm.add_argument("-o", "--output-file", metavar="FILE", help="write the report here instead of stdout")
     confirm.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report")
-    confirm.add_argument("-j", "--jobs", type=int, default=4, help="replay subprocesses at a time (default 4)")
+    confirm.add_argument(
+        "-j", "--jobs", type=int, default=min(8, os.cpu_count() or 1), help="replay subprocesses at a time"
+    )
     confirm.add_argument("--timeout", type=float, help="seconds per replay (default: config, else 120)")
     confirm.set_defaults(runtime_command=_confirm)
 

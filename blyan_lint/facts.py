@@ -296,6 +296,27 @@ class TeacherUpdateFacts(Facts):
     teacher_module: bool  # the whole module is teacher code
 
 
+@dataclass(frozen=True)
+class AdapterFacts(Facts):
+    """A PEFT entry point that upcasts adapter weights to FP32 (BLY106)."""
+
+    kind: ClassVar[str] = "adapter"
+    entry: str  # qualified name (`peft.get_peft_model`), or the spelling of a method (`model.load_adapter`)
+    flag: Value  # `autocast_adapter_dtype` as resolved; `absent` when not passed (PEFT's default: true)
+    fixable: bool  # False where the flag cannot be passed (`AutoPeftModel*.from_pretrained`)
+
+
+@dataclass(frozen=True)
+class TeacherPrecisionFacts(Facts):
+    """A teacher model that is neither INT8 nor BF16 (BLY404)."""
+
+    kind: ClassVar[str] = "teacher_precision"
+    how: str  # "load" | "cast"
+    dtype: str  # the canonical dtype it gets, "auto" or "absent" (a load with neither dtype nor INT8)
+    load: LoadFacts | None  # the load (for "load"; for "cast", the load the cast value comes from)
+    cast: CastFacts | None  # the cast, for "cast"
+
+
 def _all_facts() -> dict[str, type[Facts]]:
     found: dict[str, type[Facts]] = {}
     todo = list(Facts.__subclasses__())

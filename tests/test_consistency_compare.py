@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -155,3 +156,23 @@ def test_fp32_weights_are_refused_from_the_header_alone(tmp_path):
 def test_batch_sizes_must_be_positive_integers():
     out = consistency("--batch-sizes", "1,x", "--allow-cpu")
     assert out.returncode == 2 and "batch" in out.stderr.lower()
+
+
+def test_strict_sets_only_unset_variables_and_never_enables_nvls(monkeypatch):
+    from blyan_lint.runtime.consistency_env import STRICT_ENVIRONMENT, apply_strict_environment
+
+    for name in STRICT_ENVIRONMENT:  # recorded by monkeypatch, so whatever strict sets is undone
+        monkeypatch.setenv(name, "")
+    monkeypatch.setenv("NCCL_ALGO", "Tree")  # the operator's choice stays
+    monkeypatch.setenv("NCCL_NVLS_ENABLE", "1")  # multicast on: strict turns it off
+    monkeypatch.delenv("NCCL_PROTO")
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG")
+    changes = {c["setting"]: (c["from"], c["to"]) for c in apply_strict_environment()}
+    assert changes == {
+        "CUBLAS_WORKSPACE_CONFIG": (None, ":4096:8"),
+        "NCCL_PROTO": (None, "Simple"),
+        "NCCL_NVLS_ENABLE": ("1", "0"),
+    }
+    assert os.environ["NCCL_ALGO"] == "Tree" and os.environ["NCCL_NVLS_ENABLE"] == "0"
+    monkeypatch.setenv("NCCL_NVLS_ENABLE", "0")  # as the multi-GPU machines set it: left alone
+    assert "NCCL_NVLS_ENABLE" not in {c["setting"] for c in apply_strict_environment()}

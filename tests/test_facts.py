@@ -74,7 +74,13 @@ def test_facts_round_trip_through_json(fixture_findings):
         facts_from_json({"kind": "no-such-kind"})
 
 
-OWN_FACTS_MODULES = ("blyan_lint.rules.precision", "blyan_lint.rules.mixed", "blyan_lint.rules.quantization")
+OWN_FACTS_MODULES = (
+    "blyan_lint.rules.precision",
+    "blyan_lint.rules.mixed",
+    "blyan_lint.rules.quantization",
+    "blyan_lint.rules.peft",
+    "blyan_lint.rules.teacher_precision",
+)
 
 
 def test_every_finding_of_the_python_rule_families_carries_facts(fixture_findings):

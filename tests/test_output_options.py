@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-SOURCE = "import torch\nx = torch.zeros(2, dtype=torch.float16)\ny = torch.ones(2, dtype=torch.float16).half()\n"
+# The cast is of a model (an nn.Linear), so its fix is safe (RULES.md "Fix safety").
+SOURCE = (
+    "import torch\nx = torch.zeros(2, dtype=torch.float16)\ny = torch.nn.Linear(2, 2, dtype=torch.float16).half()\n"
+)
 ESC = "\x1b["
 
 

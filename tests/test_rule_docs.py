@@ -49,10 +49,12 @@ def test_documented_example_fails_and_fixed_example_passes(code, cls, tmp_path):
     assert lint_example(cls, cls.fixed, tmp_path) == []
 
 
-def test_rule_command_prints_the_generated_page(capsys):
-    assert main(["rule", "BLY101"]) == 0
-    assert capsys.readouterr().out == rule_markdown(registry.get("BLY101"))
-    assert main(["rule", "bly101"]) == 0
+@pytest.mark.parametrize("code", ["BLY101", "BLY106", "BLY404"])
+def test_rule_command_prints_the_generated_page(code, capsys):
+    assert main(["rule", code]) == 0
+    page = capsys.readouterr().out
+    assert page == rule_markdown(registry.get(code)) and page.startswith(f"# {code} {registry.get(code).name}\n")
+    assert main(["rule", code.lower()]) == 0
 
 
 def test_rule_command_rejects_unknown_codes(capsys):

@@ -71,6 +71,13 @@ class FixHardware(_FixFamily):
     DESCRIPTION = "blyan-lint BLY3xx: strict BF16 capability checks; no CPU fallback (unsafe)"
 
 
+class FixTeacherModels(_FixFamily):
+    """BLY4xx: a teacher loaded or cast outside INT8/BF16 becomes BF16 (BLY404, safe)."""
+
+    CODES = ("BLY4",)
+    DESCRIPTION = "blyan-lint BLY404: teacher models loaded and cast in BF16"
+
+
 class FixSuppressions(_FixFamily):
     """BLY0xx: stale codes removed from `# noqa` comments (BLY001, when it is selected)."""
 
@@ -79,4 +86,4 @@ class FixSuppressions(_FixFamily):
 
 
 # Together they cover every code that has a fix: running them all applies what `--fix` applies.
-FAMILIES = (FixPrecision, FixMixedPrecision, FixHardware, FixSuppressions)
+FAMILIES = (FixPrecision, FixMixedPrecision, FixHardware, FixTeacherModels, FixSuppressions)

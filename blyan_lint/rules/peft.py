@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from ..context import Context
 from ..data import adapters
 from ..data import names as tables
+from ..facts import AdapterFacts
 from ..findings import Applicability, Edit, Fix
 from ..names import dotted_text, has_star_kwargs, keyword
 from ._common import insert_keyword_fix, method_span
@@ -83,11 +84,13 @@ class Fp32AdapterWeights(Rule):
         spelled, fixable = entry
         remedy = f"pass `{_FLAG}`" if fixable else _AUTO_REMEDY
         flag = keyword(node, adapters.PARAMETER)
+        callee = _peft_name(ctx, node.func) or spelled
+        facts = AdapterFacts(callee, ctx.resolve(flag.value if flag is not None else None), fixable)
         if flag is None:
             if has_star_kwargs(node):
                 return  # the flag may be among them
             fix = insert_keyword_fix(ctx, node, _FLAG, f"Add `{_FLAG}`", ()) if fixable else None
-            yield _report(ctx, node, f"`{spelled}(...)` without `{_FLAG}` upcasts", remedy, fix)
+            yield _report(ctx, node, f"`{spelled}(...)` without `{_FLAG}` upcasts", remedy, fix, facts)
             return
         value = _constant(ctx, flag.value)
         if value is False:
@@ -96,9 +99,9 @@ class Fp32AdapterWeights(Rule):
         if value is True:
             edit = Edit(ctx.start(flag.value), ctx.end(flag.value), "False")
             fix = Fix(Applicability.SAFE, f"Use `{_FLAG}`", (edit,)) if fixable else None
-            yield _report(ctx, node, f"{written} upcasts", remedy, fix)
+            yield _report(ctx, node, f"{written} upcasts", remedy, fix, facts)
         else:  # a switch decided at run time: the policy wants BF16 adapters on every run
-            yield _report(ctx, node, f"{written} upcasts, whenever the value is true,", remedy, None)
+            yield _report(ctx, node, f"{written} upcasts, whenever the value is true,", remedy, None, facts)
 
 
 _AUTO_REMEDY = (
@@ -108,15 +111,15 @@ _AUTO_REMEDY = (
 )
 
 
-def _report(ctx: Context, node: ast.Call, does: str, remedy: str, fix: Fix | None) -> Report:
+def _report(ctx: Context, node: ast.Call, does: str, remedy: str, fix: Fix | None, facts: AdapterFacts) -> Report:
     message = (
         f"{does} the adapter weights to FP32, so the adapter trains and is saved in FP32 beside a BF16 model; "
         f"the policy forbids mixed precision: {remedy}"
     )
     if isinstance(node.func, ast.Attribute):
         start, end = method_span(ctx, node)
-        return Report(start, end, message, fix=fix)
-    return ctx.report(node, message, fix=fix)
+        return Report(start, end, message, fix=fix, facts=facts)
+    return ctx.report(node, message, fix=fix, facts=facts)
 
 
 def _constant(ctx: Context, node: ast.expr) -> object:

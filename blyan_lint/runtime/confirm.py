@@ -33,7 +33,7 @@ class ConfirmOptions:
     allow_pickle: bool = False
     cpu: bool = False  # --allow-cpu: CPU-simulated
     timeout: float | None = None  # seconds per replay; None: the config's (default 120)
-    jobs: int = 4
+    jobs: int = min(8, os.cpu_count() or 1)
     progress: Callable[[str], None] | None = None
 
 
@@ -142,6 +142,7 @@ def confirm(paths: list[str], options: ConfirmOptions) -> ConfirmResult:
             made = _job(module, process_env, options)
             if made:
                 jobs.append((module, made[0], made[1]))
+    jobs.sort(key=lambda item: -item[2])  # the longest replays first: they bound the wall time
     outcomes: dict[tuple[str, str], dict] = {}
     total = len(jobs)
     progress = options.progress or (lambda text: None)

@@ -18,7 +18,6 @@ from .. import __version__
 from .consistency_compare import FORMAT, VERSION, ConsistencyError, compare_ranks, first_difference
 from .consistency_env import apply_strict_environment, apply_strict_torch, determinism_settings, environment
 from .consistency_model import (
-    _bits,
     attention_kernels,
     batch_invariance,
     config_digest,
@@ -152,14 +151,21 @@ def _stage(dist, tensors: dict, rank: int, world: int) -> tuple[list, dict]:
         if name is None or name not in names0 or name not in {n for n, _ in gathered[other]}:
             continue  # every rank takes the same decision from the same gathered hashes
         if rank == other:
-            dist.send(_bits(tensors[name]).contiguous(), dst=0)
+            dist.send(_raw(tensors[name]), dst=0)
         elif rank == 0:
             mine = tensors[name]
-            received = _bits(mine).clone()
+            received = _raw(mine).clone()
             dist.recv(received, src=other)
-            diff, where = max_abs_diff(received.view(mine.dtype), mine)
+            diff, where = max_abs_diff(received.view(mine.dtype).reshape(mine.shape), mine)
             fetched[other] = {"tensor": name, "max_abs_diff": diff, "detail": where}
     return hashes, fetched
+
+
+def _raw(tensor):
+    """The tensor as its bytes: uint8 travels over NCCL and gloo alike (NCCL has no int16)."""
+    import torch
+
+    return tensor.detach().contiguous().reshape(-1).view(torch.uint8)
 
 
 def _document(spec: RunSpec, model, records: list[dict], fetched: dict) -> dict:

@@ -51,8 +51,12 @@ class Recorder:
         return None
 
     def direct(self, skip: int = 2) -> str | None:
-        """file:line when the user's code itself made the call (not a library on its behalf)."""
+        """file:line when the user's code itself made the call (not a library on its behalf;
+        torch's own subclasses calling `super()` in between, as torch.cuda.amp.autocast does,
+        do not count as a library)."""
         frame = sys._getframe(skip)
+        while frame is not None and frame.f_globals.get("__name__", "").startswith("torch."):
+            frame = frame.f_back
         if frame is not None and self.is_user_file(frame.f_code.co_filename):
             return f"{frame.f_code.co_filename}:{frame.f_lineno}"
         return None
@@ -328,11 +332,14 @@ def _patch_torch_calls(recorder: Recorder, torch: Any) -> None:
     @functools.wraps(original_enter)
     def enter(self):
         result = original_enter(self)
+        where = recorder.direct()
+        if where is None:  # transformers enters autocast(enabled=False) around RoPE: not the user's
+            return result
         effective = bool(torch.is_autocast_enabled(self.device)) if self.device in ("cuda", "cpu") else False
         recorder.add(
             {
                 "event": "autocast",
-                "where": recorder.where(),
+                "where": where,
                 "device": self.device,
                 "dtype": str(self.fast_dtype).replace("torch.", ""),
                 "enabled": bool(self._enabled),

@@ -463,6 +463,13 @@ class Judge:
             states = optimizer["state_dtypes"]
             low = {d: n for d, n in states.items() if d in ("uint8", "int8")}
             text = f"`{optimizer['class']}` after one step holds state {hist_text(states)}"
+            if not low and optimizer.get("optim_bits") == 8 and optimizer["largest"] < optimizer["min_8bit_size"]:
+                return self.verdict(
+                    UNRESOLVED,
+                    f"{text}: configured for 8 bits, but bitsandbytes keeps 32-bit state for tensors under "
+                    f"min_8bit_size={optimizer['min_8bit_size']} elements and this model's largest has "
+                    f"{optimizer['largest']}; map a real checkpoint to see the 8-bit state",
+                )
             return self.verdict(CONFIRMED if low else REFUTED, text)
         loads = self.events(record, "load") if record else []
         if not loads:

@@ -137,7 +137,12 @@ def optimizer_summary(optimizer: Any) -> dict[str, Any]:
             if hasattr(item, "dtype") and getattr(item, "numel", lambda: 0)() > 1:
                 states[_dtype_name(item.dtype)] += 1
     cls = type(optimizer)
-    return {"kind": "optimizer", "class": f"{cls.__module__}.{cls.__qualname__}", "state_dtypes": dict(states)}
+    summary = {"kind": "optimizer", "class": f"{cls.__module__}.{cls.__qualname__}", "state_dtypes": dict(states)}
+    args = getattr(optimizer, "args", None)  # bitsandbytes: 8-bit state only for tensors of min_8bit_size+
+    if getattr(args, "optim_bits", None) is not None:
+        sizes = [p.numel() for group in optimizer.param_groups for p in group["params"]]
+        summary.update(optim_bits=args.optim_bits, min_8bit_size=args.min_8bit_size, largest=max(sizes, default=0))
+    return summary
 
 
 def snapshot(model: Any) -> dict[str, Any]:

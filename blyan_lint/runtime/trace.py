@@ -104,11 +104,11 @@ def cross_reference(findings: list, events: list[dict], lines: dict[str, list[in
         where = event.get("where")
         if where:
             path, _, line = where.rpartition(":")
-            by_line.setdefault((os.path.abspath(path), int(line)), []).append(event)
+            by_line.setdefault((os.path.realpath(path), int(line)), []).append(event)
     rows = []
     claimed: set[int] = set()
     for finding in findings:
-        path = os.path.abspath(finding.path)
+        path = os.path.realpath(finding.path)
         span = range(finding.start.line, finding.end.line + 1)
         ran = any(line in set(lines.get(path, ())) for line in span)
         here = [e for line in span for e in by_line.get((path, line), [])]
@@ -185,11 +185,12 @@ def trace(program: list[str], options: TraceOptions, output_format: str, output_
             return 2
         with open(out_path, encoding="utf-8") as fh:
             observed = json.load(fh)
-    files = [path for path in observed["lines"] if path.endswith(".py") and os.path.isfile(path)]
+    lines: dict[str, list[int]] = {}  # one name per file: a symlinked checkout shows up under two
+    for path, hit in observed["lines"].items():
+        lines.setdefault(os.path.realpath(path), []).extend(hit)
+    files = sorted(path for path in lines if path.endswith(".py") and os.path.isfile(path))
     _, findings = check_paths(files, Overrides()) if files else ([], [])
-    rows = cross_reference(
-        [f for f in findings if is_model_related(f)], observed["events"], observed["lines"], options.cpu
-    )
+    rows = cross_reference([f for f in findings if is_model_related(f)], observed["events"], lines, options.cpu)
     report = {
         "outcome": observed["outcome"],
         "steps": observed["steps"],

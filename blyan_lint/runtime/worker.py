@@ -201,6 +201,7 @@ def run_one(module: types.ModuleType, code: Any, plan: dict[str, Any], env: str,
 
     recorder = job["_recorder"]
     recorder.events = []
+    _reset_singletons()
     STATE.reset(plan["key"] if neutral else None)
     capability = {"cc75": (7, 5)}.get(env)
     if capability is None and env == "gpu" and job["cpu"]:
@@ -251,6 +252,21 @@ def run_one(module: types.ModuleType, code: Any, plan: dict[str, Any], env: str,
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
     return record
+
+
+def _reset_singletons() -> None:
+    """accelerate keeps one AcceleratorState per process; each replay starts without one."""
+    state = sys.modules.get("accelerate.state")
+    if state is None:
+        return
+    for name in ("AcceleratorState", "PartialState", "GradientState"):
+        cls = getattr(state, name, None)
+        reset = getattr(cls, "_reset_state", None)
+        if reset is not None:
+            try:
+                reset(True) if name == "AcceleratorState" else reset()
+            except TypeError:
+                reset()
 
 
 def _call(module: types.ModuleType, code: Any, target: dict, plan: dict, job: dict) -> Any:
@@ -334,12 +350,23 @@ def _replay_module(job: dict) -> dict[str, list[dict]]:
     finally:
         signal.alarm(0)
     runs: dict[str, list[dict]] = {}
+    # Findings in one function share its run with every construct on (each probe records its
+    # own value in it); only the run without each construct is theirs alone.
+    shared: dict[tuple, dict] = {}
     for plan in job["plans"]:
         records = []
         for env in plan["envs"]:
             if (env == "hidden") != (job["process_env"] == "hidden"):
                 continue
-            records.append(run_one(module, code, plan, env, False, job))
+            target = plan["target"]
+            key = (target["kind"], target["function"], target["cls"], env)
+            if plan["differential"] and key in shared:
+                records.append(dict(shared[key]))
+            else:
+                record = run_one(module, code, plan, env, False, job)
+                if plan["differential"]:
+                    shared[key] = record
+                records.append(record)
             if plan["differential"]:
                 records.append(run_one(module, code, plan, env, True, job))
         for record in records:

@@ -1,0 +1,254 @@
+"""BLY404: a teacher model that is neither INT8 nor BF16 (policy: "EXCEPTION: Teacher Models").
+
+In teacher scope the student-scope precision rules (BLY1xx, BLY2xx) do not apply, so this
+rule is what keeps a teacher inside the policy's two precisions: INT8, the one exception,
+or BF16, like every other model.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ..context import Context
+from ..data import names as tables
+from ..facts import CastFacts, LoadFacts, TeacherPrecisionFacts
+from ..findings import Applicability, Edit, Fix, Report
+from ..names import dotted_text, has_star_kwargs, keyword, string_value
+from ._common import bf16_attr_fix, bf16_string_fix, dtype_label, insert_keyword_fix, method_span, torch_name
+from ._loads import dtype_keyword, load_facts, origin_of
+from ._values import is_model
+from .base import Rule
+
+BF16 = tables.BF16
+_INT8 = "int8"
+_REMEDY = (
+    "the policy allows a teacher only in INT8 (the one exception) or BF16: load it with "
+    "`quantization_config=BitsAndBytesConfig(load_in_8bit=True)` or `torch_dtype={torch}.bfloat16`"
+)
+
+
+class TeacherPrecision(Rule):
+    code = "BLY404"
+    name = "teacher-precision"
+    summary = (
+        "In teacher scope, a teacher model that is neither INT8 nor BF16: loaded with a non-BF16 dtype, with "
+        "neither a dtype nor an INT8 quantization config, or cast with `.half()` / `.float()` / `.double()` / "
+        "`.to(<non-BF16>)`."
+    )
+    policy = (
+        "EXCEPTION: Teacher Models: Teacher models are the ONLY exception to the BF16 rule. Precision by "
+        "Component: Teacher Models: INT8*. Core Principle: All models involved in learning and inference MUST "
+        "use BF16."
+    )
+    why = (
+        "The exception lets a frozen teacher run INT8, nothing else: an FP16 or FP32 teacher is neither the "
+        "exception nor BF16, and its scores drift from what the validation thresholds were set for. Teacher "
+        "code is outside the student rules (BLY1xx, BLY2xx), so this rule checks it: every model load in "
+        "teacher scope must be INT8 (`BitsAndBytesConfig(load_in_8bit=True)`, `load_in_8bit=True`, an INT8 "
+        "Quanto/TorchAO/EETQ config) or BF16, and a cast of a model (not of logits or losses cast for a "
+        "metric) must not leave BF16. An INT8 load is not flagged whatever `torch_dtype` it also passes (that "
+        "sets the modules left unquantized, and INT8 layers compute in FP16 by design). A 4-bit, GPTQ, AWQ or "
+        "FP8 teacher is BLY402's alone; a load whose dtype or quantization is decided at run time (a "
+        "parameter, `**kwargs`) is not judged."
+    )
+    example = (
+        "# blyan-lint: teacher\n"
+        "import torch\n"
+        "from transformers import AutoModelForCausalLM\n\n"
+        "teacher_model = AutoModelForCausalLM.from_pretrained(\n"
+        '    "teacher_model_v17", torch_dtype=torch.float16\n'
+        ")\n"
+    )
+    fixed = (
+        "# blyan-lint: teacher\n"
+        "import torch\n"
+        "from transformers import AutoModelForCausalLM\n\n"
+        "teacher_model = AutoModelForCausalLM.from_pretrained(\n"
+        '    "teacher_model_v17", torch_dtype=torch.bfloat16\n'
+        ")\n"
+    )
+    fix_safety = (
+        "Safe: the load's dtype becomes BF16 (the dtype literal is replaced in the same spelling, "
+        '`"auto"` becomes `torch.bfloat16`, or `torch_dtype=torch.bfloat16` is added), and a cast of a model '
+        "becomes `.to(torch.bfloat16)`; `import torch` is added if needed. Choosing INT8 instead "
+        "(`quantization_config=BitsAndBytesConfig(load_in_8bit=True)`) is a human decision. A dtype held in a "
+        "variable is reported without a fix."
+    )
+    applies_to_teacher = True
+    node_types = (ast.Call,)
+    names = frozenset(
+        {
+            *tables.LOADER_METHODS,
+            *(q.rsplit(".", 1)[-1] for q in tables.PIPELINE_FACTORIES),
+            *tables.CAST_METHODS,
+            "to",
+            "type",
+        }
+    )
+    triggers = ("from_pretrained", "from_config", "pipeline", "half(", "float(", "double(", ".to(", ".type(")
+
+    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
+        assert isinstance(node, ast.Call)
+        if not ctx.scope.is_teacher:
+            return  # student code: BLY101-BLY103 judge its loads and casts
+        if ctx.names.is_load(node):
+            yield from self._load(node, ctx)
+        elif isinstance(node.func, ast.Attribute):
+            yield from self._cast(node, node.func, ctx)
+
+    # -- loads -----------------------------------------------------------------------------
+    def _load(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
+        if has_star_kwargs(node) or _run_time_switch(ctx, node):
+            return
+        facts = load_facts(ctx, node)
+        quantization = _quantization(ctx, node, facts)
+        if quantization != "none":
+            return  # INT8 is the exception; other formats are BLY402's; unknown is not judged
+        torch, imports = torch_name(ctx)
+        remedy = _REMEDY.format(torch=torch)
+        kw = dtype_keyword(node)
+        if kw is None:
+            result = TeacherPrecisionFacts("load", facts.dtype, facts, None)
+            start, end = method_span(ctx, node) if isinstance(node.func, ast.Attribute) else ctx.span(node)
+            fix = insert_keyword_fix(ctx, node, f"torch_dtype={torch}.bfloat16", "Add `torch_dtype` BF16", imports)
+            message = (
+                f"`{_callee(node)}()` loads a teacher with neither a dtype nor an INT8 quantization config: FP32 "
+                f"(transformers 4) or the checkpoint's dtype (transformers 5); {remedy}"
+            )
+            yield Report(start, end, message, fix=fix, facts=result)
+            return
+        followed = ctx.follow(kw.value)  # not through parameter defaults: a caller may pass BF16
+        if not followed.known:
+            return
+        if string_value(followed.value) == "auto":  # type: ignore[arg-type]
+            dtype = "auto"
+            edit = Edit(ctx.start(kw.value), ctx.end(kw.value), f"{torch}.bfloat16")
+            fix: Fix | None = Fix(Applicability.SAFE, f"Use `{kw.arg}={torch}.bfloat16`", (edit,), imports)
+            message = f'`{kw.arg}="auto"` lets the checkpoint decide the teacher\'s precision; {remedy}'
+        else:
+            found = ctx.dtype_value(followed.value, strings=True)
+            if found is None or found == BF16:
+                return
+            dtype = found
+            fix = None if followed.via else _literal_fix(ctx, kw.value)
+            message = (
+                f"`{kw.arg}={ctx.source(kw.value)}`{ctx.note(followed)} loads the teacher in {dtype_label(dtype)}, "
+                f"which is neither INT8 nor BF16; {remedy}"
+            )
+        yield ctx.report(kw.value, message, fix=fix, facts=TeacherPrecisionFacts("load", dtype, facts, None))
+
+    # -- casts -----------------------------------------------------------------------------
+    def _cast(self, node: ast.Call, func: ast.Attribute, ctx: Context) -> Iterator[Report]:
+        receiver = func.value
+        method = func.attr
+        if ctx.qualified(receiver) is not None:
+            return  # a module function (`np.float`), not a model method
+        argument: ast.expr | None = None
+        if method in tables.CAST_METHODS:
+            if node.args or node.keywords:
+                return
+            dtype = tables.CAST_METHODS[method]
+        elif method in ("to", "type"):
+            dtype_kw = keyword(node, "dtype") if method == "to" else None
+            candidates = [*node.args, *([dtype_kw.value] if dtype_kw is not None else [])]
+            found = [(arg, ctx.dtype_value(arg)) for arg in candidates]
+            argument, dtype = next(((a, d) for a, d in found if d is not None), (None, None))  # type: ignore[assignment]
+            if argument is None or dtype is None or dtype == BF16:
+                return
+        else:
+            return
+        if not is_model(ctx, receiver):
+            return  # logits, losses and other tensors cast for a metric are not the teacher
+        torch, imports = torch_name(ctx)
+        start, end = method_span(ctx, node)
+        if argument is None:
+            fix: Fix | None = Fix(
+                Applicability.SAFE,
+                f"Use `.to({torch}.bfloat16)`",
+                (Edit(start, end, f"to({torch}.bfloat16)"),),
+                imports,
+            )
+            written = f".{method}()"
+        else:
+            qualified = ctx.qualified(argument)
+            fix = bf16_attr_fix(ctx, argument, qualified) if qualified else None
+            written = f".{method}({ctx.source(argument)})"
+        spelled = dotted_text(receiver) or "the model"
+        cast = CastFacts(
+            method=method,
+            spelling=ctx.source(argument) if argument is not None else "",
+            dtype=dtype,
+            argument=ctx.resolve(argument) if argument is not None else None,
+            receiver=ctx.source(receiver),
+            origin=origin_of(ctx, receiver),
+            line=start.line,
+            col=start.col,
+        )
+        message = (
+            f"`{written}` casts the teacher model `{spelled}` to {dtype_label(dtype)}, which is neither INT8 nor "
+            f"BF16; {_REMEDY.format(torch=torch)}, and do not cast it"
+        )
+        yield Report(start, end, message, fix=fix, facts=TeacherPrecisionFacts("cast", dtype, cast.origin, cast))
+
+
+def _callee(node: ast.Call) -> str:
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else (dotted_text(func) or "pipeline")
+
+
+def _run_time_switch(ctx: Context, node: ast.Call) -> bool:
+    """`load_in_8bit=args.int8`: whether the load is INT8 is decided at run time."""
+    for kw in node.keywords:
+        if kw.arg in (tables.INT8_KEYWORD, tables.FOUR_BIT_KEYWORD) and not ctx.constant(kw.value)[0]:
+            return True
+    return False
+
+
+def _quantization(ctx: Context, node: ast.Call, facts: LoadFacts) -> str:
+    """ "none", "int8", or "other" (a format BLY402 reports, or one that cannot be told)."""
+    if facts.quantization in ("none", _INT8):
+        return facts.quantization
+    kw = keyword(node, tables.QUANTIZATION_CONFIG_KEYWORD)
+    config = ctx.follow(kw.value).value if kw is not None else None
+    if not isinstance(config, ast.Call):
+        return "other"
+    qualified = ctx.qualified(config.func)
+    if qualified in tables.EETQ_CONFIG:
+        return _INT8
+    if qualified in tables.QUANTO_CONFIG:
+        weights = _argument(config, 0, "weights")
+        text = ctx.constant(weights)[1] if weights is not None else "int8"  # Quanto's default
+        return _INT8 if isinstance(text, str) and _int8_text(text) else "other"
+    if qualified in tables.TORCHAO_CONFIG:
+        quant_type = _argument(config, 0, "quant_type")
+        text = ctx.constant(quant_type)[1] if quant_type is not None else None
+        return _INT8 if isinstance(text, str) and _int8_text(text) else "other"
+    return "other"
+
+
+def _int8_text(text: str) -> bool:
+    lowered = text.lower()
+    if any(marker in lowered for marker in tables.UNSUPPORTED_QUANT_MARKERS):
+        return False
+    return any(marker in lowered for marker in tables.INT8_MARKERS)
+
+
+def _argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
+    kw = keyword(call, name)
+    if kw is not None:
+        return kw.value
+    if len(call.args) > position and not any(isinstance(a, ast.Starred) for a in call.args[: position + 1]):
+        return call.args[position]
+    return None
+
+
+def _literal_fix(ctx: Context, value: ast.expr) -> Fix | None:
+    """`torch.float16` -> `torch.bfloat16`, `"fp16"` -> `"bf16"`; None for a dtype held in a name."""
+    if string_value(value) is not None:
+        return bf16_string_fix(ctx, value)
+    qualified = ctx.qualified(value)
+    return bf16_attr_fix(ctx, value, qualified) if qualified else None
+
+
+RULES = (TeacherPrecision,)
