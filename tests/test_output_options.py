@@ -53,7 +53,7 @@ def test_statistics_honour_json(project):
     rows = json.loads(blyan(project, "--statistics", "--output-format", "json", "m.py").stdout)
     assert rows == [
         {"code": "BLY101", "name": "non-bf16-dtype", "count": 2, "fixable": 2},
-        {"code": "BLY102", "name": "non-bf16-cast", "count": 1, "fixable": 0},  # a tensor, not a model: unsafe
+        {"code": "BLY102", "name": "non-bf16-cast", "count": 1, "fixable": 1},
     ]
     text = blyan(project, "--statistics", "m.py").stdout
     assert text.split() == ["2", "BLY101", "non-bf16-dtype", "1", "BLY102", "non-bf16-cast"]
