@@ -152,6 +152,39 @@ TRAINING_ARGUMENTS: frozenset[str] = frozenset(
     }
 )
 TRAINING_ARGUMENT_SWITCHES: frozenset[str] = frozenset({"fp16", "fp16_full_eval"})
+# BF16 autocast (training) and a BF16 cast for evaluation only: mixed precision too (1.1).
+TRAINING_ARGUMENT_BF16_SWITCHES: frozenset[str] = frozenset({"bf16", "bf16_full_eval"})
+BF16_SWITCH = "bf16"
+FP16_SWITCH = "fp16"
+# TRL's configs built on its `_BaseConfig` (trl 1.16, trl/trainer/base_config.py), which sets
+# `bf16 = not fp16` when `bf16` is unset: BF16 autocast unless `bf16=False`. Matched by last
+# segment under `trl.` (`trl.SFTConfig`, `trl.experimental.orpo.ORPOConfig`).
+TRL_PREFIX = "trl."
+TRL_BF16_DEFAULT_CONFIGS: frozenset[str] = frozenset(
+    {
+        "SFTConfig",
+        "DPOConfig",
+        "GRPOConfig",
+        "KTOConfig",
+        "RewardConfig",
+        "RLOOConfig",
+        "DistillationConfig",
+        "ServerDistillationConfig",
+        "AsyncDistillationConfig",
+        "SDPOConfig",
+        "A2POConfig",
+        "GOLDConfig",
+        "OnlineDPOConfig",
+        "TPOConfig",
+        "GKDConfig",
+        "GMPOConfig",
+        "ORPOConfig",
+        "IWOPDConfig",
+        "SDFTConfig",
+        "CPOConfig",
+        "AsyncGRPOConfig",
+    }
+)
 TRAINING_ARGUMENT_BACKENDS: frozenset[str] = frozenset({"half_precision_backend", "fp16_backend"})
 ACCELERATORS: frozenset[str] = frozenset({"accelerate.Accelerator", "accelerate.accelerator.Accelerator"})
 # What each Accelerate `mixed_precision` value does (BLY203 in Python, BLY501 in configs).
