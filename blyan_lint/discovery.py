@@ -117,6 +117,12 @@ def _excluded_with_parents(path: str) -> bool:
         current = parent
 
 
+def excluded_with_parents(path: str) -> bool:
+    """Whether `exclude` applies to this (absolute) file path, as `--force-exclude` decides;
+    for callers handed one file at a time (the flake8 plugin, the language server)."""
+    return _excluded_with_parents(path)
+
+
 def discover(paths: list[str], force_exclude: bool = False) -> Iterator[str]:
     """Yield the files to check, in a stable (sorted) order per directory."""
     seen: set[str] = set()
