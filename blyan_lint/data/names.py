@@ -382,31 +382,65 @@ FOUR_BIT_CLASSES: frozenset[str] = frozenset(
         "bitsandbytes.nn.modules.Linear4bit",
     }
 )
+# Every quantization config class of transformers 5 (utils/quantization_config.py, 5.23.0)
+# that is neither INT8 nor BF16. Not here: BitsAndBytesConfig, QuantoConfig, TorchAoConfig,
+# EetqConfig (judged by their arguments), and CompressedTensorsConfig / QuarkConfig, whose
+# format (INT8, FP8 or 4-bit) is the checkpoint's, not the code's.
+_TRANSFORMERS_UNSUPPORTED_CONFIGS = (
+    "GPTQConfig",
+    "AwqConfig",
+    "AqlmConfig",
+    "HqqConfig",
+    "FbgemmFp8Config",
+    "FineGrainedFP8Config",
+    "HiggsConfig",
+    "VptqConfig",
+    "VptqLayerConfig",
+    "SpQRConfig",
+    "BitNetConfig",
+    "BitNetQuantConfig",
+    "AutoRoundConfig",
+    "Mxfp4Config",
+    "NVFP4Config",
+    "FPQuantConfig",
+    "FourOverSixConfig",
+    "SinqConfig",
+    "MetalConfig",
+    "GemmaQuantizationConfig",
+    "GgufConfig",
+)
+_TRANSFORMERS_CONFIG_MODULES = ("transformers.", "transformers.utils.quantization_config.")
 UNSUPPORTED_QUANT_CONFIGS: frozenset[str] = frozenset(
     {
-        "transformers.GPTQConfig",
-        "transformers.AwqConfig",
-        "transformers.AqlmConfig",
-        "transformers.HqqConfig",
-        "transformers.FbgemmFp8Config",
-        "transformers.FineGrainedFP8Config",
-        "transformers.HiggsConfig",
-        "transformers.VptqConfig",
-        "transformers.SpQRConfig",
-        "transformers.BitNetConfig",
-        "transformers.BitNetQuantConfig",
-        "transformers.AutoRoundConfig",
-        "transformers.Mxfp4Config",
-        "transformers.NVFP4Config",
-        "transformers.FPQuantConfig",
-        "transformers.FourOverSixConfig",
-        "transformers.SinqConfig",
+        *(module + name for module in _TRANSFORMERS_CONFIG_MODULES for name in _TRANSFORMERS_UNSUPPORTED_CONFIGS),
         "auto_gptq.AutoGPTQForCausalLM",
         "auto_gptq.BaseQuantizeConfig",
         "awq.AutoAWQForCausalLM",
         "transformer_engine.pytorch.fp8_autocast",
     }
 )
+# Configs that unpack their weights at load time with `dequantize=True` (to the load's dtype).
+DEQUANTIZING_CONFIGS: frozenset[str] = frozenset(
+    module + name
+    for module in _TRANSFORMERS_CONFIG_MODULES
+    for name in ("Mxfp4Config", "MetalConfig", "GgufConfig", "FineGrainedFP8Config")
+)
+DEQUANTIZE_KEYWORD = "dequantize"
+# Configs whose bit width is an argument (keyword, or first positional): at 8 bits they are
+# INT8 (BLY401), at any other width or by default (4) neither INT8 nor BF16.
+BIT_WIDTH_CONFIGS: dict[str, str] = {
+    module + name: keyword
+    for module in _TRANSFORMERS_CONFIG_MODULES
+    for name, keyword in (
+        ("HqqConfig", "nbits"),
+        ("MetalConfig", "bits"),
+        ("SinqConfig", "nbits"),
+        ("GemmaQuantizationConfig", "num_bits"),
+        ("AutoRoundConfig", "bits"),
+        ("HiggsConfig", "bits"),
+    )
+}
+INT8_BITS = 8
 FOUR_BIT_KEYWORD = "load_in_4bit"
 FOUR_BIT_KEYWORD_PREFIX = "bnb_4bit_"
 INT8_KEYWORD = "load_in_8bit"
