@@ -259,6 +259,41 @@ CPU_DEVICE_INDEX = -1
 DEVICE_KEYWORD = "device"
 DEVICE_MAP_KEYWORD = "device_map"
 CPU_OFFLOAD_KEYWORDS: frozenset[str] = frozenset({"llm_int8_enable_fp32_cpu_offload"})
+# CPU offload of weights or optimizer state (BLY302, catalog 1.1).
+# FSDP: `CPUOffload(offload_params=True)`; FSDP2's `CPUOffloadPolicy()` always offloads.
+FSDP_CPU_OFFLOAD: frozenset[str] = frozenset(
+    {
+        "torch.distributed.fsdp.CPUOffload",
+        "torch.distributed.fsdp.api.CPUOffload",
+        "torch.distributed.fsdp.fully_sharded_data_parallel.CPUOffload",
+    }
+)
+FSDP_OFFLOAD_PARAMS_KEYWORD = "offload_params"
+FSDP_OFFLOAD_POLICIES: frozenset[str] = frozenset(
+    {
+        "torch.distributed.fsdp.CPUOffloadPolicy",
+        "torch.distributed._composable.fsdp.CPUOffloadPolicy",
+        "torch.distributed.fsdp._fully_shard.CPUOffloadPolicy",
+    }
+)
+# `cpu_offload=True` (accelerate's FullyShardedDataParallelPlugin, Lightning's FSDPStrategy).
+CPU_OFFLOAD_SWITCH = "cpu_offload"
+# DeepSpeed ZeRO: `"offload_optimizer": {"device": "cpu"}`, `"offload_param": {"device": "nvme"}`.
+DEEPSPEED_OFFLOAD_SECTIONS: frozenset[str] = frozenset({"offload_optimizer", "offload_param"})
+DEEPSPEED_OFFLOAD_DEVICES: frozenset[str] = frozenset({"cpu", "nvme"})
+DEEPSPEED_DEVICE_KEY = "device"
+# diffusers pipelines' offload methods, and accelerate's hooks that do the same to a model.
+OFFLOAD_METHODS: frozenset[str] = frozenset({"enable_model_cpu_offload", "enable_sequential_cpu_offload"})
+OFFLOAD_FUNCTIONS: frozenset[str] = frozenset(
+    {
+        "accelerate.cpu_offload",
+        "accelerate.cpu_offload_with_hook",
+        "accelerate.disk_offload",
+        "accelerate.big_modeling.cpu_offload",
+        "accelerate.big_modeling.cpu_offload_with_hook",
+        "accelerate.big_modeling.disk_offload",
+    }
+)
 CPU_MOVE_METHOD = "cpu"
 DEVICE_MOVE_METHOD = "to"
 # nn.Module methods that return the module itself: `model = model.eval()` is still the model.
