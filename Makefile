@@ -50,6 +50,11 @@ test-312: $(VENV312)/.installed
 
 test: lint test-py test-312
 
+# Long property-based fuzzing: `make fuzz FUZZ_EXAMPLES=100000` (FUZZ_SEED picks another run).
+FUZZ_EXAMPLES ?= 100000
+fuzz: $(VENV)/.installed
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/python -m pytest -q -s -p no:cacheprovider tests/test_robustness_fuzz.py
+
 docs: $(VENV)/.installed
 	$(VENV)/bin/python -m blyan_lint.docs docs/rules
 	$(VENV)/bin/python -m blyan_lint.report.json_schema > docs/json-schema.json

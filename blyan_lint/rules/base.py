@@ -88,7 +88,8 @@ class Rule:
         if "names" not in cls.__dict__ and (cls.watches or cls.methods):
             cls.names = last_segments(cls.watches) | cls.methods
         if "triggers" not in cls.__dict__ and (cls.strings or cls.watches or cls.methods):
-            words = cls.strings or {*last_segments(cls.watches), *(f".{m}(" for m in cls.methods)}
+            # `.half`, not `.half(`: `(t.half)()` and `t.half ()` call it too
+            words = cls.strings or {*last_segments(cls.watches), *(f".{m}" for m in cls.methods)}
             cls.triggers = trigger_words(words)
 
     def visitor(self, node_type: type[ast.AST]) -> Visit:

@@ -86,7 +86,8 @@ class TeacherPrecision(Rule):
             "type",
         }
     )
-    triggers = ("from_pretrained", "from_config", "pipeline", "half(", "float(", "double(", ".to(", ".type(")
+    # method names without `(`: `(t.half)()` calls it too
+    triggers = ("from_pretrained", "from_config", "pipeline", ".half", ".float", ".double", ".to", ".type")
 
     def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
         assert isinstance(node, ast.Call)
