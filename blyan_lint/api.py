@@ -13,7 +13,7 @@ from functools import cache, lru_cache
 
 from . import registry
 from .config import ConfigError, Settings, expand_selectors, load_settings, settings_for_dir
-from .discovery import DATA, discover, file_kind
+from .discovery import DATA, Unreachable, discover, file_kind
 from .engine import UNREADABLE, check_python, read_bytes, unreadable
 from .findings import Finding
 from .fixes.apply import FixResult, wanted
@@ -51,6 +51,25 @@ def settings_for(path: str, overrides: Overrides) -> Settings:
 @cache
 def _explicit_settings(path: str) -> Settings:
     return load_settings(path)
+
+
+def explicit_settings(overrides: Overrides) -> Settings | None:
+    """The `--config FILE` settings, which replace every config file in the tree."""
+    return _explicit_settings(overrides.config) if overrides.config else None
+
+
+def config_problem(path: str, overrides: Overrides) -> str | None:
+    """Why the configuration governing `path` cannot be used (an invalid pyproject.toml
+    somewhere above it), or None. Only that file's check fails; `--config FILE` errors
+    stay usage errors and are raised."""
+    if overrides.config:
+        return None
+    try:
+        settings = settings_for(path, overrides)
+        selected_codes(path, settings, overrides)
+    except ConfigError as exc:
+        return f"not checked: {exc}"
+    return None
 
 
 def selected_codes(path: str, settings: Settings, overrides: Overrides) -> frozenset[str]:
@@ -100,6 +119,11 @@ def check_file(
     """Every finding for one file; `source` replaces the file's bytes (stdin, flake8), and
     `tree` is its already-parsed AST, if the caller has one. With `keep_suppressed`, the
     findings a `# noqa` silenced come too, marked with their `suppression` (Python, notebooks)."""
+    if isinstance(path, Unreachable):
+        return [unreadable(path, path.reason)]
+    problem = config_problem(path, overrides)
+    if problem is not None:
+        return [unreadable(path, problem)]
     settings = settings_for(path, overrides)
     codes = selected_codes(path, settings, overrides)
     kind = file_kind(path) or "python"
@@ -111,7 +135,7 @@ def check_file(
         from .files.safetensors import check_safetensors
 
         return check_safetensors(path, settings)
-    data = read_bytes(path) if source is None else source
+    data = read_bytes(path, settings.max_file_size) if source is None else source
     if isinstance(data, str):
         return [unreadable(path, data)]
     if kind == "config":
@@ -128,7 +152,7 @@ def check_file(
 
 
 def check_paths(paths: Iterable[str], overrides: Overrides) -> tuple[list[str], list[Finding]]:
-    files = list(discover(list(paths), overrides.force_exclude))
+    files = list(discover(list(paths), overrides.force_exclude, explicit_settings(overrides)))
     findings: list[Finding] = []
     for path in files:
         findings.extend(check_file(path, overrides))
@@ -156,10 +180,14 @@ def fix_file(
     `family` (code prefixes, for the LibCST codemods) keeps only the findings of those codes
     after the whole check, precedence included, so a family applies exactly the fixes
     `--fix` applies to its codes, never one `--fix` would not make."""
-    if file_kind(path) not in (None, "python", "notebook"):
+    if (
+        isinstance(path, Unreachable)
+        or file_kind(path) not in (None, "python", "notebook")
+        or config_problem(path, overrides) is not None
+    ):
         return FileFix(path, "", FixResult("", (), tuple(check_file(path, overrides))))
     for _ in range(FIX_ATTEMPTS):
-        data = read_bytes(path) if source is None else source
+        data = read_bytes(path, settings_for(path, overrides).max_file_size) if source is None else source
         if isinstance(data, str):
             return FileFix(path, "", FixResult("", (), (unreadable(path, data),)))
         outcome, new = _fixed(path, overrides, unsafe, data, family)

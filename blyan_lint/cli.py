@@ -15,23 +15,34 @@ from typing import TextIO
 
 from . import __version__, registry
 from .adoption import add_noqa, blanket_hint, suppressed_findings
-from .api import Overrides, check_file, fix_file, settings_for
+from .api import Overrides, check_file, explicit_settings, fix_file, settings_for
 from .cache import CACHE_DIR
 from .cache import clean as clean_cache
-from .config import ConfigError
+from .config import ConfigError, expand_selectors
+from .discovery import excluded_with_parents
 from .docs import rule_markdown
 from .engine import UNREADABLE
 from .findings import Finding
+from .fixes.apply import FixResult
 from .fixes.files import FileFix
 from .report import FORMATS, colour
 from .runner import RunOptions, fix, run
 from .runtime import consistency
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+_NOT_CHECKED = "not checked: "  # the BLY000 of a file whose configuration is invalid
 
 
 def _codes(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _selection(value: str) -> tuple[str, ...]:
+    """`--select ''` would check nothing and pass everything: a usage error instead."""
+    codes = _codes(value)
+    if not codes:
+        raise argparse.ArgumentTypeError("needs at least one code or prefix (BLY1, BLY201, ALL)")
+    return codes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check files and directories (default: .)")
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories; `-` reads stdin")
-    check.add_argument("--select", type=_codes, help="codes or prefixes to check (BLY1, BLY201, ALL)")
+    check.add_argument("--select", type=_selection, help="codes or prefixes to check (BLY1, BLY201, ALL)")
     check.add_argument("--extend-select", type=_codes, default=(), help="codes to add to the selection")
     check.add_argument("--ignore", type=_codes, default=(), help="codes or prefixes to skip")
     check.add_argument("--output-format", choices=sorted(FORMATS), default="concise")
@@ -179,6 +190,7 @@ def _overrides(args: argparse.Namespace) -> Overrides:
 
 def _check(args: argparse.Namespace) -> int:
     overrides = _overrides(args)
+    _validate_selectors(overrides)
     paths = args.paths or ["."]
     if args.watch:
         if "-" in paths:
@@ -205,7 +217,8 @@ def _check(args: argparse.Namespace) -> int:
     cached = 0
     if "-" in paths:
         name = args.stdin_filename or "<stdin>.py"
-        findings = check_file(name, overrides, sys.stdin.buffer.read())
+        source = sys.stdin.buffer.read()
+        findings = [] if _stdin_excluded(args, overrides) else check_file(name, overrides, source)
         files = [name]
         others = [p for p in paths if p != "-"]
         if others:
@@ -232,6 +245,7 @@ def _check(args: argparse.Namespace) -> int:
         hint = blanket_hint(findings)
         if hint:
             print(hint, file=sys.stderr)
+    _config_errors(findings)
     if any(f.code == UNREADABLE for f in findings):
         return EXIT_ERROR
     if findings and not args.exit_zero:
@@ -239,11 +253,30 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _validate_selectors(overrides: Overrides) -> None:
+    """An unknown code on the command line is a usage error for the whole run (exit 2)."""
+    all_codes = registry.all_rules().keys()
+    expand_selectors(overrides.select or (), all_codes, "--select")
+    expand_selectors(overrides.extend_select, all_codes, "--extend-select")
+    expand_selectors(overrides.ignore, all_codes, "--ignore")
+
+
+def _config_errors(findings: list[Finding]) -> None:
+    """Each invalid config file once on stderr too; the files it governs carry it as BLY000."""
+    for message in sorted({f.message for f in findings if f.code == UNREADABLE and f.message.startswith(_NOT_CHECKED)}):
+        print(f"blyan-lint: error: {message[len(_NOT_CHECKED) :]}", file=sys.stderr)
+
+
 def _fix(args: argparse.Namespace, overrides: Overrides, paths: list[str]) -> int:
     write = not args.diff
     if "-" in paths:
         name = args.stdin_filename or "<stdin>.py"
-        outcome = fix_file(name, overrides, args.unsafe_fixes, write=False, source=sys.stdin.buffer.read())
+        source = sys.stdin.buffer.read()
+        if _stdin_excluded(args, overrides):  # passed through unchanged, as ruff does
+            text = source.decode("utf-8", "surrogateescape")
+            outcome = FileFix(name, text, FixResult(text, (), ()))
+        else:
+            outcome = fix_file(name, overrides, args.unsafe_fixes, write=False, source=source)
         files, outcomes, findings = [name], [outcome], list(outcome.result.remaining)
         if not args.diff:  # the fixed source goes to stdout, the report to stderr
             sys.stdout.write(outcome.result.text if outcome.changed else outcome.original)
@@ -273,6 +306,7 @@ def _fix(args: argparse.Namespace, overrides: Overrides, paths: list[str]) -> in
         print(f"{verb} {applied} finding{'s' if applied != 1 else ''} in {len(changed)} {files_word}.", file=sys.stderr)
         if not args.fix_only and not args.diff:
             print(summary(files, findings), file=sys.stderr)
+    _config_errors(findings)
     if errors or any(f.code == UNREADABLE for f in findings):
         return EXIT_ERROR
     if args.diff:
@@ -300,6 +334,13 @@ def _add_noqa(args: argparse.Namespace, overrides: Overrides, paths: list[str]) 
             file=sys.stderr,
         )
     return EXIT_ERROR if any(o.error for o in outcomes) else EXIT_CLEAN
+
+
+def _stdin_excluded(args: argparse.Namespace, overrides: Overrides) -> bool:
+    """`--force-exclude` applies to the path stdin claims to be, as ruff's does."""
+    if not (args.force_exclude and args.stdin_filename):
+        return False
+    return excluded_with_parents(os.path.abspath(args.stdin_filename), explicit_settings(overrides))
 
 
 def _unified_diff(outcome: FileFix) -> str:

@@ -42,6 +42,9 @@ DEFAULT_EXCLUDE = (
 )
 # Rules `ALL` leaves out (RULES.md: off by default); select them by code or prefix.
 OFF_BY_DEFAULT = frozenset({"BLY001"})
+# Files larger than this are not read (BLY000 names the limit): a generated 200k-line module
+# is about 8 MB; nothing a person maintains comes near it.
+DEFAULT_MAX_FILE_SIZE = 16 * 1024 * 1024
 CONFIG_FILES = ("blyan-lint.toml", ".blyan-lint.toml", "pyproject.toml")
 # Calls BLY303 accepts as the capability guard whatever `guard-functions` says: the runtime
 # guard blyan-lint ships for node code (blyan_lint.runtime.require_policy).
@@ -75,6 +78,7 @@ class Settings:
     teacher_name_regex: str = DEFAULT_TEACHER_NAME_REGEX
     guard_functions: tuple[str, ...] = ()
     respect_gitignore: bool = True
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE  # bytes
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings, compare=False)
 
     @property
@@ -112,6 +116,12 @@ def _regex(key: str, value: object) -> str:
 def _bool(key: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"`{key}` must be true or false, got {value!r}")
+    return value
+
+
+def _positive_int(key: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"`{key}` must be a positive whole number of bytes, got {value!r}")
     return value
 
 
@@ -162,6 +172,7 @@ KEYS = {
     "teacher-name-regex": ("teacher_name_regex", _regex),
     "guard-functions": ("guard_functions", _str_list),
     "respect-gitignore": ("respect_gitignore", _bool),
+    "max-file-size": ("max_file_size", _positive_int),
     "runtime": ("runtime", _runtime),
 }
 

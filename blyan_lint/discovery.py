@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .config import Settings, settings_for_dir
+from .config import ConfigError, Settings, settings_for_dir
 from .scope import compiled_glob, glob_to_regex, relative_posix
 
 PYTHON_SUFFIXES = (".py", ".pyi")
@@ -108,10 +108,14 @@ def is_excluded(path: str, settings: Settings) -> bool:
     return False
 
 
-def _excluded_with_parents(path: str) -> bool:
+def _excluded_with_parents(path: str, fixed: Settings | None = None) -> bool:
     """An explicit file is excluded when it or any directory above it (up to the
-    settings' root) matches `exclude`."""
-    settings = settings_for_dir(os.path.dirname(path))
+    settings' root) matches `exclude`. A broken config is not an exclusion: the file is
+    then reported for it."""
+    try:
+        settings = fixed or settings_for_dir(os.path.dirname(path))
+    except ConfigError:
+        return False
     current = path
     while True:
         if is_excluded(current, settings):
@@ -122,35 +126,36 @@ def _excluded_with_parents(path: str) -> bool:
         current = parent
 
 
-def excluded_with_parents(path: str) -> bool:
+def excluded_with_parents(path: str, fixed: Settings | None = None) -> bool:
     """Whether `exclude` applies to this (absolute) file path, as `--force-exclude` decides;
-    for callers handed one file at a time (the flake8 plugin, the language server)."""
-    return _excluded_with_parents(path)
+    for callers handed one file at a time (stdin, the flake8 plugin, the language server)."""
+    return _excluded_with_parents(path, fixed)
 
 
-def discover(paths: list[str], force_exclude: bool = False) -> Iterator[str]:
-    """Yield the files to check, in a stable (sorted) order per directory."""
+def discover(paths: list[str], force_exclude: bool = False, fixed: Settings | None = None) -> Iterator[str]:
+    """Yield the files to check, in a stable (sorted) order per directory. `fixed` (from
+    `--config FILE`) replaces every configuration file found in the tree, as in ruff."""
     seen: set[str] = set()
     for path in paths:
         if os.path.isdir(path):
-            yield from _walk(path, seen)
+            yield from _walk(path, seen, fixed)
         else:
             key = os.path.abspath(path)
             if key in seen:
                 continue
             seen.add(key)
-            if force_exclude and _excluded_with_parents(key):
+            if force_exclude and _excluded_with_parents(key, fixed):
                 continue
             yield path
 
 
-def _walk(top: str, seen: set[str]) -> Iterator[str]:
+def _walk(top: str, seen: set[str], fixed: Settings | None = None) -> Iterator[str]:
     ignores = _GitIgnores()
     # Outer .gitignore files (between the repository root and `top`) apply too.
     outer = _gitignores_above(os.path.abspath(top))
     for directory in outer:
         ignores.enter(directory)
-    yield from _walk_dir(top, ignores, seen)
+    yield from _walk_dir(top, ignores, seen, fixed)
 
 
 def _gitignores_above(directory: str) -> list[str]:
@@ -168,29 +173,81 @@ def _gitignores_above(directory: str) -> list[str]:
     return list(reversed(found))
 
 
-def _walk_dir(directory: str, ignores: _GitIgnores, seen: set[str]) -> Iterator[str]:
-    settings = settings_for_dir(os.path.abspath(directory))
-    entered = settings.respect_gitignore and ignores.enter(directory)
-    try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError:
-        entries = []
-    for entry in entries:
-        try:
-            is_dir = entry.is_dir()
-        except OSError:
+class Unreachable(str):
+    """A path the user asked to check (or that lies in a tree they asked to check) that
+    cannot be listed or followed; it is reported as BLY000, never skipped silently."""
+
+    reason: str
+
+    def __new__(cls, path: str, reason: str) -> Unreachable:
+        made = super().__new__(cls, path)
+        made.reason = reason
+        return made
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:  # crosses to worker processes intact
+        return (Unreachable, (str(self), self.reason))
+
+
+def _walk_dir(top: str, ignores: _GitIgnores, seen: set[str], fixed: Settings | None) -> Iterator[str]:
+    """Depth first in sorted order, with an explicit stack: directory depth is bounded by
+    the file system, not by Python's recursion limit."""
+    # Each open directory: its entries, whether it entered a .gitignore, its settings, and
+    # why its files cannot be checked (an invalid config governing them), if so.
+    stack: list[tuple[Iterator[os.DirEntry[str]] | None, bool, Settings, str | None]] = []
+    entries, entered, settings, broken, problem = _open_dir(top, ignores, fixed, None)
+    if problem is not None:
+        yield problem
+    stack.append((entries, entered, settings, broken))
+    while stack:
+        entries, entered, settings, broken = stack[-1]
+        entry = next(entries, None) if entries is not None else None
+        if entry is None:
+            stack.pop()
+            if entered:
+                ignores.leave()
             continue
         if is_excluded(entry.path, settings):
+            continue
+        try:
+            is_dir = entry.is_dir()
+        except OSError as exc:  # a symlink loop, a permission error on the entry itself
+            if os.path.abspath(entry.path) not in seen:
+                seen.add(os.path.abspath(entry.path))
+                yield Unreachable(os.path.normpath(entry.path), f"cannot follow: {exc.strerror or exc}")
             continue
         if settings.respect_gitignore and ignores.ignored(entry.path, is_dir):
             continue
         if is_dir:
-            if not entry.is_symlink():
-                yield from _walk_dir(entry.path, ignores, seen)
+            if not entry.is_symlink():  # symlinked directories are not followed: no loops, no escapes
+                opened = _open_dir(entry.path, ignores, fixed, settings)
+                if opened[-1] is not None:
+                    yield opened[-1]
+                stack.append(opened[:-1])
         elif file_kind(entry.name) not in (None, DATA):
             key = os.path.abspath(entry.path)
             if key not in seen:
                 seen.add(key)
-                yield os.path.normpath(entry.path)
-    if entered:
-        ignores.leave()
+                path = os.path.normpath(entry.path)
+                yield path if broken is None else Unreachable(path, f"not checked: {broken}")
+
+
+def _open_dir(
+    directory: str, ignores: _GitIgnores, fixed: Settings | None, parent: Settings | None
+) -> tuple[Iterator[os.DirEntry[str]] | None, bool, Settings, str | None, str | None]:
+    """(sorted entries, whether a .gitignore was entered, the directory's settings, why its
+    files cannot be checked, the problem if it cannot be listed). A directory under an
+    invalid config is still walked, with its parent's settings, so each file it governs is
+    reported and the rest of the tree is checked."""
+    broken = None
+    try:
+        settings = fixed or settings_for_dir(os.path.abspath(directory))
+    except ConfigError as exc:
+        settings, broken = parent or Settings(), str(exc)
+    entered = settings.respect_gitignore and ignores.enter(directory)
+    try:
+        with os.scandir(directory) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError as exc:
+        problem = Unreachable(os.path.normpath(directory), f"cannot list directory: {exc.strerror or exc}")
+        return None, entered, settings, broken, problem
+    return iter(entries), entered, settings, broken, None

@@ -8,13 +8,16 @@ walks, filters and sorts.
 from __future__ import annotations
 
 import ast
+import bisect
 import io
+import os
+import stat
 import tokenize
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import cache
 
 from . import bounds, suppress
-from .config import Settings
+from .config import DEFAULT_MAX_FILE_SIZE, Settings
 from .context import Context
 from .findings import Finding, Position, Scope
 from .pyversion import syntax_error_message
@@ -246,21 +249,34 @@ def _check_python(
 
 
 def apply_precedence(findings: list[Finding], supersedes: dict[str, frozenset[str]]) -> list[Finding]:
-    """Drop findings that a superseding finding already stands for (BLY105 over BLY101)."""
-    covering = [f for f in findings if supersedes.get(f.code)]
-    if not covering:
+    """Drop findings that a superseding finding already stands for (BLY105 over BLY101).
+
+    O((findings + ranges) log ranges): per superseded code, the covering ranges sorted by
+    start with a running maximum of their ends, so "does a range that starts at or before
+    this finding end at or after it?" is one binary search."""
+    ranges: dict[str, list[tuple[Position, Position]]] = {}
+    for c in findings:
+        codes = supersedes.get(c.code)
+        if codes:
+            for code in codes:
+                ranges.setdefault(code, []).extend(c.covers or ((c.start, c.end),))
+    if not ranges:
         return findings
-    kept = []
-    for finding in findings:
-        if not any(
-            finding.code in supersedes[c.code] and _inside(finding, c.covers or ((c.start, c.end),)) for c in covering
-        ):
-            kept.append(finding)
-    return kept
+    index = {code: _Covering(spans) for code, spans in ranges.items()}
+    return [f for f in findings if f.code not in index or not index[f.code].covers(f.start, f.end)]
 
 
-def _inside(finding: Finding, ranges: Iterable[tuple[Position, Position]]) -> bool:
-    return any(start <= finding.start and finding.end <= end for start, end in ranges)
+class _Covering:
+    def __init__(self, spans: list[tuple[Position, Position]]) -> None:
+        spans.sort()
+        self.starts = [start for start, _ in spans]
+        self.reach: list[Position] = []  # the furthest end among the spans up to each index
+        for _, end in spans:
+            self.reach.append(end if not self.reach or self.reach[-1] < end else self.reach[-1])
+
+    def covers(self, start: Position, end: Position) -> bool:
+        at = bisect.bisect_right(self.starts, start)
+        return at > 0 and end <= self.reach[at - 1]
 
 
 def _reason(exc: BaseException) -> str:
@@ -270,10 +286,39 @@ def _reason(exc: BaseException) -> str:
     return text
 
 
-def read_bytes(path: str) -> bytes | str:
-    """The file's bytes, or a reason it cannot be read."""
+def read_bytes(path: str, limit: int = DEFAULT_MAX_FILE_SIZE) -> bytes | str:
+    """The file's bytes, or a reason it cannot be read. Only regular files are read (a FIFO
+    or device named `x.py` would block or never end), and at most `limit` bytes."""
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; a regular file ignores it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         return f"cannot read: {exc.strerror or exc}"
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return f"cannot read: not a regular file ({_file_type(info.st_mode)})"
+        if info.st_size > limit:
+            return f"cannot read: the file is {info.st_size:,} bytes, over the max-file-size limit of {limit:,} bytes"
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            data = fh.read(limit + 1)
+        if len(data) > limit:  # grew while being read
+            return f"cannot read: the file is over the max-file-size limit of {limit:,} bytes"
+        return data
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    finally:
+        os.close(fd)
+
+
+def _file_type(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "a special file"

@@ -16,9 +16,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from .api import Overrides, check_file, fix_file, selected_codes, settings_for
+from .api import Overrides, check_file, config_problem, explicit_settings, fix_file, selected_codes, settings_for
 from .cache import CACHE_DIR, Cache, digest, remove_stale_temp_files
-from .discovery import discover, file_kind
+from .discovery import Unreachable, discover, file_kind
 from .engine import read_bytes, unreadable
 from .files.safetensors import fingerprint
 from .findings import Finding
@@ -57,7 +57,7 @@ def _check_one(task: Task) -> tuple[str, str | None, list[Finding] | None]:
         if known is not None and content == known:
             return path, content, None
         return path, content, check_file(path, overrides)
-    data = read_bytes(path)
+    data = read_bytes(path, settings_for(path, overrides).max_file_size)
     if isinstance(data, str):
         return path, None, [unreadable(path, data)]
     content = digest(data) if want_digest else None
@@ -89,7 +89,7 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 def run(paths: Iterable[str], overrides: Overrides, options: RunOptions) -> tuple[list[str], list[Finding], RunStats]:
-    files = list(discover(list(paths), overrides.force_exclude))
+    files = list(discover(list(paths), overrides.force_exclude, explicit_settings(overrides)))
     stats = RunStats(files=len(files))
     findings: list[Finding] = []
     caches: dict[str, Cache] = {}
@@ -97,6 +97,10 @@ def run(paths: Iterable[str], overrides: Overrides, options: RunOptions) -> tupl
     stats_of: dict[str, os.stat_result] = {}
     cache_of: dict[str, Cache] = {}
     for path in files:
+        problem = path.reason if isinstance(path, Unreachable) else config_problem(path, overrides)
+        if problem is not None:
+            findings.append(unreadable(path, problem))
+            continue
         cache = _cache_for(path, overrides, options, caches) if options.use_cache else None
         if cache is None:
             tasks.append((path, overrides, None, False))
@@ -157,7 +161,7 @@ def fix(
 ) -> tuple[list[str], list[FileFix], list[Finding]]:
     """Fix every file (in parallel, each file written by the process that fixed it); returns
     the files, each file's outcome in file order, and the findings left."""
-    files = list(discover(list(paths), overrides.force_exclude))
+    files = list(discover(list(paths), overrides.force_exclude, explicit_settings(overrides)))
     if write:
         for directory in sorted({os.path.dirname(os.path.realpath(p)) for p in files}):
             remove_stale_temp_files(directory, TEMP_PREFIX)  # left by a run that was killed mid-write

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from blyan_lint import registry
 from blyan_lint.config import Settings
 from blyan_lint.engine import check_python, decode_python
-from blyan_lint.fixes.apply import FixError, fix_text, wanted
+from blyan_lint.fixes.apply import MAX_PASSES, FixError, _non_overlapping, add_imports, apply_edits, fix_text, wanted
 
 LONG = os.environ.get("FUZZ_EXAMPLES")
 EXAMPLES = int(LONG) if LONG else 40
@@ -223,12 +223,26 @@ def check_fix(text: str, findings) -> None:
     again = fix_text(result.text, lint, unsafe=True)
     assert again.text == result.text, "a second --fix changed the file"
     assert not [f for f in again.remaining if wanted(f, True)], "fixable findings left"
-    _assert_only_fixed_lines_changed(text, result.text, [f for f in findings if wanted(f, True)])
+    _assert_each_pass_changes_only_its_fixes(text, lint, result.text)
+
+
+def _assert_each_pass_changes_only_its_fixes(text: str, lint, final: str) -> None:
+    """Replays the fixer's passes: each changes only lines its own fixes span (a later pass
+    may fix what an earlier one made fixable)."""
+    current = lint(text)
+    for _ in range(MAX_PASSES):
+        chosen = _non_overlapping([f for f in current if wanted(f, True)])
+        if not chosen:
+            break
+        candidate = apply_edits(text, [e for f in chosen for e in f.fix.edits])
+        candidate = add_imports(candidate, sorted({m for f in chosen for m in f.fix.imports}))
+        _assert_only_fixed_lines_changed(text, candidate, chosen)
+        text, current = candidate, lint(candidate)
+    assert text == final, "the replayed passes end where the fixer ended"
 
 
 def _assert_only_fixed_lines_changed(before: str, after: str, fixable) -> None:
-    """Lines the first pass's fixes do not span stay as they were (edits may add lines, e.g.
-    `import torch`, and later passes stay inside earlier fixes' statements)."""
+    """Lines the fixes do not span stay as they were (edits may add lines: `import torch`)."""
     allowed: set[int] = set()
     for finding in fixable:
         first = min([finding.start.line, *(e.start.line for e in finding.fix.edits)])

@@ -205,9 +205,12 @@ def _yaml_leaves(text: str) -> Iterator[Leaf]:
         raise _yaml_unreadable(text, exc) from None
     constructor = SafeConstructor()
     visited: set[tuple[int, str | int | None]] = set()
+    memo: dict[int, dict[str, tuple[Node, Node]]] = {}
+    budget = _Budget()
     for document in documents:
         stack: list[tuple[Node, Path]] = [(document, ())]
         while stack:
+            budget.spend()
             node, path = stack.pop()
             if not isinstance(node, (MappingNode, SequenceNode)):
                 continue
@@ -220,7 +223,7 @@ def _yaml_leaves(text: str) -> Iterator[Leaf]:
                 for index, child in enumerate(node.value):
                     pending.append((child, (*path, index)))
             else:
-                items = _yaml_mapping(node, set())
+                items = _yaml_mapping(node, set(), memo, budget)
                 siblings: frozenset[str] | None = None
                 for key, (key_node, value_node) in items.items():
                     child_path = (*path, key)
@@ -266,11 +269,34 @@ def _yaml_unreadable(text: str, exc: yaml.YAMLError) -> _Unreadable:
     return _Unreadable(f"cannot parse YAML: {str(exc).splitlines()[0] if str(exc) else 'invalid'}")
 
 
-def _yaml_mapping(node: MappingNode, active: set[int]) -> dict[str, tuple[Node, Node]]:
-    """Key -> (key node, value node), `<<` merges applied (explicit keys win, as in PyYAML)."""
+# Nodes a YAML file may expand to through aliases and merge keys before it is refused:
+# far above any real config, far below what a billion-laughs file would cost.
+YAML_NODE_BUDGET = 1_000_000
+
+
+class _Budget:
+    def __init__(self, limit: int = YAML_NODE_BUDGET) -> None:
+        self.left = limit
+
+    def spend(self, count: int = 1) -> None:
+        self.left -= count
+        if self.left < 0:
+            raise _Unreadable(f"cannot check YAML: aliases and merge keys expand it past {YAML_NODE_BUDGET:,} nodes")
+
+
+def _yaml_mapping(
+    node: MappingNode, active: set[int], memo: dict[int, dict[str, tuple[Node, Node]]], budget: _Budget
+) -> dict[str, tuple[Node, Node]]:
+    """Key -> (key node, value node), `<<` merges applied (explicit keys win, as in PyYAML).
+    Each mapping is expanded once (`memo`): `<<: [*a, *a]` nested 24 deep costs 24 merges,
+    not 2**24; the budget bounds what is left."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
     active.add(id(node))
     merged: list[MappingNode] = []
     explicit: list[tuple[Node, Node]] = []
+    budget.spend(len(node.value))
     for key_node, value_node in node.value:
         if key_node.tag == _MERGE_TAG:
             sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
@@ -279,11 +305,14 @@ def _yaml_mapping(node: MappingNode, active: set[int]) -> dict[str, tuple[Node, 
             explicit.append((key_node, value_node))
     items: dict[str, tuple[Node, Node]] = {}
     for source in reversed(merged):  # earlier merge sources take precedence
-        items.update(_yaml_mapping(source, active))
+        expanded = _yaml_mapping(source, active, memo, budget)
+        budget.spend(len(expanded))
+        items.update(expanded)
     for key_node, value_node in explicit:
         if isinstance(key_node, ScalarNode):
             items[str(key_node.value)] = (key_node, value_node)
     active.discard(id(node))
+    memo[id(node)] = items
     return items
 
 
