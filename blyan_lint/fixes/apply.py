@@ -54,8 +54,9 @@ def fix_text(
     """Fix `text` until nothing fixable is left; `lint` re-checks a candidate text."""
     applied: list[Finding] = []
     current = findings if findings is not None else lint(text)
+    blocked = conditional_imports(text)
     for _ in range(MAX_PASSES):
-        fixable = [f for f in current if wanted(f, unsafe)]
+        fixable = [f for f in current if wanted(f, unsafe) and not blocked.intersection(f.fix.imports)]  # type: ignore[union-attr]
         if not fixable:
             return FixResult(text, tuple(applied), tuple(current))
         chosen = _non_overlapping(fixable)
@@ -67,7 +68,7 @@ def fix_text(
         _check_cleared(chosen, current, after, text, candidate)
         text, current = candidate, after
         applied.extend(chosen)
-    if any(wanted(f, unsafe) for f in current):
+    if any(wanted(f, unsafe) and not blocked.intersection(f.fix.imports) for f in current):  # type: ignore[union-attr]
         raise FixError(f"fixes did not converge after {MAX_PASSES} passes")
     return FixResult(text, tuple(applied), tuple(current))
 
@@ -129,10 +130,7 @@ def add_imports(text: str, modules: list[str]) -> str:
         tree = _parse(text)
     except SyntaxError:
         return text
-    bound = set()
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            bound.update(a.name for a in node.names if a.asname is None)
+    bound = _module_level_imports(tree)
     missing = [m for m in modules if m not in bound]
     if not missing:
         return text
@@ -146,6 +144,42 @@ def add_imports(text: str, modules: list[str]) -> str:
         return text + block
     at = offsets[line - 1]
     return text[:at] + block + text[at:]
+
+
+def conditional_imports(text: str) -> set[str]:
+    """Modules the text imports only conditionally (in `try`/`if`, or inside a function) and
+    never plainly at the top: a fix needing `import m` there is not applied, as adding an
+    unconditional import would make the module fail to import without `m`."""
+    try:
+        tree = _parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    top = {a.name for node in tree.body if isinstance(node, ast.Import) for a in node.names if a.asname is None}
+    anywhere = {
+        a.name.split(".", 1)[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for a in node.names
+        if a.asname is None
+    }
+    return anywhere - top
+
+
+def _module_level_imports(tree: ast.Module) -> set[str]:
+    """Names `import m` binds at module level, also inside `try`/`if`."""
+    bound: set[str] = set()
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import):
+            bound.update(a.name for a in node.names if a.asname is None)
+        elif isinstance(node, ast.stmt) and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                stack.extend(getattr(node, field, ()))
+            stack.extend(getattr(node, "cases", ()))
+        elif isinstance(node, (ast.ExceptHandler, ast.match_case)):
+            stack.extend(node.body)
+    return bound
 
 
 def _import_line(tree: ast.Module) -> int:

@@ -142,3 +142,32 @@ def parents_of(root: ast.AST) -> dict[int, ast.AST]:
         for child in ast.iter_child_nodes(node):
             parents[id(child)] = node
     return parents
+
+
+# Expressions whose source can stand before `.method()` as it is.
+_ATOMIC = (
+    ast.Name,
+    ast.Attribute,
+    ast.Call,
+    ast.Subscript,
+    ast.List,
+    ast.Dict,
+    ast.Set,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.JoinedStr,
+)
+
+
+def receiver_text(ctx: Context, node: ast.expr) -> str | None:
+    """The source of `node` written so that `.method()` after it applies to all of it:
+    `opt_a if use_a else opt_b` -> `(opt_a if use_a else opt_b)`; None for what cannot be a
+    receiver at all (`*opts`)."""
+    if isinstance(node, ast.Starred):
+        return None
+    text = ctx.source(node)
+    if not text:
+        return None
+    atomic = isinstance(node, _ATOMIC) or (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)))
+    return text if atomic and "\n" not in text else f"({text})"

@@ -21,7 +21,15 @@ from ..facts import (
 from ..findings import Applicability, Edit, Fix
 from ..names import dotted_text, has_star_kwargs, keyword, string_value
 from ._common import dtype_label
-from ._edits import parents_of, remove_decorator, remove_statements, remove_with_item, statement_blocks, unwrap_with
+from ._edits import (
+    parents_of,
+    receiver_text,
+    remove_decorator,
+    remove_statements,
+    remove_with_item,
+    statement_blocks,
+    unwrap_with,
+)
 from .base import Report, Rule, last_segments
 
 POLICY = "Enforcement: No Mixed Precision: All computations in BF16 (except teacher)."
@@ -419,13 +427,19 @@ def _scaler_fix(ctx: Context, construction: ast.Call) -> Fix | None:
                 return None
             if holder.attr != "backward" or not isinstance(backward, ast.Call):
                 return None
-            edits.append(Edit(ctx.start(call), ctx.end(call), ctx.source(call.args[0])))
+            loss = receiver_text(ctx, call.args[0])
+            if loss is None:
+                return None
+            edits.append(Edit(ctx.start(call), ctx.end(call), loss))
         elif not isinstance(holder, ast.Expr):
             return None
         elif method.attr == "step":
             if len(call.args) != 1 or call.keywords:
                 return None
-            edits.append(Edit(ctx.start(call), ctx.end(call), f"{ctx.source(call.args[0])}.step()"))
+            optimizer = receiver_text(ctx, call.args[0])  # `*opts` has no `.step()` to call
+            if optimizer is None:
+                return None
+            edits.append(Edit(ctx.start(call), ctx.end(call), f"{optimizer}.step()"))
         else:
             doomed.append(holder)
     removals = remove_statements(ctx, doomed, statement_blocks(region))

@@ -202,7 +202,8 @@ class NonBf16Cast(Rule):
             torch, imports = torch_name(ctx)
             facts = self._facts(ctx, node, start, method, "", tables.CAST_METHODS[method], None)
             fix = Fix(Applicability.SAFE, self.fix_title(torch), (Edit(start, end, f"to({torch}.bfloat16)"),), imports)
-            yield Report(start, end, self.message(facts, torch), fix=_cast_fix(ctx, fix, func.value), facts=facts)
+            fix = None if _feeds_numpy(ctx, node) else _cast_fix(ctx, fix, func.value)
+            yield Report(start, end, self.message(facts, torch), fix=fix, facts=facts)
         elif method == tables.DEVICE_MOVE_METHOD:
             yield from self._to(node, ctx)
         elif method == tables.TYPE_METHOD and len(node.args) == 1 and not node.keywords:
@@ -247,7 +248,7 @@ class NonBf16Cast(Rule):
         written, canonical, _ = found
         qualified = ctx.qualified(arg)
         fix = bf16_attr_fix(ctx, arg, qualified) if qualified else None
-        fix = _cast_fix(ctx, fix, call.func.value)  # type: ignore[attr-defined]
+        fix = None if _feeds_numpy(ctx, call) else _cast_fix(ctx, fix, call.func.value)  # type: ignore[attr-defined]
         facts = self._facts(ctx, call, start, method, written, canonical, ctx.resolve(arg))
         return Report(
             start, end, self.message(facts, torch_name(ctx)[0]), fix=fix, covers=(ctx.span(arg),), facts=facts
@@ -280,6 +281,18 @@ class NonBf16Cast(Rule):
     @staticmethod
     def fix_title(torch: str) -> str:
         return f"Use `.to({torch}.bfloat16)`"
+
+
+def _feeds_numpy(ctx: Context, call: ast.Call) -> bool:
+    """`t.float().numpy()`, `np.asarray(t.half())`: NumPy has no bfloat16, so `.to(bfloat16)`
+    there would raise; no fix can keep that code's meaning (a human decides)."""
+    parent = ctx.parent
+    if isinstance(parent, ast.Attribute) and parent.value is call and parent.attr == "numpy":
+        return True
+    if isinstance(parent, ast.Call) and call in parent.args:
+        qualified = ctx.qualified(parent.func) or ""
+        return qualified.startswith("numpy.")
+    return False
 
 
 def _cast_fix(ctx: Context, fix: Fix | None, receiver: ast.expr) -> Fix | None:

@@ -212,4 +212,19 @@ def _falls_back(kinds: list[str | None], query: str | None, flag: str | None) ->
 
 
 def _only_queries(ctx: Context, test: ast.AST) -> bool:
-    return all(ctx.qualified(n.func) in _HARDWARE_QUERIES for n in ast.walk(test) if isinstance(n, ast.Call))
+    """Does the test ask the hardware and nothing else? Only then can the collapse keep its
+    meaning: `is_available() and ok` also depends on `ok`, which a collapse would drop."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _only_queries(ctx, test.operand)
+    if isinstance(test, ast.BoolOp):
+        return all(_only_queries(ctx, value) for value in test.values)
+    if isinstance(test, ast.Compare):  # `device_count() > 0`, `get_device_capability()[0] >= 8`
+        return _only_queries(ctx, test.left) and all(isinstance(c, ast.Constant) for c in test.comparators)
+    if isinstance(test, ast.Subscript):
+        return isinstance(test.slice, ast.Constant) and _only_queries(ctx, test.value)
+    if isinstance(test, ast.Call):
+        return ctx.qualified(test.func) in _HARDWARE_QUERIES
+    if isinstance(test, (ast.Name, ast.Attribute)):  # `use_cuda = torch.cuda.is_available()`
+        bound = _followed(ctx, test)
+        return bound is not test and isinstance(bound, ast.Call) and ctx.qualified(bound.func) in _HARDWARE_QUERIES
+    return False
