@@ -91,6 +91,8 @@ class TeacherPrecision(Rule):
     def _load(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         if has_star_kwargs(node) or _run_time_switch(ctx, node):
             return
+        if keyword(node, tables.PIPELINE_MODEL_KWARGS) is not None:
+            return  # `pipeline(..., model_kwargs={...})` may carry the dtype or the quantization
         facts = load_facts(ctx, node)
         quantization = _quantization(ctx, node, facts)
         if quantization != "none":
