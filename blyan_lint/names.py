@@ -271,14 +271,6 @@ class SemanticModel:
                 return None
         return None
 
-    def binding_value(self, node: ast.expr) -> ast.expr | None:
-        """The expression a name or `self.attr` was last bound to before `node`, or None
-        (not bound here, or bound to something not followed, such as a parameter)."""
-        binding = self.lookup(node)
-        if binding is None or binding.how == DEFAULT:
-            return None
-        return binding.value
-
     def follow(self, node: ast.expr, *, defaults: bool = False, same_frame: bool = False) -> Followed:
         """What `node` stands for, through at most `MAX_HOPS` bindings, never twice the
         same one (`a = b; b = a` is no loop). Parameter defaults are followed only when
