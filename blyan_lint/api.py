@@ -13,7 +13,7 @@ from functools import cache, lru_cache
 
 from . import registry
 from .config import ConfigError, Settings, expand_selectors, load_settings, settings_for_dir
-from .discovery import discover, file_kind
+from .discovery import DATA, discover, file_kind
 from .engine import UNREADABLE, check_python, read_bytes, unreadable
 from .findings import Finding
 from .fixes.apply import FixResult, wanted
@@ -103,6 +103,8 @@ def check_file(
     settings = settings_for(path, overrides)
     codes = selected_codes(path, settings, overrides)
     kind = file_kind(path) or "python"
+    if kind == DATA:
+        return []  # JSON Lines: data, skipped
     if kind == "safetensors":
         if "BLY502" not in codes:
             return []

@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--teacher-paths", type=_codes, help="globs of teacher paths (replaces the config's)")
     check.add_argument("--guard-functions", type=_codes, help="functions that count as capability guards")
     check.add_argument("--force-exclude", action="store_true", help="apply `exclude` to explicit files too")
+    check.add_argument("--watch", action="store_true", help="check again whenever a file changes (Ctrl-C stops)")
     check.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
     check.add_argument("--no-cache", action="store_true", help=f"do not read or write {CACHE_DIR}/")
     check.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: one per CPU)")
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     rule.add_argument("--all", action="store_true", help="every rule")
 
     sub.add_parser("clean", help=f"remove the cache ({CACHE_DIR}/)")
+    sub.add_parser("server", help="run the Language Server on stdio (needs the `lsp` extra: blyan-lint[lsp])")
 
     scope = sub.add_parser("scope", help="is this code teacher or student, and why")
     scope.add_argument("target", metavar="FILE[:LINE]")
@@ -115,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_runtime(args)
         if args.command == "consistency":
             return consistency.main(args)
+        if args.command == "server":
+            return _server()
         if args.command == "clean":
             removed = clean_cache()
             print(f"{'Removed' if removed else 'No'} {CACHE_DIR}/", file=sys.stderr)
@@ -135,6 +139,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     parser.print_help()
     return EXIT_ERROR
+
+
+def _server() -> int:
+    try:
+        from .lsp import main as serve
+    except ImportError as exc:
+        print(
+            f"blyan-lint: error: the server needs pygls and lsprotocol: pip install 'blyan-lint[lsp]' ({exc})",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return serve()
 
 
 def _split_add_noqa(argv: list[str]) -> list[str]:
@@ -164,6 +180,22 @@ def _overrides(args: argparse.Namespace) -> Overrides:
 def _check(args: argparse.Namespace) -> int:
     overrides = _overrides(args)
     paths = args.paths or ["."]
+    if args.watch:
+        if "-" in paths:
+            print("blyan-lint: error: --watch needs files or directories, not stdin", file=sys.stderr)
+            return EXIT_ERROR
+        from .watch import watch
+
+        once = argparse.Namespace(**{**vars(args), "watch": False})
+
+        def check_once() -> int:
+            try:
+                return _check(once)
+            except ConfigError as exc:  # a half-edited pyproject.toml: say so, keep watching
+                print(f"blyan-lint: error: {exc}", file=sys.stderr)
+                return EXIT_ERROR
+
+        return watch(check_once, paths, args.force_exclude)
     if args.add_noqa:
         return _add_noqa(args, overrides, paths)
     if args.fix or args.fix_only or args.diff:

@@ -1,7 +1,9 @@
 """flake8 adapter: a thin shell over the same engine the CLI uses.
 
 flake8 only hands plugins Python files it could parse, so BLY000 and the BLY5xx file
-checks exist in the CLI alone. flake8 adds 1 to the column a plugin yields, so we yield
+checks exist in the CLI alone. Files that `[tool.blyan-lint]` excludes are skipped, and
+per-file-ignores apply, as in the CLI; flake8 itself honours a blanket `# noqa` before the
+plugin runs, which the CLI (the gate) does not. flake8 adds 1 to the column a plugin yields, so we yield
 the 0-based column. Settings come from the same `[tool.blyan-lint]` table as the CLI,
 with `--blyan-teacher-paths` / `--blyan-guard-functions` / `--blyan-config` on top.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import ast
 import io
+import os
 import tokenize
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +21,9 @@ from typing import Any
 from . import __version__
 from .api import Overrides, check_file
 from .config import ConfigError
+from .discovery import excluded_with_parents
 from .engine import UNREADABLE
+from .findings import Finding
 
 
 def _csv(value: Any) -> tuple[str, ...] | None:
@@ -78,8 +83,12 @@ class Plugin:
         )
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
+        # flake8 hands over every file it walked or was given; `exclude` applies as the CLI's
+        # `--force-exclude` (what pre-commit and editors run), so the two report the same files.
         source = _encode(self.lines)
         try:
+            if self.filename not in ("stdin", "-") and excluded_with_parents(os.path.abspath(self.filename)):
+                return
             findings = check_file(self.filename, self.overrides, source, self.tree)
         except ConfigError as exc:
             yield 1, 0, f"{UNREADABLE} blyan-lint configuration error: {exc}", type(self)
@@ -87,4 +96,17 @@ class Plugin:
         for finding in findings:
             if finding.code == UNREADABLE:
                 continue  # flake8 reports syntax errors itself (E999)
+            if finding.cell is not None:  # a notebook flake8 was handed: point into the file it read
+                yield self._in_notebook(finding, source)
+                continue
             yield finding.start.line, finding.start.col - 1, f"{finding.code} {finding.message}", type(self)
+
+    def _in_notebook(self, finding: Finding, source: bytes) -> tuple[int, int, str, type]:
+        from .notebooks import file_position
+
+        where = f"cell {finding.cell}:{finding.start.line}:{finding.start.col}"
+        at = file_position(
+            source.decode("utf-8-sig", "replace"), finding.cell or 0, finding.start.line, finding.start.col
+        )
+        line, col = at or (1, 1)
+        return line, col - 1, f"{finding.code} {finding.message} ({where})", type(self)

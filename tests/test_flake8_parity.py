@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -14,46 +16,62 @@ from .helpers import FIXTURES, ROOT
 FORMAT = "%(path)s|%(row)d|%(col)d|%(code)s"
 
 
-def python_fixtures() -> list[str]:
-    files = []
-    for path in sorted(FIXTURES.rglob("*.py")):
-        rel = path.relative_to(ROOT)
-        if "BLY000" in rel.parts:
-            continue  # flake8 reports unparsable files itself (E999); BLY000 is the CLI's
-        files.append(str(rel))
-    return files
-
-
-def blanket_noqa_lines(path: str) -> set[int]:
-    lines = (ROOT / path).read_text(encoding="utf-8", errors="replace").splitlines()
+def blanket_noqa_lines(root, path: str) -> set[int]:
+    lines = (root / path).read_text(encoding="utf-8", errors="replace").splitlines()
     return {i for i, text in enumerate(lines, 1) if suppressed_codes(text) == ()}
 
 
-def test_flake8_and_cli_report_the_same_findings():
-    files = python_fixtures()
-    assert len(files) > 20
-    flake8 = subprocess.run(
-        [sys.executable, "-m", "flake8", "--isolated", "--select", "BLY", f"--format={FORMAT}", *files],
-        cwd=ROOT,
+def _flake8(cwd, *args: str) -> set[tuple[str, ...]]:
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "BLY", f"--format={FORMAT}", *args],
+        cwd=cwd,
         capture_output=True,
         text=True,
     )
-    assert flake8.returncode in (0, 1), flake8.stderr
-    assert "Traceback" not in flake8.stderr
-    from_flake8 = {tuple(line.split("|")) for line in flake8.stdout.splitlines()}
-    cli = subprocess.run(
-        [sys.executable, "-m", "blyan_lint", "check", "--output-format", "json", *files],
-        cwd=ROOT,
+    assert result.returncode in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr
+    return {tuple(line.split("|")) for line in result.stdout.splitlines()}
+
+
+def _cli(cwd, *args: str) -> set[tuple[str, ...]]:
+    result = subprocess.run(
+        [sys.executable, "-m", "blyan_lint", "check", "--no-cache", "--output-format", "json", *args],
+        cwd=cwd,
         capture_output=True,
         text=True,
     )
-    from_cli = set()
-    for f in json.loads(cli.stdout)["findings"]:
-        if f["location"]["row"] in blanket_noqa_lines(f["filename"]):
+    found = set()
+    for f in json.loads(result.stdout)["findings"]:
+        if not f["filename"].endswith(".py") or f["code"] == "BLY000":
+            continue  # flake8 sees only Python it can parse (it reports E999 itself)
+        if f["location"]["row"] in blanket_noqa_lines(cwd, f["filename"]):
             continue  # flake8 applies a blanket noqa comment before the plugin can object
-        from_cli.add((f["filename"], str(f["location"]["row"]), str(f["location"]["column"]), f["code"]))
-    assert from_cli, "the fixtures produce findings"
-    assert from_flake8 == from_cli
+        found.add((os.path.normpath(f["filename"]), str(f["location"]["row"]), str(f["location"]["column"]), f["code"]))
+    return found
+
+
+def test_flake8_and_cli_report_the_same_findings(tmp_path):
+    """Over every fixture, with a project config that excludes a directory and ignores a code
+    for some files: walking a tree, and handed files one by one (the CLI's --force-exclude)."""
+    shutil.copytree(FIXTURES, tmp_path / "fixtures")
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.blyan-lint]\n"
+        'extend-exclude = ["fixtures/rules/BLY102", "*_excluded.py"]\n'
+        "[tool.blyan-lint.per-file-ignores]\n"
+        '"fixtures/rules/BLY201/*" = ["BLY201"]\n'
+    )
+    (tmp_path / "fixtures" / "rules" / "BLY101" / "copy_excluded.py").write_text("import torch\nx = torch.half\n")
+    files = [str(p.relative_to(tmp_path)) for p in sorted((tmp_path / "fixtures").rglob("*.py"))]
+    files = [f for f in files if "BLY000" not in f]
+    assert len(files) > 20
+    walked = _flake8(tmp_path, "fixtures")
+    assert walked, "the fixtures produce findings"
+    assert walked == _cli(tmp_path, "fixtures")
+    codes = {(path.split(os.sep)[2], code) for path, _, _, code in walked}
+    assert not any(rule == "BLY102" for rule, _ in codes), "the excluded directory is skipped"
+    assert ("BLY201", "BLY201") not in codes, "per-file-ignores apply"
+    assert not any("copy_excluded" in path for path, *_ in walked)
+    assert _flake8(tmp_path, *files) == _cli(tmp_path, "--force-exclude", *files) == walked
 
 
 def test_plugin_columns_are_not_shifted():

@@ -43,3 +43,21 @@ def test_a_replay_that_failed_is_unresolved_with_the_error():
     record = {"env": "gpu", "neutral": False, "ok": False, "error": {"type": "OutOfMemoryError", "message": "CUDA"}}
     verdict = Judge(_plan("BLY103"), [record], "/p/x.py", False, None).run()
     assert verdict.verdict == "unresolved" and "out of GPU memory" in verdict.observation
+
+
+def _run(neutral: bool, ops: dict, error: dict | None) -> dict:
+    record = {"env": "gpu", "neutral": neutral, "ok": error is None, "ops": ops, "events": []}
+    if error:
+        record["error"] = error
+    return record
+
+
+def test_runs_that_stop_at_the_same_failure_compare_their_traces_up_to_it():
+    stop = {"type": "NotImplementedError", "message": "unscale", "where": "/p/x.py:8"}
+    plan = Plan(0, "BLY201", 3, 5, Target("recipe", "train", None, 1, 9), ("gpu",), True)
+    records = [_run(False, {"mm|float16": 4}, stop), _run(True, {"mm|bfloat16": 4}, stop)]
+    verdict = Judge(plan, records, "/p/x.py", False, None).run()
+    assert verdict.verdict == "confirmed" and "same failure" in verdict.observation
+    elsewhere = dict(stop, where="/p/x.py:6")
+    records = [_run(False, {"mm|float16": 4}, stop), _run(True, {"mm|bfloat16": 4}, elsewhere)]
+    assert Judge(plan, records, "/p/x.py", False, None).run().verdict == "unresolved"

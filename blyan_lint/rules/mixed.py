@@ -19,7 +19,7 @@ from ..facts import (
     Value,
 )
 from ..findings import Applicability, Edit, Fix
-from ..names import dotted_text, keyword, string_value
+from ..names import dotted_text, has_star_kwargs, keyword, string_value
 from ._common import dtype_label
 from ._edits import parents_of, remove_decorator, remove_statements, remove_with_item, statement_blocks, unwrap_with
 from .base import Report, Rule, last_segments
@@ -441,17 +441,24 @@ class FrameworkMixedPrecision(Rule):
     code = "BLY203"
     name = "framework-mixed-precision"
     summary = (
-        "Trainer-level mixed precision: `TrainingArguments(fp16=True / fp16_full_eval=True / "
-        'half_precision_backend=...)`, `Accelerator(mixed_precision="fp16"/"bf16"/"fp8")`, Lightning '
-        '`precision=` other than `"bf16-true"`, DeepSpeed `"fp16"`/`"amp"` sections, `apex.amp.initialize`.'
+        "Trainer-level mixed precision: `TrainingArguments(fp16=True / fp16_full_eval=True / bf16=True / "
+        "bf16_full_eval=True / half_precision_backend=...)` and its subclasses, TRL configs without `bf16=False`, "
+        '`Accelerator(mixed_precision="fp16"/"bf16"/"fp8")`, Lightning `precision=` other than `"bf16-true"`, '
+        'DeepSpeed `"fp16"`/`"amp"` sections, `apex.amp.initialize`.'
     )
     policy = POLICY
     why = (
         "These switches turn on autocast and a gradient scaler inside the framework, so the training step runs "
         "in mixed precision although no `autocast` appears in the code. Accelerate's and Lightning's BF16 modes "
         '(`mixed_precision="bf16"`, `precision="bf16-mixed"`) are mixed precision too: the weights stay FP32. '
-        'Lightning\'s `precision="bf16-true"` keeps everything in BF16 and is the compliant setting; '
-        '`TrainingArguments(bf16=True)` and DeepSpeed\'s `"bf16"` section are not flagged.'
+        "`TrainingArguments(bf16=True)` runs the step under BF16 autocast, whose FP32 op list (softmax, norms, "
+        "losses) computes in FP32, and `bf16_full_eval=True` casts the model to BF16 for evaluation only. TRL's "
+        "configs (`SFTConfig`, `DPOConfig`, `GRPOConfig`, ...: every config on TRL's base config) set `bf16 = not "
+        "fp16` when `bf16` is unset, so one of them without `bf16=False` is flagged too; so are the project's own "
+        "subclasses, for their class-level defaults and their constructions. The compliant training loads the "
+        'model in BF16 and turns every autocast switch off. Lightning\'s `precision="bf16-true"` keeps '
+        'everything in BF16 and is the compliant setting there; DeepSpeed\'s `"bf16"` section is not flagged. '
+        "Values decided at run time (`bf16=args.bf16`, `**kwargs`) are not judged."
     )
     example = (
         "import torch\n"
@@ -468,12 +475,20 @@ class FrameworkMixedPrecision(Rule):
         'args = TrainingArguments(output_dir="checkpoints")\n'
     )
     fix_safety = (
-        "No automatic fix yet: the replacement depends on the framework. Remove `fp16=` / `fp16_full_eval=` / "
-        '`half_precision_backend=`; use `mixed_precision="no"` with Accelerate and `precision="bf16-true"` with '
+        "No automatic fix yet: the replacement depends on the framework (turning autocast off trains in the "
+        "model's own dtype, so the model must be loaded in BF16 first). Remove `fp16=` / `fp16_full_eval=` / "
+        "`bf16=True` / `bf16_full_eval=` / `half_precision_backend=`, pass `bf16=False` to TRL configs; use "
+        '`mixed_precision="no"` with Accelerate and `precision="bf16-true"` with '
         'Lightning; remove DeepSpeed\'s `"fp16"` / `"amp"` section (or set `"enabled": False`) and Apex '
         "`amp.initialize`; and load the model in BF16 (`torch_dtype=torch.bfloat16`)."
     )
-    watches = tables.TRAINING_ARGUMENTS | tables.ACCELERATORS | tables.LIGHTNING_TRAINERS | tables.APEX_AMP_INITIALIZE
+    watches = (
+        tables.TRAINING_ARGUMENTS
+        | tables.ACCELERATORS
+        | tables.LIGHTNING_TRAINERS
+        | tables.APEX_AMP_INITIALIZE
+        | {tables.TRL_PREFIX + name for name in tables.TRL_BF16_DEFAULT_CONFIGS}
+    )
     methods = frozenset({"dict"})  # DeepSpeed configs written as dict(fp16=dict(enabled=True))
     # Every finding names one of the switches (`fp16=`, `mixed_precision=`, `precision=`,
     # a DeepSpeed section); fewer files spell one than name the classes.
@@ -481,6 +496,9 @@ class FrameworkMixedPrecision(Rule):
         {
             *tables.TRAINING_ARGUMENT_SWITCHES,
             *tables.TRAINING_ARGUMENT_BACKENDS,
+            # TRL's configs turn BF16 autocast on without any switch spelled; subclasses name their base
+            *tables.TRL_BF16_DEFAULT_CONFIGS,
+            *last_segments(tables.TRAINING_ARGUMENTS),
             tables.ACCELERATE_PRECISION_KEYWORD,
             tables.LIGHTNING_PRECISION_KEYWORD,
             *tables.DEEPSPEED_MIXED_SECTIONS,
@@ -490,6 +508,54 @@ class FrameworkMixedPrecision(Rule):
 
     def visit_Dict(self, node: ast.Dict, ctx: Context) -> Iterator[Report]:
         return self._deepspeed_dict(node, ctx)
+
+    # The project's own subclasses of TrainingArguments or a TRL config: their class-level
+    # switch defaults here, their constructions after the walk (`finish`).
+    def visit_ClassDef(self, node: ast.ClassDef, ctx: Context) -> Iterator[Report]:
+        subclasses: dict[str, tuple[str, bool]] = ctx.extras.setdefault((self, "subclasses"), {})  # type: ignore[assignment]
+        inherited = None
+        for base in node.bases:
+            qualified = ctx.qualified(base)
+            kind = _training_arguments_kind(qualified) if qualified else None
+            if kind is None and isinstance(base, ast.Name) and base.id in subclasses:
+                kind, off = subclasses[base.id]
+                inherited = (kind, off)
+            if kind is not None:
+                break
+        else:
+            return
+        ctx.extras[(self, "module")] = ctx.stack[0]
+        bf16_off = inherited[1] if inherited else False
+        who = f"`{node.name}` (a subclass of `{dotted_text(base) or ctx.source(base)}`)"
+        for target, value in _class_defaults(node):
+            is_literal, flag, _ = ctx.constant(value)
+            if target == tables.BF16_SWITCH and is_literal and flag is False:
+                bf16_off = True
+            if not is_literal or not _switched_on(flag):
+                continue
+            if target in tables.TRAINING_ARGUMENT_BF16_SWITCHES:
+                what = _BF16_MEANING[target]
+            elif target in tables.TRAINING_ARGUMENT_SWITCHES:
+                what = "train in FP16 mixed precision" if target == tables.FP16_SWITCH else "evaluate in FP16"
+            else:
+                continue
+            yield ctx.report(
+                value,
+                f"the default `{target} = {ctx.source(value)}` makes {who} {what}; the policy forbids mixed "
+                "precision: remove it and load the model in BF16 (`torch_dtype=torch.bfloat16`)",
+                facts=FrameworkPrecisionFacts(node.name, target, ctx.resolve(value), what),
+            )
+        subclasses[node.name] = (kind, bf16_off)
+
+    def finish(self, ctx: Context) -> Iterator[Report]:
+        subclasses: dict[str, tuple[str, bool]] = ctx.extras.get((self, "subclasses"), {})  # type: ignore[assignment]
+        module = ctx.extras.get((self, "module"))
+        if not subclasses or not isinstance(module, ast.AST):
+            return
+        for node in ast.walk(module):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in subclasses:
+                kind, bf16_off = subclasses[node.func.id]
+                yield from self._training_arguments(node, ctx, f"`{node.func.id}`", kind == _TRL and not bf16_off)
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         func = node.func
@@ -501,8 +567,9 @@ class FrameworkMixedPrecision(Rule):
             return
         spelled = dotted_text(func) or qualified
         who = f"`{spelled}`{_aka(spelled, qualified)}"  # how the message names the class
-        if qualified in tables.TRAINING_ARGUMENTS:
-            yield from self._training_arguments(node, ctx, who)
+        kind = _training_arguments_kind(qualified)
+        if kind is not None:
+            yield from self._training_arguments(node, ctx, who, kind == _TRL)
         elif qualified in tables.ACCELERATORS:
             yield from self._accelerator(node, ctx, who)
         elif qualified in tables.LIGHTNING_TRAINERS:
@@ -522,8 +589,22 @@ class FrameworkMixedPrecision(Rule):
             )
 
     # TrainingArguments and the TRL configs that extend it.
-    def _training_arguments(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
+    def _training_arguments(self, node: ast.Call, ctx: Context, who: str, trl: bool) -> Iterator[Report]:
+        if trl:
+            yield from self._trl_default(node, ctx, who)
         for kw in node.keywords:
+            if kw.arg in tables.TRAINING_ARGUMENT_BF16_SWITCHES:
+                is_literal, value, note = ctx.constant(kw.value)
+                if not is_literal or not _switched_on(value):
+                    continue
+                what = _BF16_MEANING[kw.arg]
+                yield ctx.report(
+                    kw,
+                    f"`{kw.arg}={ctx.source(kw.value)}`{note} makes {who} {what}; the policy forbids mixed "
+                    "precision: remove it and load the model in BF16 (`torch_dtype=torch.bfloat16`)",
+                    facts=_framework_facts(ctx, node, kw.arg, kw.value, what),
+                )
+                continue
             if kw.arg in tables.TRAINING_ARGUMENT_SWITCHES:
                 is_literal, value, note = ctx.constant(kw.value)
                 if not is_literal or not _switched_on(value):
@@ -542,6 +623,29 @@ class FrameworkMixedPrecision(Rule):
                     "precision: remove it and load the model in BF16 (`torch_dtype=torch.bfloat16`)",
                     facts=_framework_facts(ctx, node, kw.arg, kw.value, "selects the mixed-precision backend"),
                 )
+
+    def _trl_default(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
+        """TRL sets `bf16 = not fp16` when `bf16` is unset (or None): BF16 autocast by default."""
+        if has_star_kwargs(node):
+            return  # `bf16=False` may be among them
+        bf16 = keyword(node, tables.BF16_SWITCH)
+        if bf16 is not None:
+            is_literal, value, _ = ctx.constant(bf16.value)
+            if not (is_literal and value is None):
+                return  # given: judged as a switch (`bf16=True`), off, or decided at run time
+        fp16 = keyword(node, tables.FP16_SWITCH)
+        if fp16 is not None:
+            is_literal, value, _ = ctx.constant(fp16.value)
+            if not is_literal or _switched_on(value):
+                return  # `fp16=True` (reported as such) turns bf16 off; a run-time value is not judged
+        what = "runs BF16 autocast (TRL sets `bf16 = not fp16` when `bf16` is unset)"
+        yield ctx.report(
+            node.func,
+            f"{who} without `bf16=False` {what}, which computes its FP32 op list in FP32; the "
+            "policy forbids mixed precision: pass `bf16=False` and load the model in BF16 "
+            "(`torch_dtype=torch.bfloat16`)",
+            facts=_framework_facts(ctx, node, tables.BF16_SWITCH, bf16.value if bf16 else None, what),
+        )
 
     def _accelerator(self, node: ast.Call, ctx: Context, who: str) -> Iterator[Report]:
         kw = keyword(node, tables.ACCELERATE_PRECISION_KEYWORD)
@@ -625,6 +729,37 @@ class FrameworkMixedPrecision(Rule):
             "True}`)",
             facts=FrameworkPrecisionFacts("deepspeed", section, ctx.resolve(enabled), meaning),
         )
+
+
+_HF, _TRL = "transformers", "trl"
+_BF16_MEANING = {
+    "bf16": "train under BF16 autocast, which computes its FP32 op list (softmax, norms, losses) in FP32",
+    "bf16_full_eval": "cast the model to BF16 for evaluation only, so training and evaluation differ in precision",
+}
+
+
+def _class_defaults(node: ast.ClassDef) -> Iterator[tuple[str, ast.expr]]:
+    """(field, default) of a dataclass body: `bf16: bool = True`, `bf16 = field(default=True)`."""
+    for stmt in node.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            name, value = stmt.target.id, stmt.value
+        elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            name, value = stmt.targets[0].id, stmt.value
+        else:
+            continue
+        if isinstance(value, ast.Call) and dotted_text(value.func) in ("field", "dataclasses.field"):
+            default = keyword(value, "default")
+            if default is None:
+                continue
+            value = default.value
+        yield name, value
+
+
+def _training_arguments_kind(qualified: str) -> str | None:
+    """_TRL for TRL's configs (BF16 on by default), _HF for TrainingArguments and the rest."""
+    if qualified.startswith(tables.TRL_PREFIX) and qualified.rsplit(".", 1)[-1] in tables.TRL_BF16_DEFAULT_CONFIGS:
+        return _TRL
+    return _HF if qualified in tables.TRAINING_ARGUMENTS else None
 
 
 def _framework_facts(

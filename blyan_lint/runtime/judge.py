@@ -388,8 +388,9 @@ class Judge:
 
     def differential(self) -> Verdict:
         with_it, without = self.record("gpu", False), self.record("gpu", True)
+        same_stop = _same_failure(with_it, without)
         for record in (with_it, without):
-            failed = self.failed(record)
+            failed = None if same_stop else self.failed(record)
             if failed:
                 return failed
         assert with_it is not None and without is not None
@@ -409,6 +410,8 @@ class Judge:
                 f"needs a GPU: torch disabled {first['device']} autocast at {_short(first['where'])} (no CUDA device)",
             )
         verdict = self._diff(with_it, without)
+        if same_stop and verdict.verdict != UNRESOLVED:
+            verdict.observation += f"; both runs traced up to the same failure, {_error_text(with_it)}"
         return verdict
 
     def _diff(self, with_it: dict[str, Any], without: dict[str, Any]) -> Verdict:
@@ -515,6 +518,20 @@ class Judge:
         if value and value.get("kind") == "optimizer":
             return self.verdict(CONFIRMED, f"an optimizer `{value['class']}` over the teacher's parameters")
         return self.failed(record) or self.verdict(UNRESOLVED, "the update was not reached")
+
+
+def _same_failure(with_it: dict[str, Any] | None, without: dict[str, Any] | None) -> bool:
+    """Both runs stopped at the same user line with the same error (not the construct's
+    doing): their op traces up to there run the same code and compare like with like."""
+    if not with_it or not without or with_it.get("ok") or without.get("ok"):
+        return False
+    first, second = with_it.get("error") or {}, without.get("error") or {}
+    return (
+        bool(first.get("where"))
+        and (first.get("type"), first.get("where")) == (second.get("type"), second.get("where"))
+        and bool(with_it.get("ops"))
+        and bool(without.get("ops"))
+    )
 
 
 def _dtype_totals(ops: dict[str, int]) -> dict[str, int]:
