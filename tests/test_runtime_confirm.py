@@ -28,6 +28,10 @@ def load_fp32_checkpoint():
     return AutoModelForCausalLM.from_pretrained("org/tiny-fp32")
 
 
+def load_by_parameter(checkpoint="org/by-parameter"):
+    return AutoModelForCausalLM.from_pretrained(checkpoint)
+
+
 def load_unmapped():
     return AutoModelForCausalLM.from_pretrained("org/not-mapped")
 
@@ -91,7 +95,7 @@ def replayed(tmp_path_factory):
     (root / "pyproject.toml").write_text(
         f'[tool.blyan-lint]\n[tool.blyan-lint.runtime]\nmodel-map = {{ "MODEL" = "{bf16}" }}\n'
     )
-    options = ConfirmOptions(model_map=(f"org/tiny-fp32={fp32}",), cpu=True, timeout=120, jobs=2)
+    options = ConfirmOptions(model_map=(f"org/tiny-fp32={fp32}", f"checkpoint={fp32}"), cpu=True, timeout=120, jobs=2)
     result = confirm([str(package)], options)
     source = (package / "loads.py").read_text().splitlines()
     return result, source
@@ -115,6 +119,12 @@ def test_a_load_without_dtype_of_an_fp32_checkpoint_is_confirmed(replayed):
     verdict = verdict_at(replayed, "BLY103", "org/tiny-fp32")
     assert verdict.verdict == "confirmed"
     assert "21 float32" in verdict.observation
+
+
+def test_a_name_the_id_is_bound_through_maps_it(replayed):
+    # `checkpoint=PATH` maps the parameter's default id: the load's typed facts name the binding.
+    verdict = verdict_at(replayed, "BLY103", "from_pretrained(checkpoint)")
+    assert verdict.verdict == "confirmed" and "21 float32" in verdict.observation
 
 
 def test_an_unmapped_checkpoint_is_unresolved_never_a_stand_in(replayed):
