@@ -76,20 +76,10 @@ class TeacherPrecision(Rule):
         "variable is reported without a fix."
     )
     applies_to_teacher = True
-    node_types = (ast.Call,)
-    names = frozenset(
-        {
-            *tables.LOADER_METHODS,
-            *(q.rsplit(".", 1)[-1] for q in tables.PIPELINE_FACTORIES),
-            *tables.CAST_METHODS,
-            "to",
-            "type",
-        }
-    )
-    triggers = ("from_pretrained", "from_config", "pipeline", "half(", "float(", "double(", ".to(", ".type(")
+    watches = tables.PIPELINE_FACTORIES
+    methods = frozenset({*tables.LOADER_METHODS, *tables.CAST_METHODS, "to", "type"})
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        assert isinstance(node, ast.Call)
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         if not ctx.scope.is_teacher:
             return  # student code: BLY101-BLY103 judge its loads and casts
         if ctx.names.is_load(node):
@@ -101,6 +91,8 @@ class TeacherPrecision(Rule):
     def _load(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         if has_star_kwargs(node) or _run_time_switch(ctx, node):
             return
+        if keyword(node, tables.PIPELINE_MODEL_KWARGS) is not None:
+            return  # `pipeline(..., model_kwargs={...})` may carry the dtype or the quantization
         facts = load_facts(ctx, node)
         quantization = _quantization(ctx, node, facts)
         if quantization != "none":
