@@ -87,7 +87,23 @@ class Context:
         return any(word in text for word in words)
 
     def source(self, node: ast.AST) -> str:
-        return ast.get_source_segment("\n".join(self.lines), node) or ""
+        """The source text of a node (`ast.get_source_segment`, read from the lines held
+        here: it costs the node's length, not the file's)."""
+        try:
+            first, last = node.lineno, node.end_lineno  # type: ignore[attr-defined]
+            col, end_col = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+        except AttributeError:
+            return ""
+        if last is None or end_col is None or not 0 < first <= last <= len(self.lines):
+            return ""
+        if first == last:
+            line = self.lines[first - 1]
+            if line.isascii():
+                return line[col:end_col]
+            return line.encode("utf-8")[col:end_col].decode("utf-8", "replace")
+        head = self.lines[first - 1].encode("utf-8")[col:].decode("utf-8", "replace")
+        tail = self.lines[last - 1].encode("utf-8")[:end_col].decode("utf-8", "replace")
+        return "\n".join([head, *self.lines[first : last - 1], tail])
 
     # -- names and values -------------------------------------------------------------
     def qualified(self, node: ast.AST) -> str | None:
@@ -111,7 +127,7 @@ class Context:
         followed = self.follow(node)
         if isinstance(followed.value, ast.Constant):
             return True, followed.value.value, self.note(followed)
-        return False, None, self.note(followed)
+        return False, None, ""
 
     def resolve(self, node: ast.expr | None, *, defaults: bool = False) -> Value:
         """An argument as typed facts: what it is written as, what it resolves to, and how
