@@ -177,7 +177,7 @@ def test_trigger_words_come_from_the_declarations():
     from blyan_lint.rules.base import last_segments, trigger_words
 
     for rule in _declarative_rules():
-        words = rule.strings or {*last_segments(rule.watches), *(f".{m}(" for m in rule.methods)}
+        words = rule.strings or {*last_segments(rule.watches), *(f".{m}" for m in rule.methods)}
         assert rule.triggers == trigger_words(words), rule.code
         if rule.watches or rule.methods:
             assert rule.names == last_segments(rule.watches) | rule.methods, rule.code
