@@ -108,7 +108,8 @@ class CpuFallback(_HardwareRule):
         others = [leaf for leaf, kind in zip(leaves, kinds, strict=True) if not _is_cpu(kind, index=True)]
         keep = gpu_leaves[0] if len(gpu_leaves) == 1 else (others[0] if len(others) == 1 else None)
         fix = None
-        if keep is not None and all(_only_queries(ctx, test) for test in tests):
+        # a test that is the hardware query or the CPU switch alone; an extra condition (`and ok`) would be lost
+        if keep is not None and all(_only_queries(ctx, t) or _flag_test(t) is not None for t in tests):
             fix = Fix(
                 Applicability.UNSAFE,
                 "Keep only the CUDA branch",
