@@ -26,6 +26,13 @@ def package_of(rel_path: str) -> str | None:
     return ".".join(parts)
 
 
+def _byte_slice(line: str, start: int, end: int | None) -> str:
+    """`line[start:end]` in UTF-8 bytes, as ast columns count."""
+    if line.isascii():
+        return line[start:end]
+    return line.encode("utf-8")[start:end].decode("utf-8")
+
+
 class Context:
     def __init__(self, path: str, lines: list[str], settings: Settings, file_scope: Scope, newline: str = "\n") -> None:
         self.path = path
@@ -87,7 +94,22 @@ class Context:
         return any(word in text for word in words)
 
     def source(self, node: ast.AST) -> str:
-        return ast.get_source_segment("\n".join(self.lines), node) or ""
+        """The node's text, as `ast.get_source_segment` of the file gives it (line ends as
+        `\\n`), sliced from the lines: that function re-splits the whole file per call, which
+        made a file's check quadratic in its size."""
+        try:
+            first, last = node.lineno, node.end_lineno  # type: ignore[attr-defined]
+            start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+        except AttributeError:
+            return ""
+        if last is None or end is None:
+            return ""
+        lines = self.lines
+        if first == last:
+            return _byte_slice(lines[first - 1], start, end)
+        head = _byte_slice(lines[first - 1], start, None)
+        tail = _byte_slice(lines[last - 1], 0, end)
+        return "\n".join([head, *lines[first : last - 1], tail])
 
     # -- names and values -------------------------------------------------------------
     def qualified(self, node: ast.AST) -> str | None:
