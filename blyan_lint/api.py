@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from . import registry
 from .config import ConfigError, Settings, expand_selectors, load_settings, settings_for_dir
-from .discovery import discover, file_kind
+from .discovery import DATA, discover, file_kind
 from .engine import UNREADABLE, check_python, read_bytes, unreadable
 from .findings import Finding
 from .rules.base import Rule
@@ -105,6 +105,8 @@ def check_file(
     settings = settings_for(path, overrides)
     codes = selected_codes(path, settings, overrides)
     kind = file_kind(path) or "python"
+    if kind == DATA:
+        return []  # JSON Lines: data, skipped
     if kind == "safetensors":
         if "BLY502" not in codes:
             return []

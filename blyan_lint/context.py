@@ -26,13 +26,6 @@ def package_of(rel_path: str) -> str | None:
     return ".".join(parts)
 
 
-def _byte_slice(line: str, start: int, end: int | None) -> str:
-    """`line[start:end]` in UTF-8 bytes, as ast columns count."""
-    if line.isascii():
-        return line[start:end]
-    return line.encode("utf-8")[start:end].decode("utf-8")
-
-
 class Context:
     def __init__(self, path: str, lines: list[str], settings: Settings, file_scope: Scope, newline: str = "\n") -> None:
         self.path = path
@@ -94,22 +87,23 @@ class Context:
         return any(word in text for word in words)
 
     def source(self, node: ast.AST) -> str:
-        """The node's text, as `ast.get_source_segment` of the file gives it (line ends as
-        `\\n`), sliced from the lines: that function re-splits the whole file per call, which
-        made a file's check quadratic in its size."""
+        """The source text of a node (`ast.get_source_segment`, read from the lines held
+        here: it costs the node's length, not the file's)."""
         try:
             first, last = node.lineno, node.end_lineno  # type: ignore[attr-defined]
-            start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+            col, end_col = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
         except AttributeError:
             return ""
-        if last is None or end is None:
+        if last is None or end_col is None or not 0 < first <= last <= len(self.lines):
             return ""
-        lines = self.lines
         if first == last:
-            return _byte_slice(lines[first - 1], start, end)
-        head = _byte_slice(lines[first - 1], start, None)
-        tail = _byte_slice(lines[last - 1], 0, end)
-        return "\n".join([head, *lines[first : last - 1], tail])
+            line = self.lines[first - 1]
+            if line.isascii():
+                return line[col:end_col]
+            return line.encode("utf-8")[col:end_col].decode("utf-8", "replace")
+        head = self.lines[first - 1].encode("utf-8")[col:].decode("utf-8", "replace")
+        tail = self.lines[last - 1].encode("utf-8")[:end_col].decode("utf-8", "replace")
+        return "\n".join([head, *self.lines[first : last - 1], tail])
 
     # -- names and values -------------------------------------------------------------
     def qualified(self, node: ast.AST) -> str | None:
@@ -133,7 +127,7 @@ class Context:
         followed = self.follow(node)
         if isinstance(followed.value, ast.Constant):
             return True, followed.value.value, self.note(followed)
-        return False, None, self.note(followed)
+        return False, None, ""
 
     def resolve(self, node: ast.expr | None, *, defaults: bool = False) -> Value:
         """An argument as typed facts: what it is written as, what it resolves to, and how

@@ -18,6 +18,9 @@ PYTHON_SUFFIXES = (".py", ".pyi")
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 WEIGHT_SUFFIXES = (".safetensors",)
 NOTEBOOK_SUFFIXES = (".ipynb",)
+# JSON Lines is data (datasets, logs), not configuration: never checked, never a BLY000.
+DATA_SUFFIXES = (".jsonl", ".ndjson")
+DATA = "data"
 
 
 def file_kind(path: str) -> str | None:
@@ -30,6 +33,8 @@ def file_kind(path: str) -> str | None:
         return "safetensors"
     if lowered.endswith(NOTEBOOK_SUFFIXES):
         return "notebook"
+    if lowered.endswith(DATA_SUFFIXES):
+        return DATA
     return None
 
 
@@ -182,7 +187,7 @@ def _walk_dir(directory: str, ignores: _GitIgnores, seen: set[str]) -> Iterator[
         if is_dir:
             if not entry.is_symlink():
                 yield from _walk_dir(entry.path, ignores, seen)
-        elif file_kind(entry.name) is not None:
+        elif file_kind(entry.name) not in (None, DATA):
             key = os.path.abspath(entry.path)
             if key not in seen:
                 seen.add(key)

@@ -11,11 +11,10 @@ import ast
 import bisect
 import io
 import tokenize
-import warnings
 from collections.abc import Sequence
 from functools import cache
 
-from . import suppress
+from . import bounds, suppress
 from .config import Settings
 from .context import Context
 from .findings import Finding, Position, Scope
@@ -188,6 +187,23 @@ def check_python(
     """All findings for one Python file. `tree`, when the caller parsed the same source
     already (flake8 does), saves the second parse."""
     try:
+        return _check_python(path, source, settings, rules, prefilter, tree, keep_suppressed)
+    except RecursionError:  # valid but deeply nested: again, with room for the depth
+        if bounds.deep():
+            raise
+        return bounds.with_depth(lambda: _check_python(path, source, settings, rules, prefilter, tree, keep_suppressed))
+
+
+def _check_python(
+    path: str,
+    source: bytes,
+    settings: Settings,
+    rules: Sequence[Rule],
+    prefilter: bool,
+    tree: ast.AST | None,
+    keep_suppressed: bool,
+) -> list[Finding]:
+    try:
         text = decode_python(source)
     except UnicodeDecodeError as exc:
         line = source.count(b"\n", 0, exc.start) + 1
@@ -197,9 +213,7 @@ def check_python(
     lines = split_lines(text)
     try:
         if tree is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # the user's SyntaxWarnings are not ours to print
-                tree = ast.parse(text, filename=path)
+            tree = bounds.parse(text, filename=path)
     except SyntaxError as exc:
         return [unreadable(path, syntax_error_message(exc, text), exc.lineno or 1, exc.offset or 1)]
     except (ValueError, MemoryError, RecursionError) as exc:
@@ -218,6 +232,8 @@ def check_python(
             for report in rule.finish(ctx):
                 walker.reports.append((rule, ctx.file_scope, report))
     except RecursionError:
+        if not bounds.deep():
+            raise
         return [unreadable(path, "cannot check: the code is nested too deeply")]
     findings = [
         Finding(path, r.start, r.end, rule.code, r.message, scope, r.fix, r.covers, facts=r.facts)  # type: ignore[attr-defined]

@@ -233,8 +233,9 @@ class PlacementFacts(Facts):
     """A model or inference placed on the CPU (BLY302)."""
 
     kind: ClassVar[str] = "placement"
-    how: str  # "device_map" | "device_map_entry" | "offload_flag" | "pipeline" | "move"
-    device: str  # "cpu" | "disk" | "cpu-index"
+    how: str  # "device_map" | "device_map_entry" | "offload_flag" | "pipeline" | "move" | "fsdp_offload" | ...
+    # ... "deepspeed_offload" | "pipeline_offload" | "offload_hook" (CPU offload, catalog 1.1)
+    device: str  # "cpu" | "disk" | "cpu-index" | "nvme"
     value: Value  # the device expression, as resolved
     module: str | None  # the `device_map` entry's module name
     method: str | None  # the move method (`cpu`, `to`)

@@ -23,6 +23,7 @@ from .api import Overrides, check_file
 from .config import ConfigError
 from .discovery import excluded_with_parents
 from .engine import UNREADABLE
+from .findings import Finding
 
 
 def _csv(value: Any) -> tuple[str, ...] | None:
@@ -95,4 +96,17 @@ class Plugin:
         for finding in findings:
             if finding.code == UNREADABLE:
                 continue  # flake8 reports syntax errors itself (E999)
+            if finding.cell is not None:  # a notebook flake8 was handed: point into the file it read
+                yield self._in_notebook(finding, source)
+                continue
             yield finding.start.line, finding.start.col - 1, f"{finding.code} {finding.message}", type(self)
+
+    def _in_notebook(self, finding: Finding, source: bytes) -> tuple[int, int, str, type]:
+        from .notebooks import file_position
+
+        where = f"cell {finding.cell}:{finding.start.line}:{finding.start.col}"
+        at = file_position(
+            source.decode("utf-8-sig", "replace"), finding.cell or 0, finding.start.line, finding.start.col
+        )
+        line, col = at or (1, 1)
+        return line, col - 1, f"{finding.code} {finding.message} ({where})", type(self)

@@ -3,7 +3,8 @@
 Diagnostics are exactly the CLI's findings: each open document's text goes through
 `api.check_file` under its own path, so the nearest `[tool.blyan-lint]`, excludes,
 per-file-ignores, teacher scope and noqa all apply as in `blyan-lint check
---force-exclude`. They are published on open, change and save. Code actions: a quick fix
+--force-exclude`. They are published on open, change and save, for Python files and for
+notebook documents (the code cells checked together, each cell's findings on that cell). Code actions: a quick fix
 for every finding with a safe fix, and "fix all" (`source.fixAll.blyan-lint`), which
 applies the safe fixes exactly as `--fix` does (re-checked, every pass verified).
 Positions are converted to the encoding the client negotiated (UTF-16 by default).
@@ -20,7 +21,7 @@ from pygls.workspace import TextDocument
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
 from . import __version__
-from .api import Overrides, check_file
+from .api import Overrides, check_file, rules_for, settings_for
 from .config import ConfigError, clear_caches
 from .discovery import excluded_with_parents, file_kind
 from .findings import Edit, Finding
@@ -30,7 +31,12 @@ from .links import rule_url
 FIX_ALL = types.CodeActionKind.SourceFixAll + ".blyan-lint"
 CONFIG_NAMES = ("pyproject.toml", "blyan-lint.toml", ".blyan-lint.toml")
 
-server = LanguageServer("blyan-lint", __version__)
+# Notebooks open in editors as notebook documents, one text document per cell.
+NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions(
+    notebook_selector=[types.NotebookDocumentFilterWithCells(cells=[types.NotebookCellLanguage(language="python")])],
+    save=True,
+)
+server = LanguageServer("blyan-lint", __version__, notebook_document_sync=NOTEBOOK_SYNC)
 
 
 def _path(uri: str) -> str | None:
@@ -41,7 +47,7 @@ def _path(uri: str) -> str | None:
 def _findings(doc: TextDocument) -> list[Finding]:
     path = _path(doc.uri)
     if path is None or file_kind(path) not in ("python", None) or excluded_with_parents(os.path.abspath(path)):
-        return []  # notebooks arrive as notebook documents, configs and weights are checked by the CLI
+        return []  # a notebook's cells are checked together (publish_notebook); configs and weights by the CLI
     try:
         return check_file(path, Overrides(), doc.source.encode("utf-8", "surrogatepass"))
     except ConfigError as exc:
@@ -103,6 +109,53 @@ def did_save(ls: LanguageServer, params: types.DidSaveTextDocumentParams) -> Non
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: LanguageServer, params: types.DidCloseTextDocumentParams) -> None:
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+
+def publish_notebook(ls: LanguageServer, notebook: types.NotebookDocument) -> None:
+    """Check the notebook's code cells as one module (as `blyan-lint check` checks the .ipynb)
+    and publish each cell's findings on that cell's document."""
+    from . import notebooks
+
+    path = _path(notebook.uri)
+    code_cells = [(n, c) for n, c in enumerate(notebook.cells, 1) if c.kind == types.NotebookCellKind.Code]
+    by_cell: dict[int, list[Finding]] = {n: [] for n, _ in code_cells}
+    if path is not None and not excluded_with_parents(os.path.abspath(path)):
+        cells = [notebooks.Cell(n, ls.workspace.get_text_document(c.document).source, True) for n, c in code_cells]
+        joined = notebooks.join(cells)
+        try:
+            settings = settings_for(path, Overrides())
+            found = notebooks.lint_joined(path, joined.text, settings, rules_for(path, Overrides()), True)
+        except ConfigError as exc:
+            server.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"blyan-lint: {exc}"))
+            found = []
+        for finding in found:
+            mapped = notebooks.to_cells(joined, finding)
+            by_cell.setdefault(mapped.cell or 0, []).append(mapped)
+    for number, cell in code_cells:
+        doc = ls.workspace.get_text_document(cell.document)
+        diagnostics = [_diagnostic(doc, f) for f in by_cell.get(number, [])]
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell.document, diagnostics=diagnostics))
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+def notebook_open(ls: LanguageServer, params: types.DidOpenNotebookDocumentParams) -> None:
+    _publish_notebook_at(ls, params.notebook_document.uri)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+def notebook_change(ls: LanguageServer, params: types.DidChangeNotebookDocumentParams) -> None:
+    _publish_notebook_at(ls, params.notebook_document.uri)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+def notebook_save(ls: LanguageServer, params: types.DidSaveNotebookDocumentParams) -> None:
+    _publish_notebook_at(ls, params.notebook_document.uri)
+
+
+def _publish_notebook_at(ls: LanguageServer, uri: str) -> None:
+    notebook = ls.workspace.get_notebook_document(notebook_uri=uri)
+    if notebook is not None:
+        publish_notebook(ls, notebook)
 
 
 def _minimal_edit(doc: TextDocument, old: str, new: str) -> types.TextEdit:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .data import names as tables
 
@@ -30,9 +31,8 @@ _MODULE = 0  # the frame of module-level code
 ASSIGN, UNPACK, PARAMETER, DEFAULT, LOOP = "assign", "unpack", "parameter", "default", "loop"
 
 
-@dataclass(frozen=True)
-class Binding:
-    """One binding of a name or `self.` attribute."""
+class Binding(NamedTuple):
+    """One binding of a name or `self.` attribute (a tuple: files make thousands of them)."""
 
     value: ast.expr | None  # what it was bound to; None when it cannot be followed (a loop variable)
     visible: tuple[int, int]  # (line, byte column) from which on it holds: the end of its statement
@@ -216,8 +216,12 @@ class SemanticModel:
     def _assign(
         self, target: ast.expr, value: ast.expr | None, visible: tuple[int, int], line: int, how: str, depth: int
     ) -> None:
-        if isinstance(target, (ast.Tuple, ast.List)):
-            elts = target.elts
+        target_type = type(target)
+        if target_type is ast.Name:  # the common case, first
+            self._add(target.id, Binding(value, visible, line, how))  # type: ignore[attr-defined]
+            return
+        if target_type is ast.Tuple or target_type is ast.List:
+            elts = target.elts  # type: ignore[attr-defined]
             starred = any(isinstance(e, ast.Starred) for e in elts)
             values: list[ast.expr | None]
             if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(elts) and not starred:
@@ -266,14 +270,6 @@ class SemanticModel:
                         return binding
                 return None
         return None
-
-    def binding_value(self, node: ast.expr) -> ast.expr | None:
-        """The expression a name or `self.attr` was last bound to before `node`, or None
-        (not bound here, or bound to something not followed, such as a parameter)."""
-        binding = self.lookup(node)
-        if binding is None or binding.how == DEFAULT:
-            return None
-        return binding.value
 
     def follow(self, node: ast.expr, *, defaults: bool = False, same_frame: bool = False) -> Followed:
         """What `node` stands for, through at most `MAX_HOPS` bindings, never twice the

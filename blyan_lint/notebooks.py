@@ -154,7 +154,9 @@ def lint_joined(
         tree = _parse(text)
     except SyntaxError as exc:
         return [unreadable(path, syntax_error_message(exc, text), exc.lineno or 1, exc.offset or 1)]
-    except (ValueError, MemoryError, RecursionError) as exc:
+    except RecursionError:  # deeply nested: check_python parses again with room for the depth
+        return check_python(path, data, settings, rules, prefilter)
+    except (ValueError, MemoryError) as exc:
         return [unreadable(path, f"cannot parse: {exc}")]
     return check_python(path, data, settings, rules, prefilter, tree, keep_suppressed)
 

@@ -92,3 +92,16 @@ def test_codemod_leaves_a_superseded_dtype_alone(tmp_path, monkeypatch):
     command = FixPrecision(CodemodContext(filename="m.py"), unsafe=False)
     with pytest.raises(SkipFile):
         command.transform_module_impl(cst.parse_module(source))
+
+
+def test_readme_codemod_command_works_as_pasted_in_a_user_project(tmp_path):
+    """The README's command, in a project with no .libcst.codemod.yaml and no black."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = next(line for line in readme.splitlines() if line.startswith("python -m libcst.tool codemod"))
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "m.py").write_text("import torch\nx = torch.zeros(1, dtype=torch.half)  # keep\n")
+    args = [sys.executable, *command.split()[1:]]
+    result = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Failed to codemod 0 files" in result.stderr
+    assert (tmp_path / "src" / "m.py").read_text() == "import torch\nx = torch.zeros(1, dtype=torch.bfloat16)  # keep\n"

@@ -168,3 +168,12 @@ def test_placement_facts_name_the_loaded_model(tmp_path):
     facts = [f.facts for f in lint_text(tmp_path, text) if f.code == "BLY302"]
     assert [(f.how, f.device, f.model_line) for f in facts] == [("device_map", "cpu", 3), ("move", "cpu", 3)]
     assert facts[1].value.value == "cpu" and facts[1].receiver == "model"
+
+
+def test_the_cache_codec_keeps_the_facts(fixture_findings):
+    from blyan_lint.codec import decode, encode
+
+    with_facts = tuple(f for f in fixture_findings if f.facts is not None)
+    back = decode(json.loads(json.dumps(encode(with_facts))))
+    assert back == with_facts
+    assert [f.facts for f in back] == [f.facts for f in with_facts]

@@ -680,3 +680,20 @@ def test_generator_reproduces_the_demo_checkpoint():
     built = _generator().build_demo()
     committed = {p.name: p.read_bytes() for p in directory.glob("*.safetensors")}
     assert built == committed
+
+
+def test_json_lines_are_data_not_configuration(tmp_path, monkeypatch, capsys):
+    """RULES.md BLY501 (1.1): a `.jsonl`, or a `.json` holding one value per line, is skipped,
+    not BLY000, so a dataset in the tree does not fail the gate; a broken `.json` still does."""
+    monkeypatch.chdir(tmp_path)
+    clear_caches()
+    rows = '{"prompt": "a", "fp16": true, "torch_dtype": "float16"}\n{"prompt": "b"}\n'
+    (tmp_path / "train.jsonl").write_text(rows)
+    (tmp_path / "metrics.json").write_text(rows)
+    files, findings = check_paths(["."], Overrides())
+    assert sorted(os.path.basename(f) for f in files) == ["metrics.json"], "a .jsonl is not even discovered"
+    assert findings == []
+    assert main(["check", "--no-cache", "train.jsonl", "metrics.json"]) == 0, "named explicitly: still skipped"
+    (tmp_path / "broken.json").write_text('{"fp16": true}\n{"bf16": \n')
+    assert main(["check", "--no-cache", "broken.json"]) == 2
+    assert "BLY000" in capsys.readouterr().out

@@ -126,7 +126,7 @@ def test_fix_that_would_not_parse_is_not_written(workdir, capsys, monkeypatch):
     (workdir / "m.py").write_text(SOURCE)
     monkeypatch.setattr(apply_module, "apply_edits", lambda text, edits: text + "def broken(:\n")
     assert main(["check", "m.py", "--fix"]) == 2
-    assert "would not parse" in capsys.readouterr().err
+    assert "would not compile" in capsys.readouterr().err
     assert (workdir / "m.py").read_text() == SOURCE
 
 

@@ -205,3 +205,19 @@ def test_excluded_files_and_configs_changes(client, tmp_path):
             and m["params"]["diagnostics"] == []
         )
     ), "a saved config re-checks the open documents"
+
+
+def test_notebook_documents_get_diagnostics_per_cell(client, tmp_path):
+    uri = (tmp_path / "train.ipynb").as_uri()
+    sources = ["import torch\n!nvidia-smi", "# notes", "x = torch.zeros(2, dtype=torch.float16)"]
+    kinds = [2, 1, 2]  # code, markup, code
+    cells = [{"kind": k, "document": f"vscode-notebook-cell:{uri}#c{i}"} for i, k in enumerate(kinds)]
+    documents = [
+        {"uri": c["document"], "languageId": "python" if k == 2 else "markdown", "version": 1, "text": text}
+        for c, k, text in zip(cells, kinds, sources, strict=True)
+    ]
+    notebook = {"uri": uri, "notebookType": "jupyter-notebook", "version": 1, "cells": cells}
+    client.notify("notebookDocument/didOpen", {"notebookDocument": notebook, "cellTextDocuments": documents})
+    assert client.diagnostics(cells[0]["document"]) == [], "the shell escape is skipped, not a parse error"
+    third = client.diagnostics(cells[2]["document"])
+    assert [(d["code"], d["range"]["start"]) for d in third] == [("BLY101", {"line": 0, "character": 25})]

@@ -142,3 +142,17 @@ def test_other_kernels_are_not_python(tmp_path):
 def test_directories_include_notebooks(tmp_path, nb):
     result = blyan(tmp_path, "--output-format", "json", ".")
     assert {f["filename"] for f in json.loads(result.stdout)["findings"]} == {"train.ipynb"}
+
+
+def test_flake8_given_a_notebook_points_into_the_file(nb):
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", "--select", "BLY", nb.name],
+        cwd=nb.parent,
+        capture_output=True,
+        text=True,
+    )
+    first = result.stdout.splitlines()[0]
+    name, line, col, message = first.split(":", 3)
+    assert "BLY101" in message and "(cell 3:1:26)" in message
+    text = nb.read_text(encoding="utf-8").splitlines()[int(line) - 1]
+    assert text[int(col) - 1 :].startswith("torch.float16")

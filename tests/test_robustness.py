@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import sysconfig
 from pathlib import Path
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from blyan_lint import registry
 from blyan_lint.api import Overrides, check_file
+from blyan_lint.cli import main
 from blyan_lint.config import Settings
 from blyan_lint.engine import check_python
 from blyan_lint.pyversion import needed_python
@@ -53,11 +55,59 @@ def test_the_checkers_parse_prints_no_warnings(recwarn):
 
 
 def test_deeply_nested_code_is_reported_not_raised():
-    source = ("x = " + "(" * 400 + "1" + ")" * 400 + "\n").encode()
-    findings = check_python("deep.py", source, SETTINGS, ALL_RULES)
-    assert [f.code for f in findings] in ([], ["BLY000"])
+    source = ("x = " + "(" * 400 + "1" + ")" * 400 + "\n").encode()  # the parser's own limit: 200
+    assert [f.code for f in check_python("deep.py", source, SETTINGS, ALL_RULES)] == ["BLY000"]
     deeper = ("x = " + "[" * 5000 + "]" * 5000 + "\n").encode()
     assert [f.code for f in check_python("deeper.py", deeper, SETTINGS, ALL_RULES)] == ["BLY000"]
+
+
+HEADER = "import torch\ny = torch.zeros(1, dtype=torch.float16)\n"
+LONG_SHAPES = {
+    "sum": lambda n: "x = " + " + ".join(["a"] * n),
+    "attribute chain": lambda n: "x = a" + ".b" * n,
+    "call chain": lambda n: "x = f" + "()" * n,
+    "subscripts": lambda n: "x = a" + "[0]" * n,
+    "unary": lambda n: "x = " + "not " * n + "a",
+    "power": lambda n: "x = " + " ** ".join(["a"] * n),
+    "conditional chain": lambda n: "x = " + " if c else ".join(["torch.float16"] * n),
+    "elif chain": lambda n: "if a:\n    pass\n" + "elif a:\n    pass\n" * n,
+    "lambdas": lambda n: "x = " + "lambda: " * n + "a",
+    "casts": lambda n: "x = t" + ".float()" * n,
+}
+
+
+def _parses(text: str) -> bool:
+    try:
+        ast.parse(text)
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return False
+    return True
+
+
+@pytest.mark.parametrize("shape", sorted(LONG_SHAPES))
+def test_long_valid_code_is_checked_not_refused(shape):
+    """Depth is no reason for BLY000: up to what Python parses, the file is checked (497 terms
+    used to fail, CPython compiles about 2,900); only beyond it is it unparsable."""
+    make = LONG_SHAPES[shape]
+    for n in (497, 1200):
+        text = HEADER + make(n) + "\n"
+        assert _parses(text), (shape, n)
+        findings = check_python("long.py", text.encode(), SETTINGS, ALL_RULES)
+        assert not [f.message for f in findings if f.code == "BLY000"], (shape, n)
+        assert any(f.code == "BLY101" and f.start.line == 2 for f in findings), "and really checked"
+    too_deep = HEADER + make(40_000) + "\n"
+    assert not _parses(too_deep)
+    (finding,) = check_python("deep.py", too_deep.encode(), SETTINGS, ALL_RULES)
+    assert finding.code == "BLY000" and finding.message.startswith("cannot parse")
+
+
+def test_long_valid_code_is_fixed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.py").write_text(HEADER + "x = " + " + ".join(["torch.zeros(1, dtype=torch.float16)"] * 600) + "\n")
+    assert main(["check", "-q", "--fix", "--exit-zero", "m.py"]) == 0
+    fixed = (tmp_path / "m.py").read_text()
+    assert "torch.float16" not in fixed and fixed.count("torch.bfloat16") == 601
+    compile(fixed, "m.py", "exec")
 
 
 @pytest.mark.parametrize(

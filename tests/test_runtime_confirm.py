@@ -28,6 +28,17 @@ def load_fp32_checkpoint():
     return AutoModelForCausalLM.from_pretrained("org/tiny-fp32")
 
 
+def load_by_parameter(checkpoint="org/by-parameter"):
+    return AutoModelForCausalLM.from_pretrained(checkpoint)
+
+
+def adapt():
+    from peft import LoraConfig, get_peft_model
+
+    model = AutoModelForCausalLM.from_pretrained(MODEL, dtype=torch.bfloat16)
+    return get_peft_model(model, LoraConfig(r=2, target_modules=["q_proj"]))
+
+
 def load_unmapped():
     return AutoModelForCausalLM.from_pretrained("org/not-mapped")
 
@@ -65,6 +76,21 @@ def forward_under_cuda_autocast(steps: int):
 """
 
 
+# A replay whose process dies outright (user code calling os._exit): its findings are
+# unresolved with what happened, never a traceback from the harness.
+DIES = """import os
+
+from transformers import AutoModelForCausalLM
+
+MODEL = "org/tiny"
+
+
+def load_and_die():
+    model = AutoModelForCausalLM.from_pretrained(MODEL)
+    os._exit(3)
+"""
+
+
 def _checkpoint_script():
     spec = importlib.util.spec_from_file_location(
         "make_demo_checkpoints", ROOT / "scripts" / "make_demo_checkpoints.py"
@@ -88,10 +114,11 @@ def replayed(tmp_path_factory):
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "loads.py").write_text(textwrap.dedent(PROJECT))
+    (package / "dies.py").write_text(DIES)
     (root / "pyproject.toml").write_text(
         f'[tool.blyan-lint]\n[tool.blyan-lint.runtime]\nmodel-map = {{ "MODEL" = "{bf16}" }}\n'
     )
-    options = ConfirmOptions(model_map=(f"org/tiny-fp32={fp32}",), cpu=True, timeout=120, jobs=2)
+    options = ConfirmOptions(model_map=(f"org/tiny-fp32={fp32}", f"checkpoint={fp32}"), cpu=True, timeout=120, jobs=2)
     result = confirm([str(package)], options)
     source = (package / "loads.py").read_text().splitlines()
     return result, source
@@ -100,7 +127,7 @@ def replayed(tmp_path_factory):
 def verdict_at(replayed, code: str, text: str):
     result, source = replayed
     for index, finding in enumerate(result.findings):
-        if finding.code == code and text in source[finding.start.line - 1]:
+        if finding.path.endswith("loads.py") and finding.code == code and text in source[finding.start.line - 1]:
             return result.verdicts[index]
     raise AssertionError(f"no {code} finding on a line with {text!r}")
 
@@ -115,6 +142,26 @@ def test_a_load_without_dtype_of_an_fp32_checkpoint_is_confirmed(replayed):
     verdict = verdict_at(replayed, "BLY103", "org/tiny-fp32")
     assert verdict.verdict == "confirmed"
     assert "21 float32" in verdict.observation
+
+
+def test_a_name_the_id_is_bound_through_maps_it(replayed):
+    # `checkpoint=PATH` maps the parameter's default id: the load's typed facts name the binding.
+    verdict = verdict_at(replayed, "BLY103", "from_pretrained(checkpoint)")
+    assert verdict.verdict == "confirmed" and "21 float32" in verdict.observation
+
+
+def test_peft_adapters_upcast_to_fp32_are_confirmed(replayed):
+    pytest.importorskip("peft")
+    verdict = verdict_at(replayed, "BLY106", "get_peft_model(model")
+    assert verdict.verdict == "confirmed"
+    assert "adapter weights" in verdict.observation and "float32" in verdict.observation
+
+
+def test_a_replay_process_that_dies_leaves_its_findings_unresolved(replayed):
+    result, _ = replayed
+    died = [result.verdicts[i] for i, f in enumerate(result.findings) if f.path.endswith("dies.py")]
+    assert died and all(v.verdict == "unresolved" for v in died)
+    assert "the replay process died" in died[0].observation and "Traceback" not in died[0].observation
 
 
 def test_an_unmapped_checkpoint_is_unresolved_never_a_stand_in(replayed):

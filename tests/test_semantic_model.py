@@ -218,3 +218,20 @@ def test_the_engine_hands_a_rule_only_what_it_declared(tmp_path):
     seen.clear()
     check_python(str(tmp_path / "b.py"), b"import torch\nx = torch.ones(1)\n", Settings(root=str(tmp_path)), [Probe()])
     assert seen == []  # no `zeros` in the file: the prefilter skips the walk
+
+
+def test_source_reads_exactly_what_ast_get_source_segment_reads():
+    from blyan_lint.config import Settings
+    from blyan_lint.context import Context
+    from blyan_lint.engine import split_lines
+    from blyan_lint.findings import STUDENT_DEFAULT
+
+    text = 'é = "ünï"  # ß\r\nx = f(\r\n    "ö", [1,\r\n  2])\r\ny = {"k": é}\n'
+    lines = split_lines(text)
+    ctx = Context("a.py", lines, Settings(root="."), STUDENT_DEFAULT)
+    tree = ast.parse(text)
+    joined = "\n".join(lines)
+    nodes = [n for n in ast.walk(tree) if hasattr(n, "end_col_offset")]
+    assert len(nodes) > 10
+    for node in nodes:
+        assert ctx.source(node) == (ast.get_source_segment(joined, node) or "")

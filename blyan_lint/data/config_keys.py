@@ -22,9 +22,12 @@ from .names import (
     ACCELERATE_MIXED_PRECISION,
     BF16,
     BF16_STRING_FOR,
+    DEEPSPEED_OFFLOAD_DEVICES,
     DTYPE_KEYWORDS,
     DTYPE_LABELS,
     DTYPE_STRINGS,
+    FOUR_BIT_OPTIMIZER_STRINGS,
+    INT8_OPTIMIZER_STRINGS,
     LIGHTNING_COMPLIANT_PRECISION,
     LIGHTNING_PRECISION,
 )
@@ -120,6 +123,7 @@ class ConfigKey:
 
 
 _MIXED = "the policy forbids mixed precision"
+_OFFLOAD_PLACES = {"cpu": "in CPU memory", "nvme": "on NVMe storage"}
 _BF16 = "the policy requires BF16"
 _MODEL_BF16 = "set it to false and load the model in BF16"
 
@@ -146,10 +150,91 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "fp16_full_eval",
         switch("evaluates in FP16"),
         _BF16,
-        "set it to false (use `bf16_full_eval: true`)",
+        "set it to false and load the model in BF16",
         example="fp16_full_eval: true\n",
-        clean="bf16_full_eval: true\n",
+        clean="fp16_full_eval: false\n",
         source="transformers TrainingArguments",
+    ),
+    ConfigKey(
+        "bf16",
+        # a mapping (DeepSpeed's `bf16: {enabled: true}`) is no switch: BF16 weights, not autocast
+        switch("turns on BF16 autocast, which computes its FP32 op list (softmax, norms, losses) in FP32"),
+        _MIXED,
+        _MODEL_BF16,
+        example="bf16: true\n",
+        clean="bf16: false\n",
+        source="transformers TrainingArguments / trl configs (catalog 1.1)",
+    ),
+    ConfigKey(
+        "bf16_full_eval",
+        switch("casts the model to BF16 for evaluation only"),
+        _MIXED,
+        _MODEL_BF16,
+        example="bf16_full_eval: true\n",
+        clean="bf16_full_eval: false\n",
+        source="transformers TrainingArguments (catalog 1.1)",
+    ),
+    ConfigKey(
+        "optim",
+        one_of({name: "keeps the optimizer state in 8-bit" for name in INT8_OPTIMIZER_STRINGS}),
+        "the policy allows INT8 only for teacher models",
+        "use a BF16 optimizer (`adamw_torch_fused`), or keep this config under a teacher path",
+        example="optim: adamw_bnb_8bit\n",
+        clean="optim: adamw_torch_fused\n",
+        in_teacher=False,
+        source="transformers TrainingArguments `optim` (catalog 1.1)",
+    ),
+    ConfigKey(
+        "optim",
+        one_of({name: "keeps the optimizer state in 4-bit" for name in FOUR_BIT_OPTIMIZER_STRINGS}),
+        "the policy allows 4-bit in no scope",
+        "use a BF16 optimizer (`adamw_torch_fused`)",
+        example="optim: adamw_torch_4bit\n",
+        clean="optim: adamw_torch\n",
+        source="transformers TrainingArguments `optim` (catalog 1.1)",
+    ),
+    *(
+        ConfigKey(
+            "device",
+            one_of({device: f"keeps {what} {_OFFLOAD_PLACES[device]}" for device in DEEPSPEED_OFFLOAD_DEVICES}),
+            "the policy has no CPU mode (BF16 requires GPU support)",
+            f"remove `{section}` and keep {what} on the GPUs",
+            example=f"zero_optimization:\n  {section}:\n    device: cpu\n",
+            clean=f"zero_optimization:\n  {section}:\n    device: none\n",
+            parent=section,
+            source="DeepSpeed ZeRO-Offload (catalog 1.1)",
+        )
+        for section, what in (
+            ("offload_optimizer", "the optimizer state and step"),
+            ("offload_param", "the parameters"),
+        )
+    ),
+    ConfigKey(
+        "fsdp_offload_params",
+        switch("keeps FSDP's parameters in CPU memory and steps the optimizer there"),
+        "the policy has no CPU mode (BF16 requires GPU support)",
+        "set it to false and shard across more GPUs",
+        example="fsdp_config:\n  fsdp_offload_params: true\n",
+        clean="fsdp_config:\n  fsdp_offload_params: false\n",
+        source="accelerate config (catalog 1.1)",
+    ),
+    ConfigKey(
+        "fsdp",
+        lambda value: "offloads FSDP's parameters to the CPU" if "offload" in (_text(value) or "").split() else None,
+        "the policy has no CPU mode (BF16 requires GPU support)",
+        "remove `offload` and shard across more GPUs",
+        example="fsdp: full_shard offload\n",
+        clean="fsdp: full_shard\n",
+        source="transformers TrainingArguments `fsdp` options",
+    ),
+    ConfigKey(
+        "kv_cache_dtype",
+        lambda value: "stores the KV cache in FP8" if (_text(value) or "").startswith("fp8") else None,
+        "the policy allows no FP8 anywhere",
+        "use `kv_cache_dtype: auto` (the model's BF16)",
+        example="kv_cache_dtype: fp8_e4m3\n",
+        clean="kv_cache_dtype: auto\n",
+        source="vLLM / SGLang serving configs (catalog 1.1)",
     ),
     ConfigKey(
         "half_precision_backend",

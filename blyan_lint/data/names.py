@@ -259,6 +259,41 @@ CPU_DEVICE_INDEX = -1
 DEVICE_KEYWORD = "device"
 DEVICE_MAP_KEYWORD = "device_map"
 CPU_OFFLOAD_KEYWORDS: frozenset[str] = frozenset({"llm_int8_enable_fp32_cpu_offload"})
+# CPU offload of weights or optimizer state (BLY302, catalog 1.1).
+# FSDP: `CPUOffload(offload_params=True)`; FSDP2's `CPUOffloadPolicy()` always offloads.
+FSDP_CPU_OFFLOAD: frozenset[str] = frozenset(
+    {
+        "torch.distributed.fsdp.CPUOffload",
+        "torch.distributed.fsdp.api.CPUOffload",
+        "torch.distributed.fsdp.fully_sharded_data_parallel.CPUOffload",
+    }
+)
+FSDP_OFFLOAD_PARAMS_KEYWORD = "offload_params"
+FSDP_OFFLOAD_POLICIES: frozenset[str] = frozenset(
+    {
+        "torch.distributed.fsdp.CPUOffloadPolicy",
+        "torch.distributed._composable.fsdp.CPUOffloadPolicy",
+        "torch.distributed.fsdp._fully_shard.CPUOffloadPolicy",
+    }
+)
+# `cpu_offload=True` (accelerate's FullyShardedDataParallelPlugin, Lightning's FSDPStrategy).
+CPU_OFFLOAD_SWITCH = "cpu_offload"
+# DeepSpeed ZeRO: `"offload_optimizer": {"device": "cpu"}`, `"offload_param": {"device": "nvme"}`.
+DEEPSPEED_OFFLOAD_SECTIONS: frozenset[str] = frozenset({"offload_optimizer", "offload_param"})
+DEEPSPEED_OFFLOAD_DEVICES: frozenset[str] = frozenset({"cpu", "nvme"})
+DEEPSPEED_DEVICE_KEY = "device"
+# diffusers pipelines' offload methods, and accelerate's hooks that do the same to a model.
+OFFLOAD_METHODS: frozenset[str] = frozenset({"enable_model_cpu_offload", "enable_sequential_cpu_offload"})
+OFFLOAD_FUNCTIONS: frozenset[str] = frozenset(
+    {
+        "accelerate.cpu_offload",
+        "accelerate.cpu_offload_with_hook",
+        "accelerate.disk_offload",
+        "accelerate.big_modeling.cpu_offload",
+        "accelerate.big_modeling.cpu_offload_with_hook",
+        "accelerate.big_modeling.disk_offload",
+    }
+)
 CPU_MOVE_METHOD = "cpu"
 DEVICE_MOVE_METHOD = "to"
 # nn.Module methods that return the module itself: `model = model.eval()` is still the model.
@@ -382,31 +417,65 @@ FOUR_BIT_CLASSES: frozenset[str] = frozenset(
         "bitsandbytes.nn.modules.Linear4bit",
     }
 )
+# Every quantization config class of transformers 5 (utils/quantization_config.py, 5.23.0)
+# that is neither INT8 nor BF16. Not here: BitsAndBytesConfig, QuantoConfig, TorchAoConfig,
+# EetqConfig (judged by their arguments), and CompressedTensorsConfig / QuarkConfig, whose
+# format (INT8, FP8 or 4-bit) is the checkpoint's, not the code's.
+_TRANSFORMERS_UNSUPPORTED_CONFIGS = (
+    "GPTQConfig",
+    "AwqConfig",
+    "AqlmConfig",
+    "HqqConfig",
+    "FbgemmFp8Config",
+    "FineGrainedFP8Config",
+    "HiggsConfig",
+    "VptqConfig",
+    "VptqLayerConfig",
+    "SpQRConfig",
+    "BitNetConfig",
+    "BitNetQuantConfig",
+    "AutoRoundConfig",
+    "Mxfp4Config",
+    "NVFP4Config",
+    "FPQuantConfig",
+    "FourOverSixConfig",
+    "SinqConfig",
+    "MetalConfig",
+    "GemmaQuantizationConfig",
+    "GgufConfig",
+)
+_TRANSFORMERS_CONFIG_MODULES = ("transformers.", "transformers.utils.quantization_config.")
 UNSUPPORTED_QUANT_CONFIGS: frozenset[str] = frozenset(
     {
-        "transformers.GPTQConfig",
-        "transformers.AwqConfig",
-        "transformers.AqlmConfig",
-        "transformers.HqqConfig",
-        "transformers.FbgemmFp8Config",
-        "transformers.FineGrainedFP8Config",
-        "transformers.HiggsConfig",
-        "transformers.VptqConfig",
-        "transformers.SpQRConfig",
-        "transformers.BitNetConfig",
-        "transformers.BitNetQuantConfig",
-        "transformers.AutoRoundConfig",
-        "transformers.Mxfp4Config",
-        "transformers.NVFP4Config",
-        "transformers.FPQuantConfig",
-        "transformers.FourOverSixConfig",
-        "transformers.SinqConfig",
+        *(module + name for module in _TRANSFORMERS_CONFIG_MODULES for name in _TRANSFORMERS_UNSUPPORTED_CONFIGS),
         "auto_gptq.AutoGPTQForCausalLM",
         "auto_gptq.BaseQuantizeConfig",
         "awq.AutoAWQForCausalLM",
         "transformer_engine.pytorch.fp8_autocast",
     }
 )
+# Configs that unpack their weights at load time with `dequantize=True` (to the load's dtype).
+DEQUANTIZING_CONFIGS: frozenset[str] = frozenset(
+    module + name
+    for module in _TRANSFORMERS_CONFIG_MODULES
+    for name in ("Mxfp4Config", "MetalConfig", "GgufConfig", "FineGrainedFP8Config")
+)
+DEQUANTIZE_KEYWORD = "dequantize"
+# Configs whose bit width is an argument (keyword, or first positional): at 8 bits they are
+# INT8 (BLY401), at any other width or by default (4) neither INT8 nor BF16.
+BIT_WIDTH_CONFIGS: dict[str, str] = {
+    module + name: keyword
+    for module in _TRANSFORMERS_CONFIG_MODULES
+    for name, keyword in (
+        ("HqqConfig", "nbits"),
+        ("MetalConfig", "bits"),
+        ("SinqConfig", "nbits"),
+        ("GemmaQuantizationConfig", "num_bits"),
+        ("AutoRoundConfig", "bits"),
+        ("HiggsConfig", "bits"),
+    )
+}
+INT8_BITS = 8
 FOUR_BIT_KEYWORD = "load_in_4bit"
 FOUR_BIT_KEYWORD_PREFIX = "bnb_4bit_"
 INT8_KEYWORD = "load_in_8bit"

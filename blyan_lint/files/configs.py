@@ -304,6 +304,8 @@ def _json_leaves(text: str) -> list[Leaf]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data" and _json_lines(text):
+            return []  # JSON Lines named `.json`: data (a dataset, a log), not configuration
         raise _Unreadable(f"cannot parse JSON: {exc.msg} (line {exc.lineno})", exc.lineno, exc.colno) from None
     except ValueError as exc:  # e.g. an integer too long to convert
         raise _Unreadable(f"cannot parse JSON: {exc}") from None
@@ -311,6 +313,19 @@ def _json_leaves(text: str) -> list[Leaf]:
     if not flagged:
         return []
     return _located(flagged, _json_key_spans(text, _prefixes(flagged)), _Lines(text))
+
+
+def _json_lines(text: str) -> bool:
+    """Several top-level JSON values, one per line (JSON Lines)?"""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return False
+    try:
+        for line in lines:
+            json.loads(line)
+    except ValueError:
+        return False
+    return True
 
 
 def _object_leaves(data: object) -> Iterator[Leaf]:

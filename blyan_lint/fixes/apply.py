@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from .. import bounds
 from ..findings import Applicability, Edit, Finding, Position
 
 MAX_PASSES = 10
@@ -162,17 +162,17 @@ def _import_line(tree: ast.Module) -> int:
 
 
 def _parse(text: str) -> ast.Module:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return ast.parse(text)
+    return bounds.parse(text)
 
 
 def _check_parses(candidate: str, chosen: list[Finding]) -> None:
+    """The fixed text must compile, not only parse: `*opts.step()` parses as a statement
+    but is no valid program."""
     try:
-        _parse(candidate)
-    except (SyntaxError, ValueError) as exc:
+        bounds.compile_check(candidate)
+    except (SyntaxError, ValueError, MemoryError) as exc:
         codes = ", ".join(sorted({f.code for f in chosen}))
-        raise FixError(f"a fix for {codes} would not parse ({exc}); nothing written") from None
+        raise FixError(f"a fix for {codes} would not compile ({exc}); nothing written") from None
 
 
 def _check_cleared(

@@ -10,6 +10,7 @@ import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .. import bounds
 from ..findings import Finding
 from .apply import FixError, FixResult, fix_text
 
@@ -50,8 +51,16 @@ def fix_source(
     def lint_text(text: str) -> list[Finding]:
         return lint_bytes(text.encode(encoding))
 
+    def fixed() -> FixResult:
+        try:
+            return fix_text(original, lint_text, unsafe, findings)
+        except RecursionError:  # deeply nested but valid: again, with room for the depth
+            if bounds.deep():
+                raise FixError("the code is nested too deeply to fix") from None
+            return bounds.with_depth(fixed)
+
     try:
-        result = fix_text(original, lint_text, unsafe, findings)
+        result = fixed()
         result.text.encode(encoding)
     except FixError as exc:
         return FileFix(path, original, FixResult(original, (), ()), str(exc)), encoding

@@ -16,8 +16,8 @@ class ConfigNonBf16(FileRule):
     name = "config-non-bf16"
     summary = (
         "A YAML/JSON/TOML config (accelerate, DeepSpeed, trainer arguments, Lightning, Hydra, model "
-        "config.json, pyproject `[tool.*]`) that selects FP16/FP32/FP8, mixed precision, INT8 outside "
-        "teacher paths, or 4-bit."
+        "config.json, pyproject `[tool.*]`) that selects FP16/FP32/FP8, mixed precision (BF16 autocast "
+        "included), INT8 outside teacher paths, 4-bit, CPU offload or an FP8 KV cache."
     )
     policy = (
         f"{_WEIGHTS_CLAUSE} All models involved in learning and inference MUST use BF16; No Mixed "
@@ -29,6 +29,13 @@ class ConfigNonBf16(FileRule):
         "node computes as surely as `model.half()` does, without a line of Python. Only keys known to choose "
         "a precision are judged (`mixed_precision`, `fp16`, `fp16.enabled`, `amp.enabled`, `torch_dtype`, "
         "`dtype`, `precision`, `load_in_8bit`, `load_in_4bit`, ...); unknown keys and files pass. "
+        "Catalog 1.1 adds the trainer keys `bf16: true` and `bf16_full_eval: true` (BF16 autocast, as BLY203), "
+        "`optim:` naming an 8-bit optimizer (outside teacher paths) or a 4-bit one, DeepSpeed "
+        "`offload_optimizer.device` / `offload_param.device` set to `cpu` or `nvme`, accelerate's "
+        "`fsdp_offload_params: true` and TrainingArguments' `fsdp: ... offload`, and serving configs' "
+        "`kv_cache_dtype: fp8*`; DeepSpeed's `bf16: {enabled: true}` section is a mapping, not the switch, and "
+        "is not flagged. JSON Lines (`.jsonl`, or a `.json` holding one JSON value per line) is data, not "
+        "configuration: it is skipped, never BLY000. "
         'DeepSpeed\'s `"enabled": "auto"` defers to the trainer arguments, which are checked where they are '
         "set, and is not flagged. In teacher paths `load_in_8bit: true` is allowed; everything else, 4-bit "
         "included, is flagged there too. Suppress a line with `# noqa: BLY501` (YAML, TOML) or a file with "

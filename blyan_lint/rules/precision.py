@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import replace
 
 from ..context import Context
+from ..data import engines
 from ..data import names as tables
 from ..facts import CastFacts, DefaultDtypeFacts, DtypeFacts, LoadFacts, PrecisionFallbackFacts, Value
 from ..findings import Applicability, Edit, Fix, Position
@@ -21,6 +23,7 @@ from ._common import (
     walk_within,
 )
 from ._edits import remove_statements, replace_by_block, statement_blocks
+from ._engines import dtype_report, engine_name
 from ._loads import dtype_keyword, load_facts, origin_of
 from ._values import cast_reason, enclosing_integer_factory, integer_factory, integer_reason, unsafe
 from .base import Report, Rule, last_segments
@@ -288,7 +291,10 @@ def _cast_fix(ctx: Context, fix: Fix | None, receiver: ast.expr) -> Fix | None:
 class ImplicitDtypeLoad(Rule):
     code = "BLY103"
     name = "implicit-dtype-load"
-    summary = 'A model loaded with `from_pretrained` / `from_config` without `torch_dtype=` (or with `"auto"`).'
+    summary = (
+        'A model loaded with `from_pretrained` / `from_config` without `torch_dtype=` (or with `"auto"`); an '
+        'inference engine (`vllm.LLM`, `EngineArgs`, `AsyncEngineArgs`, `sglang.Engine`) without `dtype="bfloat16"`.'
+    )
     policy = (
         "Correct Implementation: `AutoModelForCausalLM.from_pretrained(model_name, torch_dtype=torch.bfloat16, "
         "...)  # NO FALLBACKS`"
@@ -296,8 +302,10 @@ class ImplicitDtypeLoad(Rule):
     why = (
         "Without an explicit dtype, transformers 4 loads FP32 and transformers 5 loads whatever dtype the "
         'checkpoint was saved in; `"auto"` does the same. Either way the precision is decided by a file, not '
-        "by the policy. Tokenizers, processors and configs load no weights and are not flagged; quantized "
-        "loads are BLY401/BLY402's business."
+        "by the policy. Inference engines load models too: vLLM's `LLM`, `EngineArgs` and `AsyncEngineArgs` and "
+        'SGLang\'s `Engine` default to `dtype="auto"`, which serves an FP32 or FP16 checkpoint in FP16. '
+        "Tokenizers, processors and configs load no weights and are not flagged; quantized loads (an engine's "
+        "`quantization=` too) are BLY401/BLY402's business, and a non-BF16 dtype given is BLY101's."
     )
     example = (
         "import torch\n"
@@ -322,13 +330,21 @@ class ImplicitDtypeLoad(Rule):
     )
     fix_safety = (
         'Safe: `torch_dtype=torch.bfloat16` is added (or `dtype=` replaces `"auto"` when the call already uses '
-        "the transformers 5 spelling), following the call's layout; `import torch` is added if missing. A call "
-        "that passes `**kwargs` is not flagged, since the dtype may be among them."
+        "the transformers 5 spelling), following the call's layout; `import torch` is added if missing. An engine "
+        'gets `dtype="bfloat16"` (added, or replacing `"auto"`). A call that passes `**kwargs` is not flagged, '
+        "since the dtype may be among them."
     )
     methods = tables.LOADER_METHODS
+    watches = engines.ENGINES  # vLLM and SGLang load models too (catalog 1.1)
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         func = node.func
+        engine = engine_name(ctx, node)
+        if engine is not None:
+            report = dtype_report(ctx, node, engine)
+            if report is not None:
+                yield replace(report, facts=load_facts(ctx, node))
+            return
         if not isinstance(func, ast.Attribute) or func.attr not in tables.LOADER_METHODS:
             return
         if has_star_kwargs(node) or any(kw.arg in tables.QUANTIZED_LOAD_KEYWORDS for kw in node.keywords):

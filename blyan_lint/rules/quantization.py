@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from typing import ClassVar, NamedTuple
 
 from ..context import Context
+from ..data import engines
 from ..data import names as tables
 from ..facts import Facts, LoadFacts, QuantizationFacts, TeacherUpdateFacts
 from ..names import dotted_text, has_star_kwargs, keyword, string_value
 from ._common import method_span
+from ._engines import engine_name, quantization_reports
 from ._loads import load_facts
 from .base import Report, Rule, last_segments, spellings
 
@@ -115,6 +117,9 @@ class _QuantizationRule(Rule):
         return self._mine(_reference(node, ctx))
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
+        engine = engine_name(ctx, node)
+        if engine is not None:  # vLLM / SGLang: `quantization=` and `kv_cache_dtype=` (catalog 1.1)
+            yield from self._mine(quantization_reports(ctx, node, engine))
         if any(_switch_name(kw.arg) for kw in node.keywords):
             load = load_facts(ctx, node) if ctx.names.is_load(node) else None
             yield from self._mine(_entries(_call_entries(node), ctx, load))
@@ -136,6 +141,7 @@ _INT8_WORDS = frozenset(
         *last_segments(tables.QUANTO_CONFIG | tables.TORCHAO_CONFIG),
         *last_segments(tables.INT8_MODULE_PREFIXES),
         *tables.INT8_OPTIMIZER_STRINGS,
+        *engines.INT8_QUANTIZATIONS,
         tables.INT8_KEYWORD,
         tables.OPTIM_BITS_KEYWORD,
     }
@@ -147,6 +153,8 @@ _UNSUPPORTED_WORDS = frozenset(
         *last_segments(tables.FP8_DTYPES | tables.LOW_BIT_DTYPES),
         *last_segments(tables.QUANTO_CONFIG | tables.TORCHAO_CONFIG),
         *tables.FOUR_BIT_OPTIMIZER_STRINGS,
+        f"{engines.QUANTIZATION_KEYWORD}=",
+        engines.KV_CACHE_KEYWORD,
         tables.FOUR_BIT_KEYWORD,
         tables.FOUR_BIT_KEYWORD_PREFIX,
     }
@@ -173,6 +181,17 @@ def _reference(node: ast.Attribute | ast.Name, ctx: Context) -> Iterator[tuple[s
         return  # the longer name (`torch.ao.quantization.quantize_fx.prepare_fx`) reports
     if ctx.is_inspection(node):
         return  # `isinstance(m, bnb.nn.Linear4bit)` checks for it, it does not quantize
+    call = parent if isinstance(parent, ast.Call) and parent.func is node else None
+    if call is not None:
+        if qualified in tables.DEQUANTIZING_CONFIGS:
+            dequantize = keyword(call, tables.DEQUANTIZE_KEYWORD)
+            if dequantize is not None and _is_true(ctx, dequantize.value):
+                return  # `Mxfp4Config(dequantize=True)` unpacks the weights to the load's dtype
+        if qualified in tables.BIT_WIDTH_CONFIGS:
+            bits = _argument(call, 0, tables.BIT_WIDTH_CONFIGS[qualified])
+            value = bits.value if isinstance(bits, ast.keyword) else bits
+            if value is not None and _value(ctx, value) == tables.INT8_BITS:  # type: ignore[arg-type]
+                found = INT8, f"8-bit {qualified.rsplit('.', 1)[-1].removesuffix('Config')} (INT8) quantization"
     kind, label = found
     written = dotted_text(node) or qualified
     aka = "" if written == qualified else f" (`{qualified}`)"
@@ -231,8 +250,16 @@ def _entries(entries: list[_Entry], ctx: Context, load: LoadFacts | None) -> Ite
     options = [entry for entry in entries if entry.name.startswith(tables.FOUR_BIT_KEYWORD_PREFIX)]
     if four is not None:
         value = _value(ctx, four.value)
-        if value is True or (value is _UNKNOWN and options):
-            how = "loads the model in 4-bit" if value is True else f"with `{options[0].name}` configures a 4-bit load"
+        # Passed to a call, any value but a false literal counts (`load_in_4bit=args.bits == 4`
+        # loads 4-bit whenever it is true); a dict entry only with its 4-bit options beside it.
+        passed = isinstance(four.first, ast.keyword)
+        if value is True or (value is _UNKNOWN and (passed or options)):
+            if value is True:
+                how = "loads the model in 4-bit"
+            elif options:
+                how = f"with `{options[0].name}` configures a 4-bit load"
+            else:
+                how = "loads the model in 4-bit whenever the value is true"
             message = f"`{four.text(ctx)}`{_bound_note(ctx, four.value)} {how}; {_NOWHERE}"
             facts = _entry_facts(ctx, four, "4-bit", UNSUPPORTED, "", load)
             yield _at(UNSUPPORTED, ctx, four.first, four.last, message, facts)
@@ -360,8 +387,10 @@ class UnsupportedQuantization(_QuantizationRule):
     code = "BLY402"
     name = "unsupported-quantization"
     summary = (
-        "A quantized format the policy allows nowhere: 4-bit (`load_in_4bit`, `bnb_4bit_*`, `Linear4bit`), "
-        "GPTQ, AWQ and other quantization configs, FP8 dtypes, 4-bit/FP8 Quanto and TorchAO types."
+        "A quantized format the policy allows nowhere: 4-bit (`load_in_4bit` with any value but `False`, "
+        "`bnb_4bit_*`, `Linear4bit`), GPTQ, AWQ and every transformers 5 quantization config that is neither INT8 "
+        "nor BF16, FP8 dtypes, 4-bit/FP8 Quanto and TorchAO types, engines' `quantization=` formats and FP8 "
+        "`kv_cache_dtype`."
     )
     policy = (
         "Precision by Component: Student, Inference, Learning and Blockchain Weights: BF16; Teacher Models: "
@@ -372,7 +401,14 @@ class UnsupportedQuantization(_QuantizationRule):
         "AWQ, ...) and FP8 formats are neither, so they are reported in every scope, teacher code included: a "
         "teacher's 4-bit outputs drift further from BF16 than the INT8 the validation thresholds allow for. "
         "`bnb_4bit_*` options are reported once per call, at `load_in_4bit` (or the first option when it is "
-        "absent), and not when the call sets `load_in_8bit=True`, which makes them inert."
+        "absent), and not when the call sets `load_in_8bit=True`, which makes them inert. `load_in_4bit=` passed "
+        "to a call counts whatever its value, unless it is a false literal (`load_in_4bit=args.bits == 4` loads "
+        "4-bit whenever it is true). transformers 5's configs (`Mxfp4Config`, `FineGrainedFP8Config`, "
+        "`HqqConfig`, `MetalConfig`, `GgufConfig`, ...) are flagged unless `dequantize=True` unpacks the weights "
+        "to the load's dtype; at 8 bits a bit-width config (`HqqConfig(nbits=8)`) is INT8 (BLY401); "
+        "`CompressedTensorsConfig` and `QuarkConfig` take their format from the checkpoint and are not judged. "
+        'vLLM and SGLang engines: `quantization="awq"/"gptq"/"fp8"/...` and `kv_cache_dtype="fp8*"` '
+        '(an FP8 KV cache) are flagged; an INT8 format (`"experts_int8"`) is BLY401\'s.'
     )
     example = (
         "# blyan-lint: teacher\n"

@@ -67,6 +67,8 @@ def _job(module: ModulePlan, process_env: str, options: ConfirmOptions) -> tuple
         resolved[key] = path
         if key in module.constants:  # a variable of the module names the id: map its value
             resolved[module.constants[key]] = path
+        if key in module.aliases:  # a name the load's id was bound through (typed facts)
+            resolved[module.aliases[key]] = path
     runs = sum(len(p.envs) * (2 if p.differential else 1) for p in plans)
     job = {
         "module": module.module,

@@ -66,6 +66,9 @@ class ModulePlan:
     module: str  # dotted import name
     sys_path: str  # the folder to put on sys.path for that import
     constants: dict[str, str] = field(default_factory=dict)  # module-level NAME = "string"
+    # Names a load's model id was bound through (the finding's typed facts): NAME -> id, so
+    # `--model-map STUDENT=...` or a parameter's name maps the id the load really receives.
+    aliases: dict[str, str] = field(default_factory=dict)
     plans: list[Plan] = field(default_factory=list)
     error: str | None = None
 
@@ -177,6 +180,15 @@ def constants(tree: ast.Module) -> dict[str, str]:
     return found
 
 
+def model_aliases(finding: Finding) -> dict[str, str]:
+    """{bound name: model id} from a finding's load facts, when the id is a literal."""
+    model = getattr(getattr(finding, "facts", None), "model", None)
+    if model is None or getattr(model, "status", None) != "literal" or not isinstance(model.value, str):
+        return {}
+    names = {model.source, *(hop.name for hop in model.via)}
+    return {name: model.value for name in names if name and name.isidentifier()}
+
+
 def plan_modules(findings: list[tuple[int, Finding]]) -> list[ModulePlan]:
     """Group the findings by file (one replay subprocess per module) and plan each."""
     by_path: dict[str, list[tuple[int, Finding]]] = {}
@@ -195,6 +207,7 @@ def plan_modules(findings: list[tuple[int, Finding]]) -> list[ModulePlan]:
             continue
         module.constants = constants(tree)
         for key, finding in items:
+            module.aliases.update(model_aliases(finding))
             target = _target(tree, finding.start.line)
             start, end = _top_statement(tree, target, finding.start.line)
             module.plans.append(

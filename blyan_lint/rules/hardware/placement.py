@@ -11,7 +11,7 @@ from ...facts import LoadFacts, PlacementFacts
 from ...names import dotted_text, is_true, keyword, string_value
 from .._common import method_span
 from .._loads import load_facts
-from ..base import Report
+from ..base import Report, spellings
 from ._facts import _CPU, NO_CPU_MODE, OFFLOAD_WORDS, _device_kind, _followed, _HardwareRule, _is_cpu
 
 # -- BLY302 --------------------------------------------------------------------------------
@@ -22,15 +22,23 @@ class CpuPlacement(_HardwareRule):
     name = "cpu-placement"
     summary = (
         'A model or inference placed on the CPU: `device_map="cpu"` or `"cpu"`/`"disk"` in a `device_map` '
-        'dict, `llm_int8_enable_fp32_cpu_offload=True`, `pipeline(..., device="cpu"/-1)`, or `.to("cpu")` / '
-        "`.cpu()` on a model loaded in the same function."
+        'dict, `llm_int8_enable_fp32_cpu_offload=True`, `pipeline(..., device="cpu"/-1)`, `.to("cpu")` / '
+        "`.cpu()` on a model loaded in the same function; CPU offload of weights or optimizer state (FSDP "
+        "`CPUOffload(offload_params=True)`, `CPUOffloadPolicy()`, `cpu_offload=True`, DeepSpeed "
+        '`offload_optimizer`/`offload_param` with `"device": "cpu"|"nvme"`, diffusers `enable_*_cpu_offload()`).'
     )
     policy = NO_CPU_MODE
     why = (
         "A model on the CPU (or offloaded to CPU memory or disk) runs BF16 through CPU kernels or upcasts "
         "it, so its outputs differ from the GPU nodes'. Tensors moved to the host for serialization or "
         "metrics (`logits.cpu().numpy()`, `state_dict` values) are not flagged; only values bound to a model "
-        "loaded in the same function are."
+        "loaded in the same function are. CPU offload is the same thing in pieces: FSDP's "
+        "`CPUOffload(offload_params=True)` and FSDP2's `CPUOffloadPolicy()` keep the sharded parameters on the "
+        'host and run the optimizer step there; DeepSpeed\'s ZeRO-Offload (`"offload_optimizer"` / '
+        '`"offload_param"` with `"device": "cpu"` or `"nvme"`) does the same for optimizer state or '
+        "parameters; diffusers' `enable_model_cpu_offload()` / `enable_sequential_cpu_offload()` and accelerate's "
+        "`cpu_offload()` / `disk_offload()` keep weights on the host between uses. `CPUOffload()` (which offloads "
+        'nothing by default), `"device": "none"` and values decided at run time are not flagged.'
     )
     example = (
         "import torch\n"
@@ -50,19 +58,34 @@ class CpuPlacement(_HardwareRule):
         '    "blyan/student-v18", torch_dtype=torch.bfloat16, device_map="auto"\n'
         ")\n"
     )
-    watches = tables.PIPELINE_FACTORIES
-    methods = frozenset({tables.CPU_MOVE_METHOD, tables.DEVICE_MOVE_METHOD})
-    keywords = frozenset({tables.DEVICE_MAP_KEYWORD, *tables.CPU_OFFLOAD_KEYWORDS})
-    strings = OFFLOAD_WORDS
+    watches = (
+        tables.PIPELINE_FACTORIES | tables.FSDP_CPU_OFFLOAD | tables.FSDP_OFFLOAD_POLICIES | tables.OFFLOAD_FUNCTIONS
+    )
+    methods = frozenset({tables.CPU_MOVE_METHOD, tables.DEVICE_MOVE_METHOD, *tables.OFFLOAD_METHODS, "dict"})
+    keywords = frozenset({tables.DEVICE_MAP_KEYWORD, *tables.CPU_OFFLOAD_KEYWORDS, tables.CPU_OFFLOAD_SWITCH})
+    strings = OFFLOAD_WORDS | spellings(tables.DEEPSPEED_OFFLOAD_DEVICES)
 
     def visit_Dict(self, node: ast.Dict, ctx: Context) -> Iterator[Report]:
         for key, value in zip(node.keys, node.values, strict=True):
-            if string_value(key) == tables.DEVICE_MAP_KEYWORD:  # type: ignore[arg-type]
+            name = string_value(key)  # type: ignore[arg-type]
+            if name == tables.DEVICE_MAP_KEYWORD:
                 yield from self._device_map(value, ctx)
+            elif name in tables.DEEPSPEED_OFFLOAD_SECTIONS and key is not None:
+                yield from self._deepspeed_offload(ctx, name, key, value)
 
     def visit_keyword(self, node: ast.keyword, ctx: Context) -> Iterator[Report]:
         if node.arg == tables.DEVICE_MAP_KEYWORD:
             yield from self._device_map(node.value, ctx)
+        elif node.arg == tables.CPU_OFFLOAD_SWITCH:
+            is_literal, value, note = ctx.constant(node.value)
+            if is_literal and value is True:
+                yield ctx.report(
+                    node,
+                    f"`cpu_offload={ctx.source(node.value)}`{note} keeps the sharded parameters in CPU memory and "
+                    "runs the optimizer step on the CPU; the policy has no CPU mode (BF16 requires GPU support): "
+                    "keep parameters and optimizer state on the GPUs (shard across more of them)",
+                    facts=_facts(ctx, "fsdp_offload", _CPU, node.value),
+                )
         elif is_true(node.value):  # an offload flag (the only other keywords watched)
             yield ctx.report(
                 node,
@@ -72,6 +95,7 @@ class CpuPlacement(_HardwareRule):
             )
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
+        yield from self._offload(node, ctx)
         if ctx.qualified(node.func) in tables.PIPELINE_FACTORIES:
             device = keyword(node, tables.DEVICE_KEYWORD)
             kind = _device_kind(ctx, device.value) if device is not None else None
@@ -83,6 +107,84 @@ class CpuPlacement(_HardwareRule):
                     facts=_facts(ctx, "pipeline", kind or _CPU, device.value, load=load_facts(ctx, node)),
                 )
         yield from self._move(node, ctx)
+
+    # -- CPU offload of weights or optimizer state (catalog 1.1) ---------------------------
+    def _offload(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
+        func = node.func
+        qualified = ctx.qualified(func)
+        spelled = dotted_text(func) or ctx.source(func)
+        if qualified in tables.FSDP_CPU_OFFLOAD:
+            switch = keyword(node, tables.FSDP_OFFLOAD_PARAMS_KEYWORD)
+            value = switch.value if switch is not None else (node.args[0] if node.args else None)
+            if value is None:
+                return  # `CPUOffload()`: offload_params defaults to False
+            is_literal, flag, note = ctx.constant(value)
+            if is_literal and flag is True:
+                yield ctx.report(
+                    node,
+                    f"`{ctx.source(node) if len(ctx.source(node)) <= 60 else spelled + '(...)'}`{note} keeps FSDP's "
+                    "parameters and gradients in CPU memory and runs the optimizer step on the CPU; the policy has "
+                    f"no CPU mode (BF16 requires GPU support): {_KEEP_ON_GPU}",
+                    facts=_facts(ctx, "fsdp_offload", _CPU, value),
+                )
+        elif qualified in tables.FSDP_OFFLOAD_POLICIES:
+            yield ctx.report(
+                node,
+                f"`{spelled}(...)` keeps FSDP2's sharded parameters, gradients and optimizer state in CPU memory and "
+                f"steps on the CPU; the policy has no CPU mode (BF16 requires GPU support): {_KEEP_ON_GPU}",
+                facts=_facts(ctx, "fsdp_offload", _CPU, None),
+            )
+        elif qualified in tables.OFFLOAD_FUNCTIONS:
+            where = "the disk" if qualified.endswith("disk_offload") else "the CPU"
+            yield ctx.report(
+                node,
+                f"`{spelled}(...)` keeps the model's weights on {where} and copies each module to the GPU only "
+                f"while it runs; the policy has no CPU mode (BF16 requires GPU support): {_KEEP_ON_GPU}",
+                facts=_facts(
+                    ctx, "offload_hook", _device_word(where), None, receiver=node.args[0] if node.args else None
+                ),
+            )
+        elif isinstance(func, ast.Attribute) and func.attr in tables.OFFLOAD_METHODS and qualified is None:
+            start, end = method_span(ctx, node)
+            yield Report(
+                start,
+                end,
+                f"`.{func.attr}()` keeps the pipeline's weights in CPU memory and moves each model (or layer) to the "
+                "GPU only while it runs; the policy has no CPU mode (BF16 requires GPU support): move the pipeline "
+                '`.to("cuda")` instead',
+                facts=_facts(ctx, "pipeline_offload", _CPU, None, method=func.attr, receiver=func.value),
+            )
+        elif isinstance(func, ast.Name) and func.id == "dict" and qualified is None:
+            for kw in node.keywords:
+                if kw.arg in tables.DEEPSPEED_OFFLOAD_SECTIONS:
+                    yield from self._deepspeed_offload(ctx, kw.arg, kw, kw.value)
+
+    def _deepspeed_offload(self, ctx: Context, section: str, first: ast.AST, value: ast.expr) -> Iterator[Report]:
+        """`"offload_optimizer": {"device": "cpu"}` (or `dict(device="nvme")`) in a DeepSpeed config."""
+        section_value = ctx.follow(value).value
+        device: ast.expr | None = None
+        if isinstance(section_value, ast.Dict):
+            for key, item in zip(section_value.keys, section_value.values, strict=True):
+                if string_value(key) == tables.DEEPSPEED_DEVICE_KEY:  # type: ignore[arg-type]
+                    device = item
+        elif isinstance(section_value, ast.Call) and dotted_text(section_value.func) == "dict":
+            kw = keyword(section_value, tables.DEEPSPEED_DEVICE_KEY)
+            device = kw.value if kw is not None else None
+        if device is None:
+            return
+        is_literal, text, note = ctx.constant(device)
+        target = text.strip().lower() if is_literal and isinstance(text, str) else None
+        if target not in tables.DEEPSPEED_OFFLOAD_DEVICES:
+            return
+        what = "the optimizer state and step" if section == "offload_optimizer" else "the parameters"
+        yield ctx.report_span(
+            first,
+            device,
+            f'`"{section}": {{"device": {ctx.source(device)}}}`{note} keeps {what} {_OFFLOAD_PLACES[target]} '
+            "(DeepSpeed ZeRO-Offload); the policy has no CPU mode (BF16 requires GPU support): remove the "
+            f'"{section}" section and keep {what} on the GPUs',
+            facts=_facts(ctx, "deepspeed_offload", target, device, module=section),
+        )
 
     def _device_map(self, value: ast.expr, ctx: Context) -> Iterator[Report]:
         mapping = _followed(ctx, value)
@@ -145,6 +247,10 @@ class CpuPlacement(_HardwareRule):
             "requires GPU support): keep the model on the GPU",
             facts=facts,
         )
+
+
+_KEEP_ON_GPU = "keep parameters and optimizer state on the GPUs (shard across more of them)"
+_OFFLOAD_PLACES = {"cpu": "in CPU memory", "nvme": "on NVMe storage"}
 
 
 def _facts(
