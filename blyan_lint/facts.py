@@ -234,7 +234,7 @@ class PlacementFacts(Facts):
 
     kind: ClassVar[str] = "placement"
     how: str  # "device_map" | "device_map_entry" | "offload_flag" | "pipeline" | "move" | "fsdp_offload" | ...
-    # ... "deepspeed_offload" | "pipeline_offload" | "offload_hook" (CPU offload, catalog 1.1)
+    # ... "deepspeed_offload" | "pipeline_offload" | "offload_hook" | "engine_offload" (CPU offload, catalog 1.1)
     device: str  # "cpu" | "disk" | "cpu-index" | "nvme"
     value: Value  # the device expression, as resolved
     module: str | None  # the `device_map` entry's module name

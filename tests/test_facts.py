@@ -177,3 +177,13 @@ def test_the_cache_codec_keeps_the_facts(fixture_findings):
     back = decode(json.loads(json.dumps(encode(with_facts))))
     assert back == with_facts
     assert [f.facts for f in back] == [f.facts for f in with_facts]
+
+
+def test_the_json_output_page_documents_every_facts_kind_and_field():
+    import dataclasses
+
+    page = (ROOT / "docs" / "json-output.md").read_text(encoding="utf-8")
+    for kind, cls in FACTS_KINDS.items():
+        assert f"`{kind}`" in page, kind
+        missing = [f.name for f in dataclasses.fields(cls) if f"`{f.name}`" not in page]
+        assert missing == [], (kind, missing)

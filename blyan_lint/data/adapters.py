@@ -1,8 +1,9 @@
 """PEFT's entry points that upcast adapter weights unless told not to (BLY106).
 
 Read from peft 0.21.2's source: `autocast_adapter_dtype` (default True) is taken by
-`get_peft_model`, the `PeftModel*` constructors, `PeftModel*.from_pretrained` and the
-instance methods `load_adapter` / `add_adapter` (also `PeftMixedModel.add_adapter`).
+`get_peft_model`, the `PeftModel*` constructors, `PeftModel*.from_pretrained`, the
+instance methods `load_adapter` / `add_adapter` (also `PeftMixedModel.add_adapter`) and the
+`XLoraModel` constructor.
 `inject_adapter_in_model` and the `PeftMixedModel(...)` constructor take none, and
 `BaseTuner.inject_adapter` takes it but never casts with it.
 """
@@ -32,6 +33,11 @@ _PEFT_MODEL_NAMES = (
 PEFT_MODEL_CLASSES: frozenset[str] = frozenset(
     {f"peft.{name}" for name in _PEFT_MODEL_NAMES} | {f"peft.peft_model.{name}" for name in _PEFT_MODEL_NAMES}
 )
+# Tuner classes whose own constructor takes the flag and casts with it (X-LoRA loads its LoRA
+# experts through `_cast_adapter_dtype`); other tuners' constructors take none.
+TUNER_CONSTRUCTORS: frozenset[str] = frozenset(
+    {"peft.XLoraModel", "peft.tuners.XLoraModel", "peft.tuners.xlora.XLoraModel", "peft.tuners.xlora.model.XLoraModel"}
+)
 MIXED_MODEL_CLASSES: frozenset[str] = frozenset({"peft.PeftMixedModel", "peft.mixed_model.PeftMixedModel"})
 
 _AUTO_NAMES = (
@@ -50,7 +56,7 @@ AUTO_PEFT_CLASSES: frozenset[str] = frozenset(
     {f"peft.{name}" for name in _AUTO_NAMES} | {f"peft.auto.{name}" for name in _AUTO_NAMES}
 )
 
-CLASS_NAMES: frozenset[str] = frozenset({*_PEFT_MODEL_NAMES, *_AUTO_NAMES})
+CLASS_NAMES: frozenset[str] = frozenset({*_PEFT_MODEL_NAMES, *_AUTO_NAMES, "XLoraModel"})
 FUNCTION_NAMES: frozenset[str] = frozenset({"get_peft_model"})
 LOAD_METHOD = "from_pretrained"
 # Methods of a PEFT model object that take the flag.

@@ -240,6 +240,7 @@ IS_BF16_SUPPORTED: frozenset[str] = frozenset({"torch.cuda.is_bf16_supported"})
 TORCH_DEVICE: frozenset[str] = frozenset({"torch.device"})
 CPU_DEVICE_STRINGS: frozenset[str] = frozenset({"cpu"})
 OFFLOAD_DEVICE_STRINGS: frozenset[str] = frozenset({"cpu", "disk"})
+PIPELINE_MODEL_KWARGS = "model_kwargs"  # pipeline(..., model_kwargs={"torch_dtype": ...}) passes loader keywords
 PIPELINE_FACTORIES: frozenset[str] = frozenset({"transformers.pipeline", "transformers.pipelines.pipeline"})
 # Words an exception message must contain (any one, case-insensitive) to state the requirement.
 GPU_REQUIREMENT_WORDS: tuple[str, ...] = (
@@ -278,6 +279,11 @@ FSDP_OFFLOAD_POLICIES: frozenset[str] = frozenset(
 )
 # `cpu_offload=True` (accelerate's FullyShardedDataParallelPlugin, Lightning's FSDPStrategy).
 CPU_OFFLOAD_SWITCH = "cpu_offload"
+# TrainingArguments(fsdp="full_shard offload"): the `offload` option offloads FSDP's parameters.
+FSDP_OPTIONS_KEYWORD = "fsdp"
+FSDP_OFFLOAD_OPTION = "offload"
+# vLLM / SGLang engines: `cpu_offload_gb=N` keeps N GiB of the weights in CPU memory.
+ENGINE_CPU_OFFLOAD_KEYWORD = "cpu_offload_gb"
 # DeepSpeed ZeRO: `"offload_optimizer": {"device": "cpu"}`, `"offload_param": {"device": "nvme"}`.
 DEEPSPEED_OFFLOAD_SECTIONS: frozenset[str] = frozenset({"offload_optimizer", "offload_param"})
 DEEPSPEED_OFFLOAD_DEVICES: frozenset[str] = frozenset({"cpu", "nvme"})

@@ -29,7 +29,8 @@ class Fp32AdapterWeights(Rule):
     name = "fp32-adapter-weights"
     summary = (
         "A PEFT adapter created or loaded without `autocast_adapter_dtype=False` (`get_peft_model`, "
-        "`PeftModel*(...)`, `PeftModel*.from_pretrained`, `.load_adapter`, `.add_adapter`): PEFT upcasts it to FP32."
+        "`PeftModel*(...)`, `PeftModel*.from_pretrained`, `.load_adapter`, `.add_adapter`, `XLoraModel(...)`): PEFT "
+        "upcasts it to FP32."
     )
     policy = (
         "Enforcement: No Mixed Precision: All computations in BF16 (except teacher). Precision by Component: "
@@ -72,12 +73,12 @@ class Fp32AdapterWeights(Rule):
         "`torch_dtype=torch.bfloat16` and the adapter with `PeftModel.from_pretrained(base, path, "
         "autocast_adapter_dtype=False)`."
     )
-    node_types = (ast.Call,)
-    names = adapters.FUNCTION_NAMES | adapters.CLASS_NAMES | adapters.ADAPTER_METHODS | {adapters.LOAD_METHOD}
-    triggers = ("peft", "Peft", "adapter")
+    watches = adapters.GET_PEFT_MODEL | adapters.PEFT_MODEL_CLASSES | adapters.TUNER_CONSTRUCTORS
+    methods = adapters.ADAPTER_METHODS | {adapters.LOAD_METHOD}
+    # Every entry point is spelled with one of these (`get_peft_model`, `PeftModel`, `load_adapter`).
+    strings = frozenset({"peft", "Peft", "adapter", "XLora"})
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        assert isinstance(node, ast.Call)
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         entry = _entry_point(ctx, node)
         if entry is None:
             return
@@ -136,7 +137,7 @@ def _entry_point(ctx: Context, node: ast.Call) -> tuple[str, bool] | None:
     qualified = _peft_name(ctx, func)
     if qualified in adapters.GET_PEFT_MODEL:
         return None if _is_mixed(ctx, node) else (spelled, True)
-    if qualified in adapters.PEFT_MODEL_CLASSES:
+    if qualified in adapters.PEFT_MODEL_CLASSES or qualified in adapters.TUNER_CONSTRUCTORS:
         return spelled, True
     if not isinstance(func, ast.Attribute):
         return None

@@ -11,17 +11,23 @@ import ast
 from collections.abc import Iterator
 
 from ..context import Context
+from ..data import engines
 from ..data import names as tables
 from ..facts import CastFacts, LoadFacts, TeacherPrecisionFacts
 from ..findings import Applicability, Edit, Fix, Report
 from ..names import dotted_text, has_star_kwargs, keyword, string_value
 from ._common import bf16_attr_fix, bf16_string_fix, dtype_label, insert_keyword_fix, method_span, torch_name
+from ._engines import engine_name
 from ._loads import dtype_keyword, load_facts, origin_of
 from ._values import is_model
 from .base import Rule
 
 BF16 = tables.BF16
 _INT8 = "int8"
+_ENGINE_REMEDY = (
+    'the policy allows a teacher only in INT8 (the one exception) or BF16: serve it with `dtype="bfloat16"` or '
+    'an INT8 format (`quantization="experts_int8"`)'
+)
 _REMEDY = (
     "the policy allows a teacher only in INT8 (the one exception) or BF16: load it with "
     "`quantization_config=BitsAndBytesConfig(load_in_8bit=True)` or `torch_dtype={torch}.bfloat16`"
@@ -50,7 +56,9 @@ class TeacherPrecision(Rule):
         "metric) must not leave BF16. An INT8 load is not flagged whatever `torch_dtype` it also passes (that "
         "sets the modules left unquantized, and INT8 layers compute in FP16 by design). A 4-bit, GPTQ, AWQ or "
         "FP8 teacher is BLY402's alone; a load whose dtype or quantization is decided at run time (a "
-        "parameter, `**kwargs`) is not judged."
+        "parameter, `**kwargs`, `pipeline(model_kwargs=...)`) is not judged. Inference engines serving a teacher "
+        "(vLLM's `LLM` / `EngineArgs` / `AsyncEngineArgs`, SGLang's `Engine`) are loads too: `dtype=\"bfloat16\"` "
+        'or an INT8 `quantization=` (`"experts_int8"`) is compliant, a missing dtype or `"auto"` is not.'
     )
     example = (
         "# blyan-lint: teacher\n"
@@ -76,23 +84,16 @@ class TeacherPrecision(Rule):
         "variable is reported without a fix."
     )
     applies_to_teacher = True
-    node_types = (ast.Call,)
-    names = frozenset(
-        {
-            *tables.LOADER_METHODS,
-            *(q.rsplit(".", 1)[-1] for q in tables.PIPELINE_FACTORIES),
-            *tables.CAST_METHODS,
-            "to",
-            "type",
-        }
-    )
-    triggers = ("from_pretrained", "from_config", "pipeline", "half(", "float(", "double(", ".to(", ".type(")
+    watches = tables.PIPELINE_FACTORIES | engines.ENGINES
+    methods = frozenset({*tables.LOADER_METHODS, *tables.CAST_METHODS, "to", "type"})
 
-    def check(self, node: ast.AST, ctx: Context) -> Iterator[Report]:
-        assert isinstance(node, ast.Call)
+    def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         if not ctx.scope.is_teacher:
             return  # student code: BLY101-BLY103 judge its loads and casts
-        if ctx.names.is_load(node):
+        engine = engine_name(ctx, node)
+        if engine is not None:
+            yield from self._engine(node, ctx, engine)
+        elif ctx.names.is_load(node):
             yield from self._load(node, ctx)
         elif isinstance(node.func, ast.Attribute):
             yield from self._cast(node, node.func, ctx)
@@ -101,6 +102,8 @@ class TeacherPrecision(Rule):
     def _load(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         if has_star_kwargs(node) or _run_time_switch(ctx, node):
             return
+        if keyword(node, tables.PIPELINE_MODEL_KWARGS) is not None:
+            return  # `pipeline(..., model_kwargs={...})` may carry the dtype or the quantization
         facts = load_facts(ctx, node)
         quantization = _quantization(ctx, node, facts)
         if quantization != "none":
@@ -136,6 +139,48 @@ class TeacherPrecision(Rule):
                 f"`{kw.arg}={ctx.source(kw.value)}`{ctx.note(followed)} loads the teacher in {dtype_label(dtype)}, "
                 f"which is neither INT8 nor BF16; {remedy}"
             )
+        yield ctx.report(kw.value, message, fix=fix, facts=TeacherPrecisionFacts("load", dtype, facts, None))
+
+    def _engine(self, node: ast.Call, ctx: Context, engine: str) -> Iterator[Report]:
+        """vLLM / SGLang serving a teacher: INT8 (`quantization="experts_int8"`) or `dtype="bfloat16"`."""
+        if has_star_kwargs(node):
+            return
+        quantization = keyword(node, engines.QUANTIZATION_KEYWORD)
+        if quantization is not None:
+            is_literal, value, _ = ctx.constant(quantization.value)
+            if not (is_literal and value is None):
+                return  # INT8 is the exception; other formats are BLY402's; a run-time value is not judged
+        kw = keyword(node, engines.DTYPE_KEYWORD)
+        spelled = dotted_text(node.func) or engine
+        facts = load_facts(ctx, node)
+        remedy = _ENGINE_REMEDY
+        if kw is None:
+            fix = insert_keyword_fix(ctx, node, 'dtype="bfloat16"', 'Add `dtype="bfloat16"`', ())
+            message = (
+                f'`{spelled}` without `dtype="bfloat16"` serves the teacher in its checkpoint\'s dtype (the default '
+                f'"auto": FP16 for an FP32 or FP16 checkpoint); {remedy}'
+            )
+            yield ctx.report(node.func, message, fix=fix, facts=TeacherPrecisionFacts("load", "absent", facts, None))
+            return
+        followed = ctx.follow(kw.value)
+        if not followed.known:
+            return
+        text = string_value(followed.value)  # type: ignore[arg-type]
+        dtype = "auto" if text == engines.AUTO else ctx.dtype_value(followed.value, strings=True)
+        if dtype is None or dtype == BF16:
+            return
+        what = (
+            "lets the checkpoint decide the teacher's precision"
+            if dtype == "auto"
+            else (f"serves the teacher in {dtype_label(dtype)}, which is neither INT8 nor BF16")
+        )
+        fix = None
+        if not followed.via and text is not None:
+            start, end = ctx.start(kw.value), ctx.end(kw.value)
+            quote = ctx.lines[start.line - 1][start.col - 1] if start.line == end.line else ""
+            if quote in ("'", '"'):
+                fix = Fix(Applicability.SAFE, 'Use `dtype="bfloat16"`', (Edit(start, end, f"{quote}bfloat16{quote}"),))
+        message = f"`{spelled}(..., dtype={ctx.source(kw.value)})`{ctx.note(followed)} {what}; {remedy}"
         yield ctx.report(kw.value, message, fix=fix, facts=TeacherPrecisionFacts("load", dtype, facts, None))
 
     # -- casts -----------------------------------------------------------------------------

@@ -37,7 +37,8 @@ class CpuPlacement(_HardwareRule):
         'host and run the optimizer step there; DeepSpeed\'s ZeRO-Offload (`"offload_optimizer"` / '
         '`"offload_param"` with `"device": "cpu"` or `"nvme"`) does the same for optimizer state or '
         "parameters; diffusers' `enable_model_cpu_offload()` / `enable_sequential_cpu_offload()` and accelerate's "
-        "`cpu_offload()` / `disk_offload()` keep weights on the host between uses. `CPUOffload()` (which offloads "
+        "`cpu_offload()` / `disk_offload()` keep weights on the host between uses, and so do TrainingArguments' "
+        "`fsdp=\"... offload\"` option and vLLM's / SGLang's `cpu_offload_gb=N`. `CPUOffload()` (which offloads "
         'nothing by default), `"device": "none"` and values decided at run time are not flagged.'
     )
     example = (
@@ -62,7 +63,15 @@ class CpuPlacement(_HardwareRule):
         tables.PIPELINE_FACTORIES | tables.FSDP_CPU_OFFLOAD | tables.FSDP_OFFLOAD_POLICIES | tables.OFFLOAD_FUNCTIONS
     )
     methods = frozenset({tables.CPU_MOVE_METHOD, tables.DEVICE_MOVE_METHOD, *tables.OFFLOAD_METHODS, "dict"})
-    keywords = frozenset({tables.DEVICE_MAP_KEYWORD, *tables.CPU_OFFLOAD_KEYWORDS, tables.CPU_OFFLOAD_SWITCH})
+    keywords = frozenset(
+        {
+            tables.DEVICE_MAP_KEYWORD,
+            *tables.CPU_OFFLOAD_KEYWORDS,
+            tables.CPU_OFFLOAD_SWITCH,
+            tables.FSDP_OPTIONS_KEYWORD,
+            tables.ENGINE_CPU_OFFLOAD_KEYWORD,
+        }
+    )
     strings = OFFLOAD_WORDS | spellings(tables.DEEPSPEED_OFFLOAD_DEVICES)
 
     def visit_Dict(self, node: ast.Dict, ctx: Context) -> Iterator[Report]:
@@ -85,6 +94,29 @@ class CpuPlacement(_HardwareRule):
                     "runs the optimizer step on the CPU; the policy has no CPU mode (BF16 requires GPU support): "
                     "keep parameters and optimizer state on the GPUs (shard across more of them)",
                     facts=_facts(ctx, "fsdp_offload", _CPU, node.value),
+                )
+        elif node.arg == tables.FSDP_OPTIONS_KEYWORD:
+            is_literal, value, note = ctx.constant(node.value)
+            options = value.split() if is_literal and isinstance(value, str) else []
+            parent = ctx.parent
+            trainer = isinstance(parent, ast.Call) and ctx.qualified(parent.func) is not None
+            if tables.FSDP_OFFLOAD_OPTION in options and trainer:
+                yield ctx.report(
+                    node,
+                    f"`fsdp={ctx.source(node.value)}`{note}: the `offload` option keeps FSDP's parameters in CPU "
+                    f"memory and steps the optimizer there; the policy has no CPU mode (BF16 requires GPU support): "
+                    f"{_KEEP_ON_GPU}",
+                    facts=_facts(ctx, "fsdp_offload", _CPU, node.value),
+                )
+        elif node.arg == tables.ENGINE_CPU_OFFLOAD_KEYWORD:
+            is_literal, value, note = ctx.constant(node.value)
+            if is_literal and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                yield ctx.report(
+                    node,
+                    f"`cpu_offload_gb={ctx.source(node.value)}`{note} keeps {value} GiB of the model's weights in CPU "
+                    "memory and streams them to the GPU at every step; the policy has no CPU mode (BF16 requires GPU "
+                    "support): fit the model on the GPUs (`tensor_parallel_size`)",
+                    facts=_facts(ctx, "engine_offload", _CPU, node.value, load=None),
                 )
         elif is_true(node.value):  # an offload flag (the only other keywords watched)
             yield ctx.report(
