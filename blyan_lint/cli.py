@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import gc
-import json
 import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures.process import BrokenProcessPool
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from . import __version__, registry
-from .adoption import add_noqa, blanket_hint, suppressed_findings
-from .api import Overrides, check_file, fix_file, settings_for
+from .api import Overrides, check_file, settings_for
 from .cache import CACHE_DIR
-from .cache import clean as clean_cache
 from .config import ConfigError
-from .docs import rule_markdown
 from .engine import UNREADABLE
 from .findings import Finding
-from .fixes.files import FileFix
 from .report import FORMATS, colour
-from .runner import RunOptions, fix, run
-from .runtime import consistency
+from .runner import RunOptions, WorkerDied, fix, run
+
+if TYPE_CHECKING:
+    from .fixes.files import FileFix
+
+# A plain check imports only what checking needs (tests/test_dependencies.py holds it to
+# that): the modules of the other commands, of fixing and of the report formats not asked
+# for are imported where they are used.# The commands whose parsers need none of the runtime harness's modules.
+_CORE_COMMANDS = frozenset({"check", "rule", "clean", "server", "scope"})
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -34,7 +34,9 @@ def _codes(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; for a core `command`, without the runtime commands' parsers
+    (building those imports the runtime harness, which a check does not need)."""
     parser = argparse.ArgumentParser(
         prog="blyan-lint",
         description="Keep every student, inference and learning model on BF16 (Blyan precision policy).",
@@ -94,16 +96,25 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--config", metavar="FILE")
     scope.add_argument("--teacher-paths", type=_codes)
 
+    if command in _CORE_COMMANDS:
+        return parser
     from .cli_runtime import add_parsers as add_runtime_parsers  # confirm, trace
+    from .runtime import consistency
 
     add_runtime_parsers(sub)
     consistency.add_parser(sub)
     return parser
 
 
+def _command(argv: list[str]) -> str | None:
+    """The subcommand argparse will see: the first argument, unless it is an option."""
+    return argv[0] if argv and not argv[0].startswith("-") else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_split_add_noqa(sys.argv[1:] if argv is None else list(argv)))
+    arguments = _split_add_noqa(sys.argv[1:] if argv is None else list(argv))
+    parser = build_parser(_command(arguments))
+    args = parser.parse_args(arguments)
     try:
         if args.command == "check":
             return _check(args)
@@ -116,10 +127,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_runtime(args)
         if args.command == "consistency":
+            from .runtime import consistency
+
             return consistency.main(args)
         if args.command == "server":
             return _server()
         if args.command == "clean":
+            from .cache import clean as clean_cache
+
             removed = clean_cache()
             print(f"{'Removed' if removed else 'No'} {CACHE_DIR}/", file=sys.stderr)
             return EXIT_CLEAN
@@ -128,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_FINDINGS
-    except BrokenProcessPool:
+    except WorkerDied:
         print("blyan-lint: error: a worker process died (killed or out of memory)", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -219,6 +234,8 @@ def _check(args: argparse.Namespace) -> int:
     if args.statistics:
         text = _statistics(findings, args.output_format)
     elif args.output_format in ("json", "sarif"):  # these record what noqa comments silenced, and why
+        from .adoption import suppressed_findings
+
         text = FORMATS[args.output_format](findings, suppressed_findings(files, overrides))  # type: ignore[call-arg]
     else:
         text = _render(args, findings, sys.stdout)
@@ -229,7 +246,7 @@ def _check(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     if not args.quiet:
         print(summary(files, findings, cached), file=sys.stderr)
-        hint = blanket_hint(findings)
+        hint = _blanket_hint(findings)
         if hint:
             print(hint, file=sys.stderr)
     if any(f.code == UNREADABLE for f in findings):
@@ -239,7 +256,17 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _blanket_hint(findings: list[Finding]) -> str | None:
+    if not findings:
+        return None  # nothing a blanket noqa could have failed to silence
+    from .adoption import blanket_hint
+
+    return blanket_hint(findings)
+
+
 def _fix(args: argparse.Namespace, overrides: Overrides, paths: list[str]) -> int:
+    from .api import fix_file
+
     write = not args.diff
     if "-" in paths:
         name = args.stdin_filename or "<stdin>.py"
@@ -288,6 +315,8 @@ def _add_noqa(args: argparse.Namespace, overrides: Overrides, paths: list[str]) 
     if "-" in paths:
         print("blyan-lint: error: --add-noqa edits files in place; it cannot read stdin", file=sys.stderr)
         return EXIT_ERROR
+    from .adoption import add_noqa
+
     files, outcomes = add_noqa(paths, overrides, args.add_noqa_reason)
     for outcome in outcomes:
         if outcome.error:
@@ -303,6 +332,8 @@ def _add_noqa(args: argparse.Namespace, overrides: Overrides, paths: list[str]) 
 
 
 def _unified_diff(outcome: FileFix) -> str:
+    import difflib
+
     lines = difflib.unified_diff(
         outcome.original.splitlines(keepends=True),
         outcome.result.text.splitlines(keepends=True),
@@ -358,6 +389,8 @@ def _statistics(findings: list[Finding], output_format: str = "concise") -> str:
             {"code": code, "name": _rule_name(code), "count": count, "fixable": fixable[code]}
             for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         ]
+        import json
+
         return json.dumps(rows, indent=2) + "\n"
     lines = []
     for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -372,6 +405,8 @@ def _rule_name(code: str) -> str | None:
 
 
 def _rule(args: argparse.Namespace) -> int:
+    from .docs import rule_markdown
+
     if args.all:
         sys.stdout.write("\n".join(rule_markdown(cls) for cls in registry.all_rules().values()))
         return EXIT_CLEAN

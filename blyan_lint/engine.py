@@ -8,9 +8,10 @@ walks, filters and sorts.
 from __future__ import annotations
 
 import ast
+import bisect
 import io
 import tokenize
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import cache
 
 from . import bounds, suppress
@@ -246,21 +247,48 @@ def _check_python(
 
 
 def apply_precedence(findings: list[Finding], supersedes: dict[str, frozenset[str]]) -> list[Finding]:
-    """Drop findings that a superseding finding already stands for (BLY105 over BLY101)."""
-    covering = [f for f in findings if supersedes.get(f.code)]
-    if not covering:
+    """Drop findings that a superseding finding already stands for (BLY105 over BLY101).
+
+    A finding goes when it lies inside a range (`covers`, or else the whole finding) of a
+    finding whose code supersedes its code. The ranges are grouped by the code they
+    supersede and sorted, so each finding costs a binary search, not a pass over every
+    covering finding: a file with thousands of findings stays linear.
+    """
+    ranges: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    for c in findings:
+        superseded = supersedes.get(c.code)
+        if not superseded:
+            continue
+        for start, end in c.covers or ((c.start, c.end),):
+            span = ((start.line, start.col), (end.line, end.col))
+            for code in superseded:
+                ranges.setdefault(code, []).append(span)
+    if not ranges:
         return findings
+    lookup = {code: _Containment(spans) for code, spans in ranges.items()}
     kept = []
     for finding in findings:
-        if not any(
-            finding.code in supersedes[c.code] and _inside(finding, c.covers or ((c.start, c.end),)) for c in covering
-        ):
+        containment = lookup.get(finding.code)
+        if containment is None or not containment.holds(finding.start, finding.end):
             kept.append(finding)
     return kept
 
 
-def _inside(finding: Finding, ranges: Iterable[tuple[Position, Position]]) -> bool:
-    return any(start <= finding.start and finding.end <= end for start, end in ranges)
+class _Containment:
+    """Is a span inside any of these spans? Sorted starts and a running maximum of ends."""
+
+    def __init__(self, spans: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:
+        spans.sort()
+        self.starts = [start for start, _ in spans]
+        self.reach: list[tuple[int, int]] = []  # the furthest end among the spans up to here
+        furthest = (-1, -1)
+        for _, end in spans:
+            furthest = max(furthest, end)
+            self.reach.append(furthest)
+
+    def holds(self, start: Position, end: Position) -> bool:
+        index = bisect.bisect_right(self.starts, (start.line, start.col))
+        return index > 0 and self.reach[index - 1] >= (end.line, end.col)
 
 
 def _reason(exc: BaseException) -> str:
