@@ -18,9 +18,9 @@ from .api import Overrides, check_file, rules_for, settings_for
 from .discovery import discover, file_kind
 from .engine import UNREADABLE, read_bytes, split_lines
 from .findings import Edit, Finding, Position
-from .fixes.apply import FixError, apply_edits
-from .fixes.files import Changed, replace_if_unchanged, source_encoding
 from .suppress import directives, is_suppressed, logical_lines, suppressed_codes
+
+# The fixes modules are imported where edits are made: a check only needs `blanket_hint`.
 
 _SUPPORTED = ("python", "notebook", None)  # None: an explicit file of unknown suffix is checked as Python
 
@@ -34,6 +34,8 @@ class Added:
 
 def add_directives(text: str, findings: Iterable[Finding], reason: str | None) -> tuple[str, int]:
     """`text` with a `# noqa` for every finding; returns it and how many lines changed."""
+    from .fixes.apply import apply_edits
+
     lines = split_lines(text)
     ranges = logical_lines(text, lines)
     wanted: dict[int, set[str]] = defaultdict(set)
@@ -78,6 +80,8 @@ def _add_to_file(path: str, overrides: Overrides, reason: str | None) -> Added:
         return Added(path, 0)
     if file_kind(path) == "notebook":
         return _add_to_notebook(path, overrides, reason, data)
+    from .fixes.files import source_encoding
+
     encoding = source_encoding(data)
     text = data.decode(encoding)
     bom = text.startswith("\ufeff")
@@ -88,6 +92,7 @@ def _add_to_file(path: str, overrides: Overrides, reason: str | None) -> Added:
 
 def _add_to_notebook(path: str, overrides: Overrides, reason: str | None, data: bytes) -> Added:
     from . import notebooks
+    from .fixes.apply import FixError
 
     settings = settings_for(path, overrides)
     rules = rules_for(path, overrides)
@@ -109,6 +114,8 @@ def _add_to_notebook(path: str, overrides: Overrides, reason: str | None, data: 
 
 def _write_checked(path: str, overrides: Overrides, data: bytes, new_data: bytes, count: int) -> Added:
     """Write only when the new text silences every finding it was meant to (and still parses)."""
+    from .fixes.files import Changed, replace_if_unchanged
+
     if new_data == data:
         return Added(path, 0)
     left = [f for f in check_file(path, overrides, new_data) if f.code != "BLY001"]

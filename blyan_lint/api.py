@@ -10,16 +10,18 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 from . import registry
 from .config import ConfigError, Settings, expand_selectors, load_settings, settings_for_dir
 from .discovery import DATA, Unreachable, discover, file_kind
 from .engine import UNREADABLE, check_python, read_bytes, unreadable
 from .findings import Finding
-from .fixes.apply import FixResult, wanted
-from .fixes.files import Changed, FileFix, fix_source, replace_if_unchanged
 from .rules.base import Rule
 from .scope import compiled_glob, relative_posix
+
+if TYPE_CHECKING:  # the fixes modules load with the first fix, not with every check
+    from .fixes.files import FileFix
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,9 @@ def fix_file(
     `family` (code prefixes, for the LibCST codemods) keeps only the findings of those codes
     after the whole check, precedence included, so a family applies exactly the fixes
     `--fix` applies to its codes, never one `--fix` would not make."""
+    from .fixes.apply import FixResult
+    from .fixes.files import Changed, FileFix, replace_if_unchanged
+
     if (
         isinstance(path, Unreachable)
         or file_kind(path) not in (None, "python", "notebook")
@@ -209,6 +214,8 @@ def _fixed(
     path: str, overrides: Overrides, unsafe: bool, data: bytes, family: tuple[str, ...] | None = None
 ) -> tuple[FileFix, bytes | None]:
     """The outcome of fixing these bytes, and the bytes to write (None: nothing to write)."""
+    from .fixes.apply import FixResult, wanted
+    from .fixes.files import FileFix, fix_source
 
     def lint(source: bytes) -> list[Finding]:
         found = check_file(path, overrides, source)
@@ -230,6 +237,8 @@ def _fixed(
 def _fix_notebook(
     path: str, overrides: Overrides, unsafe: bool, data: bytes, findings: list[Finding]
 ) -> tuple[FileFix, bytes | None]:
+    from .fixes.apply import FixResult
+    from .fixes.files import FileFix
     from .notebooks import fix_notebook
 
     settings = settings_for(path, overrides)

@@ -3,31 +3,29 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import gc
-import json
 import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures.process import BrokenProcessPool
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from . import __version__, registry
-from .adoption import add_noqa, blanket_hint, suppressed_findings
-from .api import Overrides, check_file, explicit_settings, fix_file, settings_for
+from .api import Overrides, check_file, explicit_settings, settings_for
 from .cache import CACHE_DIR
-from .cache import clean as clean_cache
 from .config import ConfigError, expand_selectors
-from .discovery import excluded_with_parents
-from .docs import rule_markdown
 from .engine import UNREADABLE
 from .findings import Finding
-from .fixes.apply import FixResult
-from .fixes.files import FileFix
 from .report import FORMATS, colour
-from .runner import RunOptions, fix, run
-from .runtime import consistency
+from .runner import RunOptions, WorkerDied, fix, run
+
+if TYPE_CHECKING:
+    from .fixes.files import FileFix
+
+# A plain check imports only what checking needs (tests/test_dependencies.py holds it to
+# that): the modules of the other commands, of fixing and of the report formats not asked
+# for are imported where they are used.# The commands whose parsers need none of the runtime harness's modules.
+_CORE_COMMANDS = frozenset({"check", "rule", "clean", "server", "scope"})
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 _NOT_CHECKED = "not checked: "  # the BLY000 of a file whose configuration is invalid
@@ -45,7 +43,9 @@ def _selection(value: str) -> tuple[str, ...]:
     return codes
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; for a core `command`, without the runtime commands' parsers
+    (building those imports the runtime harness, which a check does not need)."""
     parser = argparse.ArgumentParser(
         prog="blyan-lint",
         description="Keep every student, inference and learning model on BF16 (Blyan precision policy).",
@@ -105,16 +105,25 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--config", metavar="FILE")
     scope.add_argument("--teacher-paths", type=_codes)
 
+    if command in _CORE_COMMANDS:
+        return parser
     from .cli_runtime import add_parsers as add_runtime_parsers  # confirm, trace
+    from .runtime import consistency
 
     add_runtime_parsers(sub)
     consistency.add_parser(sub)
     return parser
 
 
+def _command(argv: list[str]) -> str | None:
+    """The subcommand argparse will see: the first argument, unless it is an option."""
+    return argv[0] if argv and not argv[0].startswith("-") else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_split_add_noqa(sys.argv[1:] if argv is None else list(argv)))
+    arguments = _split_add_noqa(sys.argv[1:] if argv is None else list(argv))
+    parser = build_parser(_command(arguments))
+    args = parser.parse_args(arguments)
     try:
         if args.command == "check":
             return _check(args)
@@ -127,10 +136,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_runtime(args)
         if args.command == "consistency":
+            from .runtime import consistency
+
             return consistency.main(args)
         if args.command == "server":
             return _server()
         if args.command == "clean":
+            from .cache import clean as clean_cache
+
             removed = clean_cache()
             print(f"{'Removed' if removed else 'No'} {CACHE_DIR}/", file=sys.stderr)
             return EXIT_CLEAN
@@ -139,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_FINDINGS
-    except BrokenProcessPool:
+    except WorkerDied:
         print("blyan-lint: error: a worker process died (killed or out of memory)", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -232,6 +245,8 @@ def _check(args: argparse.Namespace) -> int:
     if args.statistics:
         text = _statistics(findings, args.output_format)
     elif args.output_format in ("json", "sarif"):  # these record what noqa comments silenced, and why
+        from .adoption import suppressed_findings
+
         text = FORMATS[args.output_format](findings, suppressed_findings(files, overrides))  # type: ignore[call-arg]
     else:
         text = _render(args, findings, sys.stdout)
@@ -242,7 +257,7 @@ def _check(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     if not args.quiet:
         print(summary(files, findings, cached), file=sys.stderr)
-        hint = blanket_hint(findings)
+        hint = _blanket_hint(findings)
         if hint:
             print(hint, file=sys.stderr)
     _config_errors(findings)
@@ -267,12 +282,25 @@ def _config_errors(findings: list[Finding]) -> None:
         print(f"blyan-lint: error: {message[len(_NOT_CHECKED) :]}", file=sys.stderr)
 
 
+def _blanket_hint(findings: list[Finding]) -> str | None:
+    if not findings:
+        return None  # nothing a blanket noqa could have failed to silence
+    from .adoption import blanket_hint
+
+    return blanket_hint(findings)
+
+
 def _fix(args: argparse.Namespace, overrides: Overrides, paths: list[str]) -> int:
+    from .api import fix_file
+
     write = not args.diff
     if "-" in paths:
         name = args.stdin_filename or "<stdin>.py"
         source = sys.stdin.buffer.read()
         if _stdin_excluded(args, overrides):  # passed through unchanged, as ruff does
+            from .fixes.apply import FixResult
+            from .fixes.files import FileFix
+
             text = source.decode("utf-8", "surrogateescape")
             outcome = FileFix(name, text, FixResult(text, (), ()))
         else:
@@ -322,6 +350,8 @@ def _add_noqa(args: argparse.Namespace, overrides: Overrides, paths: list[str]) 
     if "-" in paths:
         print("blyan-lint: error: --add-noqa edits files in place; it cannot read stdin", file=sys.stderr)
         return EXIT_ERROR
+    from .adoption import add_noqa
+
     files, outcomes = add_noqa(paths, overrides, args.add_noqa_reason)
     for outcome in outcomes:
         if outcome.error:
@@ -340,10 +370,14 @@ def _stdin_excluded(args: argparse.Namespace, overrides: Overrides) -> bool:
     """`--force-exclude` applies to the path stdin claims to be, as ruff's does."""
     if not (args.force_exclude and args.stdin_filename):
         return False
+    from .discovery import excluded_with_parents
+
     return excluded_with_parents(os.path.abspath(args.stdin_filename), explicit_settings(overrides))
 
 
 def _unified_diff(outcome: FileFix) -> str:
+    import difflib
+
     lines = difflib.unified_diff(
         outcome.original.splitlines(keepends=True),
         outcome.result.text.splitlines(keepends=True),
@@ -399,6 +433,8 @@ def _statistics(findings: list[Finding], output_format: str = "concise") -> str:
             {"code": code, "name": _rule_name(code), "count": count, "fixable": fixable[code]}
             for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         ]
+        import json
+
         return json.dumps(rows, indent=2) + "\n"
     lines = []
     for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -413,6 +449,8 @@ def _rule_name(code: str) -> str | None:
 
 
 def _rule(args: argparse.Namespace) -> int:
+    from .docs import rule_markdown
+
     if args.all:
         sys.stdout.write("\n".join(rule_markdown(cls) for cls in registry.all_rules().values()))
         return EXIT_CLEAN

@@ -251,32 +251,46 @@ def _check_python(
 def apply_precedence(findings: list[Finding], supersedes: dict[str, frozenset[str]]) -> list[Finding]:
     """Drop findings that a superseding finding already stands for (BLY105 over BLY101).
 
-    O((findings + ranges) log ranges): per superseded code, the covering ranges sorted by
-    start with a running maximum of their ends, so "does a range that starts at or before
-    this finding end at or after it?" is one binary search."""
-    ranges: dict[str, list[tuple[Position, Position]]] = {}
+    A finding goes when it lies inside a range (`covers`, or else the whole finding) of a
+    finding whose code supersedes its code. The ranges are grouped by the code they
+    supersede and sorted, so each finding costs a binary search, not a pass over every
+    covering finding: a file with thousands of findings stays linear.
+    """
+    ranges: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
     for c in findings:
-        codes = supersedes.get(c.code)
-        if codes:
-            for code in codes:
-                ranges.setdefault(code, []).extend(c.covers or ((c.start, c.end),))
+        superseded = supersedes.get(c.code)
+        if not superseded:
+            continue
+        for start, end in c.covers or ((c.start, c.end),):
+            span = ((start.line, start.col), (end.line, end.col))
+            for code in superseded:
+                ranges.setdefault(code, []).append(span)
     if not ranges:
         return findings
-    index = {code: _Covering(spans) for code, spans in ranges.items()}
-    return [f for f in findings if f.code not in index or not index[f.code].covers(f.start, f.end)]
+    lookup = {code: _Containment(spans) for code, spans in ranges.items()}
+    kept = []
+    for finding in findings:
+        containment = lookup.get(finding.code)
+        if containment is None or not containment.holds(finding.start, finding.end):
+            kept.append(finding)
+    return kept
 
 
-class _Covering:
-    def __init__(self, spans: list[tuple[Position, Position]]) -> None:
+class _Containment:
+    """Is a span inside any of these spans? Sorted starts and a running maximum of ends."""
+
+    def __init__(self, spans: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:
         spans.sort()
         self.starts = [start for start, _ in spans]
-        self.reach: list[Position] = []  # the furthest end among the spans up to each index
+        self.reach: list[tuple[int, int]] = []  # the furthest end among the spans up to here
+        furthest = (-1, -1)
         for _, end in spans:
-            self.reach.append(end if not self.reach or self.reach[-1] < end else self.reach[-1])
+            furthest = max(furthest, end)
+            self.reach.append(furthest)
 
-    def covers(self, start: Position, end: Position) -> bool:
-        at = bisect.bisect_right(self.starts, start)
-        return at > 0 and end <= self.reach[at - 1]
+    def holds(self, start: Position, end: Position) -> bool:
+        index = bisect.bisect_right(self.starts, (start.line, start.col))
+        return index > 0 and self.reach[index - 1] >= (end.line, end.col)
 
 
 def _reason(exc: BaseException) -> str:

@@ -7,25 +7,33 @@ where it runs. Output is identical with and without cache and pool (a test asser
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .api import Overrides, check_file, config_problem, explicit_settings, fix_file, selected_codes, settings_for
 from .cache import CACHE_DIR, Cache, digest, remove_stale_temp_files
 from .discovery import Unreachable, discover, file_kind
 from .engine import read_bytes, unreadable
-from .files.safetensors import fingerprint
 from .findings import Finding
-from .fixes.files import TEMP_PREFIX, FileFix
+
+# multiprocessing and concurrent.futures (logging, pickle, sockets, subprocess) load only
+# when a run is big enough for the pool; safetensors and the fixes modules when used.
+if TYPE_CHECKING:
+    import multiprocessing.context
+
+    from .fixes.files import FileFix
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class WorkerDied(Exception):
+    """A worker process of the pool died (killed, out of memory)."""
+
 
 # Below this many files to check, starting worker processes costs more than it saves.
 POOL_THRESHOLD = 32
@@ -53,6 +61,8 @@ def _check_one(task: Task) -> tuple[str, str | None, list[Finding] | None]:
     """Worker: (path, content digest, findings -- None when the known digest matched)."""
     path, overrides, known, want_digest = task
     if file_kind(path) == "safetensors":  # the verdict depends on the header alone: never read the tensors
+        from .files.safetensors import fingerprint
+
         content = digest(fingerprint(path)) if want_digest else None
         if known is not None and content == known:
             return path, content, None
@@ -84,6 +94,8 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else methods[0])
 
@@ -147,8 +159,14 @@ def _map(work: Callable[[T], R], tasks: list[T], jobs: int | None) -> list[R]:
     # Largest files first, in small chunks, so no worker is left with one big file at the end.
     ordered = sorted(tasks, key=_size, reverse=True)
     chunksize = max(1, min(16, len(tasks) // (workers * 32)))
-    with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_worker_init) as pool:
-        return list(pool.map(work, ordered, chunksize=chunksize))
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_worker_init) as pool:
+            return list(pool.map(work, ordered, chunksize=chunksize))
+    except BrokenProcessPool as exc:
+        raise WorkerDied(str(exc)) from exc
 
 
 def _fix_one(task: tuple[str, Overrides, bool, bool]) -> FileFix:
@@ -161,6 +179,8 @@ def fix(
 ) -> tuple[list[str], list[FileFix], list[Finding]]:
     """Fix every file (in parallel, each file written by the process that fixed it); returns
     the files, each file's outcome in file order, and the findings left."""
+    from .fixes.files import TEMP_PREFIX
+
     files = list(discover(list(paths), overrides.force_exclude, explicit_settings(overrides)))
     if write:
         for directory in sorted({os.path.dirname(os.path.realpath(p)) for p in files}):

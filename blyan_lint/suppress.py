@@ -135,6 +135,9 @@ def apply_noqa(
     ranges = logical_lines(text, lines) if python else {}
     comments = directives(text) if python else []
     used: set[tuple[int, int, str]] = set()  # (line, column, code) of directive codes that silenced something
+    by_line: dict[int, list[Directive]] = {}  # so a finding looks at its own lines' directives only
+    for d in comments:
+        by_line.setdefault(d.line, []).append(d)
     kept = []
     for finding in findings:
         line = finding.start.line
@@ -144,7 +147,7 @@ def apply_noqa(
         if not is_suppressed(finding.code, codes):
             kept.append(finding)
             continue
-        matching = [d for d in comments if first <= d.line <= last]
+        matching = [d for number in range(first, last + 1) for d in by_line.get(number, ())]
         for d in matching:
             for code, start, _ in d.codes:
                 if finding.code == code or finding.code.startswith(code):

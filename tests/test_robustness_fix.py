@@ -158,7 +158,7 @@ def test_a_file_changed_between_read_and_write_is_rechecked_not_overwritten(tmp_
         calls.append(data)
         return real_replace(path, expected, data)
 
-    monkeypatch.setattr("blyan_lint.api.replace_if_unchanged", racing)
+    monkeypatch.setattr(fix_files, "replace_if_unchanged", racing)  # api imports it per fix, lazily
     outcome = fix_file("m.py", Overrides(), unsafe=False, write=True)
     assert outcome.error is None and len(calls) == 2
     assert target.read_text() == edited.replace("float16", "bfloat16"), "the edit was kept and fixed"
