@@ -15,7 +15,6 @@ changes no line outside the fixed findings.
 from __future__ import annotations
 
 import ast
-import difflib
 import os
 import warnings
 
@@ -252,6 +251,10 @@ def _assert_each_pass_changes_only_its_fixes(text: str, lint, final: str) -> Non
     assert text == final, "the replayed passes end where the fixer ended"
 
 
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 def _assert_only_fixed_lines_changed(before: str, after: str, fixable) -> None:
     """Lines the fixes do not span stay as they were (edits may add lines: `import torch`)."""
     allowed: set[int] = set()
@@ -259,11 +262,14 @@ def _assert_only_fixed_lines_changed(before: str, after: str, fixable) -> None:
         first = min([finding.start.line, *(e.start.line for e in finding.fix.edits)])
         last = max([finding.end.line, *(e.end.line for e in finding.fix.edits)])
         allowed.update(range(first, last + 1))
-    old, new = before.splitlines(), after.splitlines()
-    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
-        if tag in ("replace", "delete"):
-            outside = [n for n in range(i1 + 1, i2 + 1) if n not in allowed and old[n - 1].strip()]
-            assert not outside, f"line {outside[0]} changed but no fix spans it: {old[outside[0] - 1]!r}"
+    old, new = _lines(before), _lines(after)  # as Python counts lines: not at \f or \v
+    # Every line no fix spans survives, in order (a subsequence test: a diff would pair
+    # equal lines across an edit, such as a dedented `out = model(x)`).
+    kept = iter(new)
+    for number, line in enumerate(old, 1):
+        if number in allowed or not line.strip():
+            continue
+        assert any(candidate == line for candidate in kept), f"line {number} changed but no fix spans it: {line!r}"
 
 
 _RUN = {"examples": 0}
