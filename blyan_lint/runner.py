@@ -76,9 +76,11 @@ def _check_one(task: Task) -> tuple[str, str | None, list[Finding] | None]:
     return path, content, check_file(path, overrides, data)
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int) -> None:
     gc.disable()  # ASTs hold no cycles; the collector would only slow the parse
-    _exit_with_parent(os.getppid())
+    # `parent` is the pid the main process passed, not os.getppid() read here: a main process
+    # killed between forking this worker and this line would leave getppid() == 1 already.
+    _exit_with_parent(parent)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -163,7 +165,9 @@ def _map(work: Callable[[T], R], tasks: list[T], jobs: int | None) -> list[R]:
     from concurrent.futures.process import BrokenProcessPool
 
     try:
-        with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_worker_init) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=_pool_context(), initializer=_worker_init, initargs=(os.getpid(),)
+        ) as pool:
             return list(pool.map(work, ordered, chunksize=chunksize))
     except BrokenProcessPool as exc:
         raise WorkerDied(str(exc)) from exc

@@ -184,3 +184,14 @@ def test_a_symlinked_file_is_fixed_through_its_link(tmp_path, monkeypatch):
     (tmp_path / "link.py").symlink_to(real)
     assert fix_file("link.py", Overrides(), unsafe=False, write=True).error is None
     assert (tmp_path / "link.py").is_symlink() and "bfloat16" in real.read_text()
+
+
+def test_a_worker_orphaned_before_its_initializer_ran_still_exits():
+    """The parent pid comes from the main process: a worker forked just before its parent was
+    killed sees getppid() == 1 already, and must not take 1 for its parent and wait forever."""
+    code = "import time\nfrom blyan_lint.runner import _worker_init\n_worker_init({pid})\ntime.sleep(30)\n"
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-c", code.format(pid=gone.pid)], timeout=20, check=False)
+    assert time.monotonic() - start < 15, "the orphan noticed its parent was not there"
