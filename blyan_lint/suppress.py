@@ -48,7 +48,7 @@ def logical_lines(text: str, lines: list[str]) -> dict[int, tuple[int, int]]:
     mapping: dict[int, tuple[int, int]] = {}
     min_line, max_line = len(lines) + 2, -1
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        for tok in tokenize.generate_tokens(io.StringIO(text, newline=None).readline):
             if tok.type in (tokenize.ENDMARKER, tokenize.DEDENT):
                 continue
             min_line = min(min_line, tok.start[0])
@@ -88,7 +88,7 @@ def directives(text: str) -> list[Directive]:
     """Every `# noqa` inside a real comment (not in a string), in order."""
     out = []
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        for tok in tokenize.generate_tokens(io.StringIO(text, newline=None).readline):
             if tok.type == tokenize.COMMENT and "noqa" in tok.string.lower():
                 out.extend(_parse(tok.string, tok.start[0], tok.start[1]))
     except (tokenize.TokenError, SyntaxError):

@@ -139,3 +139,16 @@ def test_bom_crlf_and_latin1_cookie_keep_columns():
     for source, where in ((crlf, (2, 26)), (bom, (2, 26)), (latin, (3, 38))):
         (finding,) = check_python("m.py", source, SETTINGS, ALL_RULES)
         assert (finding.code, finding.start.line, finding.start.col) == ("BLY101", *where)
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\r\n", "\n\r"])
+def test_noqa_lines_are_counted_as_python_counts_them(newline):
+    """Found by the fuzzer: a lone CR put BLY001 on a line that does not exist."""
+    source = (
+        f"import torch{newline}x = torch.zeros(2, dtype=torch.float16)  # noqa: BLY101{newline}y = 1  # noqa: BLY102\n"
+    )
+    text_lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    findings = check_python("m.py", source.encode(), SETTINGS, ALL_RULES)
+    unused = [f for f in findings if f.code == "BLY001"]
+    assert [text_lines[f.start.line - 1][f.start.col - 1 : f.end.col - 1] for f in unused] == ["BLY102"]
+    assert not [f for f in findings if f.code == "BLY101"]
