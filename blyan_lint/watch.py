@@ -9,6 +9,7 @@ the changed files.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -32,6 +33,10 @@ def snapshot(paths: list[str], force_exclude: bool) -> dict[str, tuple[int, int]
 
 def watch(check: Callable[[], int], paths: list[str], force_exclude: bool, interval: float = INTERVAL_S) -> int:
     """Run `check` now and after every change, until interrupted (Ctrl-C: exit 0)."""
+    # A process started in the background by a shell without job control (CI scripts,
+    # `cmd &`) inherits SIGINT ignored, and Python then never raises KeyboardInterrupt:
+    # a watcher must stop on Ctrl-C/SIGINT wherever it was started.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         previous: dict[str, tuple[int, int]] | None = None
         while True:
