@@ -49,3 +49,14 @@ def codes_in(expected: Path) -> set[str]:
         if len(parts) >= 2:
             codes.add(parts[1])
     return codes
+
+
+def tiny_llama(dtype: str = "bfloat16", seed: int | None = None, **sizes: int):
+    """A real LlamaForCausalLM small enough for CPU tests (needs torch and transformers)."""
+    import torch
+    import transformers
+
+    config = transformers.LlamaConfig(**sizes)
+    if seed is not None:
+        torch.manual_seed(seed)
+    return transformers.LlamaForCausalLM(config).to(getattr(torch, dtype))

@@ -10,9 +10,11 @@ import pytest
 
 from blyan_lint.api import Overrides, check_file
 
+from . import helpers
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
-transformers = pytest.importorskip("transformers")
+pytest.importorskip("transformers")
 
 PRELUDE = (
     "from peft import LoraConfig, PeftMixedModel, PeftModel, get_peft_model, inject_adapter_in_model\n"
@@ -44,7 +46,8 @@ CASES = [
 
 
 def tiny_llama():
-    config = transformers.LlamaConfig(
+    return helpers.tiny_llama(
+        seed=0,
         hidden_size=32,
         intermediate_size=64,
         num_hidden_layers=2,
@@ -52,8 +55,6 @@ def tiny_llama():
         num_key_value_heads=4,
         vocab_size=64,
     )
-    torch.manual_seed(0)
-    return transformers.LlamaForCausalLM(config).to(torch.bfloat16)
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,17 @@ import pytest
 from blyan_lint.api import Overrides, check_file
 from blyan_lint.cli import main
 
+from . import helpers
+
 LOAD = 'model = AutoModelForCausalLM.from_pretrained("x", torch_dtype=torch.bfloat16, device_map="cuda")\n'
 HEADER = "import torch\nfrom transformers import AutoModelForCausalLM\n"
 
 
 def _tiny(dtype_name: str):
-    torch = pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
-    config = transformers.LlamaConfig(
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    return helpers.tiny_llama(
+        dtype_name,
         vocab_size=32,
         hidden_size=8,
         intermediate_size=16,
@@ -22,7 +25,6 @@ def _tiny(dtype_name: str):
         num_attention_heads=2,
         num_key_value_heads=1,
     )
-    return transformers.LlamaForCausalLM(config).to(getattr(torch, dtype_name))
 
 
 def test_bly303_accepts_require_policy_as_the_guard(tmp_path):
