@@ -9,7 +9,13 @@ from dataclasses import dataclass
 
 from ...config import BUILTIN_GUARD_FUNCTIONS
 from ...context import Context
-from ...data import names as tables
+from ...data.devices import (
+    BF16_MIN_MAJOR,
+    FAIL_FAST_CALLS,
+    GET_DEVICE_CAPABILITY,
+    GET_DEVICE_PROPERTIES,
+    IS_BF16_SUPPORTED,
+)
 from ...names import dotted_text
 from ._facts import _after
 
@@ -50,9 +56,9 @@ def _capability_value(ctx: Context, node: ast.expr, depth: int = 0) -> str | Non
         return _capability_value(ctx, node.value, depth + 1)
     if isinstance(node, ast.Call):
         qualified = ctx.qualified(node.func)
-        if qualified in tables.GET_DEVICE_CAPABILITY:
+        if qualified in GET_DEVICE_CAPABILITY:
             return "tuple"
-        if qualified in tables.GET_DEVICE_PROPERTIES:
+        if qualified in GET_DEVICE_PROPERTIES:
             return "props"
         return None
     if isinstance(node, ast.Tuple) and len(node.elts) >= 2:
@@ -97,7 +103,7 @@ def _compare_means(ctx: Context, node: ast.Compare) -> str | None:
         if kind is None or op not in _MIRROR:
             return None
         op = _MIRROR[op]
-    major = float(tables.BF16_MIN_MAJOR)
+    major = float(BF16_MIN_MAJOR)
     if kind == "major":
         bound = _number(other)
         if bound is None:
@@ -123,7 +129,7 @@ def _atom_means(ctx: Context, node: ast.expr, depth: int) -> tuple[str, str] | N
     if isinstance(node, ast.Compare):
         means = _compare_means(ctx, node)
         return (means, "capability") if means else None
-    if isinstance(node, ast.Call) and ctx.qualified(node.func) in tables.IS_BF16_SUPPORTED:
+    if isinstance(node, ast.Call) and ctx.qualified(node.func) in IS_BF16_SUPPORTED:
         return _PASSES, "bf16"
     if isinstance(node, (ast.Name, ast.Attribute)) and depth < _MAX_DEPTH:
         followed = ctx.follow(node)
@@ -171,12 +177,13 @@ class _Check:
 
 def _capability_check(ctx: Context, node: ast.If) -> _Check | None:
     checks = ctx.extras.get(_Check)
-    if checks is None:
+    if not isinstance(checks, dict):
         checks = ctx.extras[_Check] = {}  # BLY303-305 all ask what each `if` checks: answered once
     key = id(node)
-    if key not in checks:  # type: ignore[operator]
-        checks[key] = _judge_check(ctx, node)  # type: ignore[index]
-    return checks[key]  # type: ignore[index]
+    if key not in checks:
+        checks[key] = _judge_check(ctx, node)
+    found: _Check | None = checks[key]
+    return found
 
 
 def _judge_check(ctx: Context, node: ast.If) -> _Check | None:
@@ -209,7 +216,7 @@ def _is_guard_call(ctx: Context, call: ast.Call) -> bool:
 
 def _fails_fast(ctx: Context, call: ast.Call) -> bool:
     name = ctx.qualified(call.func) or dotted_text(call.func)
-    return name in tables.FAIL_FAST_CALLS or _is_guard_call(ctx, call)
+    return name in FAIL_FAST_CALLS or _is_guard_call(ctx, call)
 
 
 def _always_raises(ctx: Context, body: list[ast.stmt]) -> bool:

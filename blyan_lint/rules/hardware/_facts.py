@@ -8,13 +8,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ...context import Context
-from ...data import names as tables
+from ...data.devices import (
+    CPU_DEVICE_INDEX,
+    CPU_DEVICE_STRINGS,
+    GET_DEVICE_CAPABILITY,
+    GET_DEVICE_PROPERTIES,
+    GPU_DEVICE_PREFIXES,
+    IS_BF16_SUPPORTED,
+    OFFLOAD_DEVICE_STRINGS,
+    TORCH_DEVICE,
+)
+from ...data.dtypes import BF16, BF16_CAST_METHODS, DTYPE_ATTRS, DTYPE_STRINGS
 from ...findings import Position
 from ...names import keyword
-from .._common import walk_within
+from .._conditionals import walk_within
 from ..base import Rule, last_segments, spellings
 
-BF16 = tables.BF16
 NO_CPU_MODE = "Enforcement: No CPU Mode: BF16 requires GPU support."
 NO_FALLBACKS = "Enforcement: No Fallbacks: Code must fail fast if BF16 not supported."
 CLEAR_ERRORS = "Enforcement: Clear Errors: Explicitly state GPU requirements in error messages."
@@ -23,17 +32,17 @@ HARDWARE = "Hardware Requirements: GPU: NVIDIA Ampere or newer (Compute Capabili
 REQUIREMENT = "BF16 requires an NVIDIA Ampere or newer GPU (compute capability 8.0+)"
 
 # The text a CPU choice cannot be written without: "cpu" in any case, or the -1 index.
-CPU_WORDS = frozenset({*spellings(tables.CPU_DEVICE_STRINGS), str(tables.CPU_DEVICE_INDEX)})
+CPU_WORDS = frozenset({*spellings(CPU_DEVICE_STRINGS), str(CPU_DEVICE_INDEX)})
 # ... and a model placement: the CPU or the disk.
-OFFLOAD_WORDS = frozenset({*CPU_WORDS, *spellings(tables.OFFLOAD_DEVICE_STRINGS)})
+OFFLOAD_WORDS = frozenset({*CPU_WORDS, *spellings(OFFLOAD_DEVICE_STRINGS)})
 # The capability queries every check of BLY304/BLY305 calls.
-CAPABILITY_QUERIES = tables.IS_BF16_SUPPORTED | tables.GET_DEVICE_CAPABILITY | tables.GET_DEVICE_PROPERTIES
+CAPABILITY_QUERIES = IS_BF16_SUPPORTED | GET_DEVICE_CAPABILITY | GET_DEVICE_PROPERTIES
 # Every spelling of BF16: no BF16 load or cast without one (BLY303).
 BF16_WORDS = frozenset(
     {
-        *last_segments(q for q, dtype in tables.DTYPE_ATTRS.items() if dtype == BF16),
-        *(text for text, dtype in tables.DTYPE_STRINGS.items() if dtype == BF16),
-        *tables.BF16_CAST_METHODS,
+        *last_segments(q for q, dtype in DTYPE_ATTRS.items() if dtype == BF16),
+        *(text for text, dtype in DTYPE_STRINGS.items() if dtype == BF16),
+        *BF16_CAST_METHODS,
     }
 )
 
@@ -79,25 +88,25 @@ def _device_kind(ctx: Context, node: ast.expr | None, depth: int = 0) -> str | N
         value = node.value
         if isinstance(value, str):
             text = value.strip().lower()
-            if text in tables.CPU_DEVICE_STRINGS or text.split(":", 1)[0] in tables.CPU_DEVICE_STRINGS:
+            if text in CPU_DEVICE_STRINGS or text.split(":", 1)[0] in CPU_DEVICE_STRINGS:
                 return _CPU
-            if text.startswith(tables.GPU_DEVICE_PREFIXES):
+            if text.startswith(GPU_DEVICE_PREFIXES):
                 return _GPU
             return None
         if isinstance(value, int) and not isinstance(value, bool):
-            return _CPU_INDEX if value == tables.CPU_DEVICE_INDEX else (_GPU if value >= 0 else None)
+            return _CPU_INDEX if value == CPU_DEVICE_INDEX else (_GPU if value >= 0 else None)
         return None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
         operand = node.operand.value
-        if isinstance(operand, int) and not isinstance(operand, bool) and -operand == tables.CPU_DEVICE_INDEX:
+        if isinstance(operand, int) and not isinstance(operand, bool) and -operand == CPU_DEVICE_INDEX:
             return _CPU_INDEX
         return None
     if isinstance(node, ast.JoinedStr):
         first = node.values[0] if node.values else None
         text = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
-        return _GPU if text.lower().startswith(tables.GPU_DEVICE_PREFIXES) else None
+        return _GPU if text.lower().startswith(GPU_DEVICE_PREFIXES) else None
     if isinstance(node, ast.Call):
-        if ctx.qualified(node.func) in tables.TORCH_DEVICE:
+        if ctx.qualified(node.func) in TORCH_DEVICE:
             arg = node.args[0] if node.args else None
             if arg is None:
                 found = keyword(node, "type")

@@ -6,11 +6,11 @@ import ast
 from collections.abc import Iterator
 
 from ...context import Context
-from ...data import names as tables
+from ...data.devices import CUDA_IS_AVAILABLE, GET_DEVICE_CAPABILITY, GET_DEVICE_PROPERTIES, IS_BF16_SUPPORTED
 from ...facts import DeviceFallbackFacts
 from ...findings import Applicability, Edit, Fix
 from ...names import DEFAULT, dotted_text
-from .._common import conditional_parts
+from .._conditionals import conditional_parts, if_chain, is_elif
 from ..base import Report
 from ._facts import (
     _CPU,
@@ -26,9 +26,7 @@ from ._facts import (
     _walk_no_defs,
 )
 
-_HARDWARE_QUERIES = (
-    tables.CUDA_IS_AVAILABLE | tables.GET_DEVICE_CAPABILITY | tables.IS_BF16_SUPPORTED | tables.GET_DEVICE_PROPERTIES
-)
+_HARDWARE_QUERIES = CUDA_IS_AVAILABLE | GET_DEVICE_CAPABILITY | IS_BF16_SUPPORTED | GET_DEVICE_PROPERTIES
 
 
 def _hardware_query(ctx: Context, test: ast.AST) -> str | None:
@@ -58,7 +56,7 @@ def _flag_test(test: ast.expr) -> str | None:
 
 
 def _when(query: str | None, flag: str | None) -> str:
-    if query in tables.CUDA_IS_AVAILABLE:
+    if query in CUDA_IS_AVAILABLE:
         return "when CUDA is unavailable"
     if query is not None:
         return "when the GPU lacks BF16 support"
@@ -127,19 +125,9 @@ class CpuFallback(_HardwareRule):
         )
 
     def visit_If(self, node: ast.If, ctx: Context) -> Iterator[Report]:
-        parent = ctx.parent
-        if isinstance(parent, ast.If) and len(parent.orelse) == 1 and parent.orelse[0] is node:
-            return  # an elif: its chain was judged at the first `if`
-        tests: list[ast.expr] = []
-        branches: list[list[ast.stmt]] = []
-        current = node
-        while True:
-            tests.append(current.test)
-            branches.append(current.body)
-            if len(current.orelse) == 1 and isinstance(current.orelse[0], ast.If):
-                current = current.orelse[0]
-                continue
-            break
+        if is_elif(ctx, node):
+            return  # its chain was judged at the first `if`
+        tests, branches, current = if_chain(node)
         query = next((q for q in (_hardware_query(ctx, t) for t in tests) if q), None)
         flag = None if query else next((f for f in map(_flag_test, tests) if f), None)
         if query is None and flag is None:

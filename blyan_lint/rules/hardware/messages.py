@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from ...context import Context
-from ...data import names as tables
+from ...data.devices import GPU_REQUIREMENT_WORDS
 from ...facts import GpuErrorFacts
 from ...names import dotted_text
 from ..base import Report, last_segments
@@ -126,7 +126,7 @@ def _visible(parts: list[str | None]) -> str | None:
 
 def _states_requirement(text: str) -> bool:
     lowered = text.lower()
-    return any(word in lowered for word in tables.GPU_REQUIREMENT_WORDS)
+    return any(word in lowered for word in GPU_REQUIREMENT_WORDS)
 
 
 def _message_text(ctx: Context, node: ast.expr, depth: int = 0) -> str | None:

@@ -6,10 +6,30 @@ import ast
 from collections.abc import Iterator
 
 from ...context import Context
-from ...data import names as tables
+from ...data.devices import (
+    CPU_MOVE_METHOD,
+    CPU_OFFLOAD_KEYWORDS,
+    CPU_OFFLOAD_SWITCH,
+    DEEPSPEED_DEVICE_KEY,
+    DEEPSPEED_OFFLOAD_DEVICES,
+    DEEPSPEED_OFFLOAD_SECTIONS,
+    DEVICE_KEYWORD,
+    DEVICE_MAP_KEYWORD,
+    DEVICE_MOVE_METHOD,
+    ENGINE_CPU_OFFLOAD_KEYWORD,
+    FSDP_CPU_OFFLOAD,
+    FSDP_OFFLOAD_OPTION,
+    FSDP_OFFLOAD_PARAMS_KEYWORD,
+    FSDP_OFFLOAD_POLICIES,
+    FSDP_OPTIONS_KEYWORD,
+    OFFLOAD_DEVICE_STRINGS,
+    OFFLOAD_FUNCTIONS,
+    OFFLOAD_METHODS,
+)
+from ...data.loaders import PIPELINE_FACTORIES
 from ...facts import LoadFacts, PlacementFacts
+from ...fixes.edits import method_span
 from ...names import dotted_text, is_true, keyword, string_value
-from .._common import method_span
 from .._loads import load_facts
 from ..base import Report, spellings
 from ._facts import _CPU, NO_CPU_MODE, OFFLOAD_WORDS, _device_kind, _followed, _HardwareRule, _is_cpu
@@ -59,33 +79,31 @@ class CpuPlacement(_HardwareRule):
         '    "blyan/student-v18", torch_dtype=torch.bfloat16, device_map="auto"\n'
         ")\n"
     )
-    watches = (
-        tables.PIPELINE_FACTORIES | tables.FSDP_CPU_OFFLOAD | tables.FSDP_OFFLOAD_POLICIES | tables.OFFLOAD_FUNCTIONS
-    )
-    methods = frozenset({tables.CPU_MOVE_METHOD, tables.DEVICE_MOVE_METHOD, *tables.OFFLOAD_METHODS, "dict"})
+    watches = PIPELINE_FACTORIES | FSDP_CPU_OFFLOAD | FSDP_OFFLOAD_POLICIES | OFFLOAD_FUNCTIONS
+    methods = frozenset({CPU_MOVE_METHOD, DEVICE_MOVE_METHOD, *OFFLOAD_METHODS, "dict"})
     keywords = frozenset(
         {
-            tables.DEVICE_MAP_KEYWORD,
-            *tables.CPU_OFFLOAD_KEYWORDS,
-            tables.CPU_OFFLOAD_SWITCH,
-            tables.FSDP_OPTIONS_KEYWORD,
-            tables.ENGINE_CPU_OFFLOAD_KEYWORD,
+            DEVICE_MAP_KEYWORD,
+            *CPU_OFFLOAD_KEYWORDS,
+            CPU_OFFLOAD_SWITCH,
+            FSDP_OPTIONS_KEYWORD,
+            ENGINE_CPU_OFFLOAD_KEYWORD,
         }
     )
-    strings = OFFLOAD_WORDS | spellings(tables.DEEPSPEED_OFFLOAD_DEVICES)
+    strings = OFFLOAD_WORDS | spellings(DEEPSPEED_OFFLOAD_DEVICES)
 
     def visit_Dict(self, node: ast.Dict, ctx: Context) -> Iterator[Report]:
         for key, value in zip(node.keys, node.values, strict=True):
-            name = string_value(key)  # type: ignore[arg-type]
-            if name == tables.DEVICE_MAP_KEYWORD:
+            name = string_value(key)
+            if name == DEVICE_MAP_KEYWORD:
                 yield from self._device_map(value, ctx)
-            elif name in tables.DEEPSPEED_OFFLOAD_SECTIONS and key is not None:
+            elif name in DEEPSPEED_OFFLOAD_SECTIONS and key is not None:
                 yield from self._deepspeed_offload(ctx, name, key, value)
 
     def visit_keyword(self, node: ast.keyword, ctx: Context) -> Iterator[Report]:
-        if node.arg == tables.DEVICE_MAP_KEYWORD:
+        if node.arg == DEVICE_MAP_KEYWORD:
             yield from self._device_map(node.value, ctx)
-        elif node.arg == tables.CPU_OFFLOAD_SWITCH:
+        elif node.arg == CPU_OFFLOAD_SWITCH:
             is_literal, value, note = ctx.constant(node.value)
             if is_literal and value is True:
                 yield ctx.report(
@@ -95,12 +113,12 @@ class CpuPlacement(_HardwareRule):
                     "keep parameters and optimizer state on the GPUs (shard across more of them)",
                     facts=_facts(ctx, "fsdp_offload", _CPU, node.value),
                 )
-        elif node.arg == tables.FSDP_OPTIONS_KEYWORD:
+        elif node.arg == FSDP_OPTIONS_KEYWORD:
             is_literal, value, note = ctx.constant(node.value)
             options = value.split() if is_literal and isinstance(value, str) else []
             parent = ctx.parent
             trainer = isinstance(parent, ast.Call) and ctx.qualified(parent.func) is not None
-            if tables.FSDP_OFFLOAD_OPTION in options and trainer:
+            if FSDP_OFFLOAD_OPTION in options and trainer:
                 yield ctx.report(
                     node,
                     f"`fsdp={ctx.source(node.value)}`{note}: the `offload` option keeps FSDP's parameters in CPU "
@@ -108,7 +126,7 @@ class CpuPlacement(_HardwareRule):
                     f"{_KEEP_ON_GPU}",
                     facts=_facts(ctx, "fsdp_offload", _CPU, node.value),
                 )
-        elif node.arg == tables.ENGINE_CPU_OFFLOAD_KEYWORD:
+        elif node.arg == ENGINE_CPU_OFFLOAD_KEYWORD:
             is_literal, value, note = ctx.constant(node.value)
             if is_literal and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
                 yield ctx.report(
@@ -128,8 +146,8 @@ class CpuPlacement(_HardwareRule):
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         yield from self._offload(node, ctx)
-        if ctx.qualified(node.func) in tables.PIPELINE_FACTORIES:
-            device = keyword(node, tables.DEVICE_KEYWORD)
+        if ctx.qualified(node.func) in PIPELINE_FACTORIES:
+            device = keyword(node, DEVICE_KEYWORD)
             kind = _device_kind(ctx, device.value) if device is not None else None
             if device is not None and _is_cpu(kind, index=True):
                 yield ctx.report(
@@ -145,8 +163,8 @@ class CpuPlacement(_HardwareRule):
         func = node.func
         qualified = ctx.qualified(func)
         spelled = dotted_text(func) or ctx.source(func)
-        if qualified in tables.FSDP_CPU_OFFLOAD:
-            switch = keyword(node, tables.FSDP_OFFLOAD_PARAMS_KEYWORD)
+        if qualified in FSDP_CPU_OFFLOAD:
+            switch = keyword(node, FSDP_OFFLOAD_PARAMS_KEYWORD)
             value = switch.value if switch is not None else (node.args[0] if node.args else None)
             if value is None:
                 return  # `CPUOffload()`: offload_params defaults to False
@@ -159,14 +177,14 @@ class CpuPlacement(_HardwareRule):
                     f"no CPU mode (BF16 requires GPU support): {_KEEP_ON_GPU}",
                     facts=_facts(ctx, "fsdp_offload", _CPU, value),
                 )
-        elif qualified in tables.FSDP_OFFLOAD_POLICIES:
+        elif qualified in FSDP_OFFLOAD_POLICIES:
             yield ctx.report(
                 node,
                 f"`{spelled}(...)` keeps FSDP2's sharded parameters, gradients and optimizer state in CPU memory and "
                 f"steps on the CPU; the policy has no CPU mode (BF16 requires GPU support): {_KEEP_ON_GPU}",
                 facts=_facts(ctx, "fsdp_offload", _CPU, None),
             )
-        elif qualified in tables.OFFLOAD_FUNCTIONS:
+        elif qualified in OFFLOAD_FUNCTIONS:
             where = "the disk" if qualified.endswith("disk_offload") else "the CPU"
             yield ctx.report(
                 node,
@@ -176,7 +194,7 @@ class CpuPlacement(_HardwareRule):
                     ctx, "offload_hook", _device_word(where), None, receiver=node.args[0] if node.args else None
                 ),
             )
-        elif isinstance(func, ast.Attribute) and func.attr in tables.OFFLOAD_METHODS and qualified is None:
+        elif isinstance(func, ast.Attribute) and func.attr in OFFLOAD_METHODS and qualified is None:
             start, end = method_span(ctx, node)
             yield Report(
                 start,
@@ -188,7 +206,7 @@ class CpuPlacement(_HardwareRule):
             )
         elif isinstance(func, ast.Name) and func.id == "dict" and qualified is None:
             for kw in node.keywords:
-                if kw.arg in tables.DEEPSPEED_OFFLOAD_SECTIONS:
+                if kw.arg in DEEPSPEED_OFFLOAD_SECTIONS:
                     yield from self._deepspeed_offload(ctx, kw.arg, kw, kw.value)
 
     def _deepspeed_offload(self, ctx: Context, section: str, first: ast.AST, value: ast.expr) -> Iterator[Report]:
@@ -197,16 +215,16 @@ class CpuPlacement(_HardwareRule):
         device: ast.expr | None = None
         if isinstance(section_value, ast.Dict):
             for key, item in zip(section_value.keys, section_value.values, strict=True):
-                if string_value(key) == tables.DEEPSPEED_DEVICE_KEY:  # type: ignore[arg-type]
+                if string_value(key) == DEEPSPEED_DEVICE_KEY:
                     device = item
         elif isinstance(section_value, ast.Call) and dotted_text(section_value.func) == "dict":
-            kw = keyword(section_value, tables.DEEPSPEED_DEVICE_KEY)
+            kw = keyword(section_value, DEEPSPEED_DEVICE_KEY)
             device = kw.value if kw is not None else None
         if device is None:
             return
         is_literal, text, note = ctx.constant(device)
         target = text.strip().lower() if is_literal and isinstance(text, str) else None
-        if target not in tables.DEEPSPEED_OFFLOAD_DEVICES:
+        if target not in DEEPSPEED_OFFLOAD_DEVICES:
             return
         what = "the optimizer state and step" if section == "offload_optimizer" else "the parameters"
         yield ctx.report_span(
@@ -224,7 +242,7 @@ class CpuPlacement(_HardwareRule):
             for key, target in zip(mapping.keys, mapping.values, strict=True):
                 where = _offload_target(ctx, target)
                 if where is not None:
-                    module = string_value(key)  # type: ignore[arg-type]
+                    module = string_value(key)
                     what = f'"{module}"' if module else "the whole model" if module == "" else "a module"
                     yield ctx.report(
                         target,
@@ -250,11 +268,11 @@ class CpuPlacement(_HardwareRule):
         if not isinstance(func, ast.Attribute):
             return
         target: ast.expr | None = None
-        if func.attr == tables.CPU_MOVE_METHOD:
+        if func.attr == CPU_MOVE_METHOD:
             if node.args:
                 return
-        elif func.attr == tables.DEVICE_MOVE_METHOD:
-            device = keyword(node, tables.DEVICE_KEYWORD)
+        elif func.attr == DEVICE_MOVE_METHOD:
+            device = keyword(node, DEVICE_KEYWORD)
             targets = [*node.args[:1], *([device.value] if device is not None else [])]
             target = next((t for t in targets if _is_cpu(_device_kind(ctx, t), index=False)), None)
             if target is None:
@@ -321,8 +339,8 @@ def _device_word(where: str) -> str:
 
 def _offload_target(ctx: Context, value: ast.expr) -> str | None:
     followed = _followed(ctx, value)
-    text = string_value(followed)  # type: ignore[arg-type]
-    if text is not None and text.strip().lower() in tables.OFFLOAD_DEVICE_STRINGS:
+    text = string_value(followed)
+    if text is not None and text.strip().lower() in OFFLOAD_DEVICE_STRINGS:
         return "the disk" if text.strip().lower() == "disk" else "the CPU"
     if isinstance(followed, ast.Call) and _device_kind(ctx, followed) == _CPU:
         return "the CPU"
