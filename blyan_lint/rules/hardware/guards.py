@@ -23,19 +23,19 @@ from ...findings import Applicability, Edit, Fix, Position
 from ...fixes.edits import insert_keyword_fix, method_span, torch_name
 from ...names import dotted_text, has_star_kwargs, keyword
 from ..base import Report, last_segments
-from ._capability import _always_raises, _capability_check, _fails_fast, _is_guard_call
-from ._facts import (
+from .capability_checks import always_raises, capability_check, fails_fast, is_guard_call
+from .shared import (
     BF16_WORDS,
     CAPABILITY_QUERIES,
     HARDWARE,
     NO_FALLBACKS,
     REQUIREMENT,
-    _device_kind,
-    _FileState,
-    _followed,
-    _HardwareRule,
-    _is_cpu,
-    _walk_no_defs,
+    FileState,
+    HardwareRule,
+    device_kind,
+    followed_value,
+    is_cpu,
+    walk_no_defs,
 )
 
 
@@ -46,7 +46,7 @@ def _guard_text(torch: str = "torch") -> str:
 # -- BLY303 --------------------------------------------------------------------------------
 
 
-class MissingCapabilityGuard(_HardwareRule):
+class MissingCapabilityGuard(HardwareRule):
     code = "BLY303"
     name = "missing-capability-guard"
     summary = (
@@ -86,9 +86,9 @@ class MissingCapabilityGuard(_HardwareRule):
     # Both visits only take notes; the module is judged once, in `finish`.
     def visit_If(self, node: ast.If, ctx: Context) -> Iterator[Report]:
         state = self._state(ctx)
-        found = _capability_check(ctx, node)
+        found = capability_check(ctx, node)
         if found is not None:
-            if _always_raises(ctx, found.failing):
+            if always_raises(ctx, found.failing):
                 state.guarded = True
             elif state.soft_check_line is None:
                 state.soft_check_line = node.lineno
@@ -99,7 +99,7 @@ class MissingCapabilityGuard(_HardwareRule):
         state = self._state(ctx)
         if not _may_matter(ctx, node):
             return
-        if _is_guard_call(ctx, node):
+        if is_guard_call(ctx, node):
             state.guarded = True
             return
         if state.first_bf16 is None and not ctx.scope.is_teacher:
@@ -109,7 +109,7 @@ class MissingCapabilityGuard(_HardwareRule):
 
     def finish(self, ctx: Context) -> Iterator[Report]:
         state = ctx.extras.get(self)
-        if not isinstance(state, _FileState) or state.first_bf16 is None or state.guarded:
+        if not isinstance(state, FileState) or state.first_bf16 is None or state.guarded:
             return
         _, start, end, what = state.first_bf16
         torch, _ = torch_name(ctx)
@@ -185,7 +185,7 @@ def _bf16_site(ctx: Context, call: ast.Call) -> tuple[Position, Position, str] |
 # -- BLY304 --------------------------------------------------------------------------------
 
 
-class SoftCapabilityCheck(_HardwareRule):
+class SoftCapabilityCheck(HardwareRule):
     code = "BLY304"
     name = "soft-capability-check"
     summary = (
@@ -237,7 +237,7 @@ class SoftCapabilityCheck(_HardwareRule):
             )
             yield ctx.report(node, message, fix=added, facts=SoftCheckFacts("is_bf16_supported", None, ABSENT_VALUE))
             return
-        seen = _followed(ctx, value)
+        seen = followed_value(ctx, value)
         if isinstance(seen, ast.Constant) and seen.value is False:
             return
         fix: Fix | None = None
@@ -250,8 +250,8 @@ class SoftCapabilityCheck(_HardwareRule):
         yield ctx.report(node, message, fix=fix, facts=SoftCheckFacts("is_bf16_supported", None, ctx.resolve(value)))
 
     def visit_If(self, node: ast.If, ctx: Context) -> Iterator[Report]:
-        found = _capability_check(ctx, node)
-        if found is None or _always_raises(ctx, found.failing):
+        found = capability_check(ctx, node)
+        if found is None or always_raises(ctx, found.failing):
             return
         what = _soft_failure(ctx, found.failing, found.after)
         if what is None:
@@ -280,10 +280,10 @@ def _soft_failure(ctx: Context, body: list[ast.stmt], after: bool) -> str | None
         return "the code silently continues (there is no `else`)"
     what: str | None = None
     for stmt in body:
-        for node in _walk_no_defs(stmt):
+        for node in walk_no_defs(stmt):
             if isinstance(node, ast.Raise):
                 return None
-            if isinstance(node, ast.Call) and _fails_fast(ctx, node):
+            if isinstance(node, ast.Call) and fails_fast(ctx, node):
                 return None
         if isinstance(stmt, ast.Expr):
             value = stmt.value
@@ -329,7 +329,7 @@ def _picks_fallback(ctx: Context, stmts: list[ast.stmt]) -> bool:
     """Does this code choose a non-BF16 dtype or the CPU? BLY105 / BLY301 report that
     conditional already."""
     for stmt in stmts:
-        for node in _walk_no_defs(stmt):
+        for node in walk_no_defs(stmt):
             value: ast.expr | None = None
             if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Return)) or (
                 isinstance(node, ast.keyword) and node.arg in DTYPE_KEYWORDS
@@ -346,6 +346,6 @@ def _picks_fallback(ctx: Context, stmts: list[ast.stmt]) -> bool:
                 dtype = ctx.dtype_value(value, strings=True)
                 if dtype is not None and dtype != BF16:
                     return True
-                if _is_cpu(_device_kind(ctx, value), index=False):
+                if is_cpu(device_kind(ctx, value), index=False):
                     return True
     return False

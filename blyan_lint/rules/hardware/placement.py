@@ -32,12 +32,12 @@ from ...fixes.edits import method_span
 from ...names import dotted_text, is_true, keyword, string_value
 from .._loads import load_facts
 from ..base import Report, spellings
-from ._facts import _CPU, NO_CPU_MODE, OFFLOAD_WORDS, _device_kind, _followed, _HardwareRule, _is_cpu
+from .shared import CPU_KIND, NO_CPU_MODE, OFFLOAD_WORDS, HardwareRule, device_kind, followed_value, is_cpu
 
 # -- BLY302 --------------------------------------------------------------------------------
 
 
-class CpuPlacement(_HardwareRule):
+class CpuPlacement(HardwareRule):
     code = "BLY302"
     name = "cpu-placement"
     summary = (
@@ -111,7 +111,7 @@ class CpuPlacement(_HardwareRule):
                     f"`cpu_offload={ctx.source(node.value)}`{note} keeps the sharded parameters in CPU memory and "
                     "runs the optimizer step on the CPU; the policy has no CPU mode (BF16 requires GPU support): "
                     "keep parameters and optimizer state on the GPUs (shard across more of them)",
-                    facts=_facts(ctx, "fsdp_offload", _CPU, node.value),
+                    facts=_facts(ctx, "fsdp_offload", CPU_KIND, node.value),
                 )
         elif node.arg == FSDP_OPTIONS_KEYWORD:
             is_literal, value, note = ctx.constant(node.value)
@@ -124,7 +124,7 @@ class CpuPlacement(_HardwareRule):
                     f"`fsdp={ctx.source(node.value)}`{note}: the `offload` option keeps FSDP's parameters in CPU "
                     f"memory and steps the optimizer there; the policy has no CPU mode (BF16 requires GPU support): "
                     f"{_KEEP_ON_GPU}",
-                    facts=_facts(ctx, "fsdp_offload", _CPU, node.value),
+                    facts=_facts(ctx, "fsdp_offload", CPU_KIND, node.value),
                 )
         elif node.arg == ENGINE_CPU_OFFLOAD_KEYWORD:
             is_literal, value, note = ctx.constant(node.value)
@@ -134,27 +134,27 @@ class CpuPlacement(_HardwareRule):
                     f"`cpu_offload_gb={ctx.source(node.value)}`{note} keeps {value} GiB of the model's weights in CPU "
                     "memory and streams them to the GPU at every step; the policy has no CPU mode (BF16 requires GPU "
                     "support): fit the model on the GPUs (`tensor_parallel_size`)",
-                    facts=_facts(ctx, "engine_offload", _CPU, node.value, load=None),
+                    facts=_facts(ctx, "engine_offload", CPU_KIND, node.value, load=None),
                 )
         elif is_true(node.value):  # an offload flag (the only other keywords watched)
             yield ctx.report(
                 node,
                 f"`{node.arg}=True` keeps the modules that do not fit on the GPU on the CPU in FP32; the policy "
                 "has no CPU mode (BF16 requires GPU support): fit the model on the GPU and drop this flag",
-                facts=_facts(ctx, "offload_flag", _CPU, node.value, load=_enclosing_load(ctx)),
+                facts=_facts(ctx, "offload_flag", CPU_KIND, node.value, load=_enclosing_load(ctx)),
             )
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         yield from self._offload(node, ctx)
         if ctx.qualified(node.func) in PIPELINE_FACTORIES:
             device = keyword(node, DEVICE_KEYWORD)
-            kind = _device_kind(ctx, device.value) if device is not None else None
-            if device is not None and _is_cpu(kind, index=True):
+            kind = device_kind(ctx, device.value) if device is not None else None
+            if device is not None and is_cpu(kind, index=True):
                 yield ctx.report(
                     device.value,
                     f"`pipeline(device={ctx.source(device.value)})` runs inference on the CPU; the policy has no "
                     'CPU mode (BF16 requires GPU support): use a CUDA device (`device=0`) or `device_map="auto"`',
-                    facts=_facts(ctx, "pipeline", kind or _CPU, device.value, load=load_facts(ctx, node)),
+                    facts=_facts(ctx, "pipeline", kind or CPU_KIND, device.value, load=load_facts(ctx, node)),
                 )
         yield from self._move(node, ctx)
 
@@ -175,14 +175,14 @@ class CpuPlacement(_HardwareRule):
                     f"`{ctx.source(node) if len(ctx.source(node)) <= 60 else spelled + '(...)'}`{note} keeps FSDP's "
                     "parameters and gradients in CPU memory and runs the optimizer step on the CPU; the policy has "
                     f"no CPU mode (BF16 requires GPU support): {_KEEP_ON_GPU}",
-                    facts=_facts(ctx, "fsdp_offload", _CPU, value),
+                    facts=_facts(ctx, "fsdp_offload", CPU_KIND, value),
                 )
         elif qualified in FSDP_OFFLOAD_POLICIES:
             yield ctx.report(
                 node,
                 f"`{spelled}(...)` keeps FSDP2's sharded parameters, gradients and optimizer state in CPU memory and "
                 f"steps on the CPU; the policy has no CPU mode (BF16 requires GPU support): {_KEEP_ON_GPU}",
-                facts=_facts(ctx, "fsdp_offload", _CPU, None),
+                facts=_facts(ctx, "fsdp_offload", CPU_KIND, None),
             )
         elif qualified in OFFLOAD_FUNCTIONS:
             where = "the disk" if qualified.endswith("disk_offload") else "the CPU"
@@ -202,7 +202,7 @@ class CpuPlacement(_HardwareRule):
                 f"`.{func.attr}()` keeps the pipeline's weights in CPU memory and moves each model (or layer) to the "
                 "GPU only while it runs; the policy has no CPU mode (BF16 requires GPU support): move the pipeline "
                 '`.to("cuda")` instead',
-                facts=_facts(ctx, "pipeline_offload", _CPU, None, method=func.attr, receiver=func.value),
+                facts=_facts(ctx, "pipeline_offload", CPU_KIND, None, method=func.attr, receiver=func.value),
             )
         elif isinstance(func, ast.Name) and func.id == "dict" and qualified is None:
             for kw in node.keywords:
@@ -237,7 +237,7 @@ class CpuPlacement(_HardwareRule):
         )
 
     def _device_map(self, value: ast.expr, ctx: Context) -> Iterator[Report]:
-        mapping = _followed(ctx, value)
+        mapping = followed_value(ctx, value)
         if isinstance(mapping, ast.Dict):
             for key, target in zip(mapping.keys, mapping.values, strict=True):
                 where = _offload_target(ctx, target)
@@ -274,7 +274,7 @@ class CpuPlacement(_HardwareRule):
         elif func.attr == DEVICE_MOVE_METHOD:
             device = keyword(node, DEVICE_KEYWORD)
             targets = [*node.args[:1], *([device.value] if device is not None else [])]
-            target = next((t for t in targets if _is_cpu(_device_kind(ctx, t), index=False)), None)
+            target = next((t for t in targets if is_cpu(device_kind(ctx, t), index=False)), None)
             if target is None:
                 return
         else:
@@ -282,7 +282,9 @@ class CpuPlacement(_HardwareRule):
         loaded = ctx.names.loaded_from(func.value)
         if loaded is None:
             return
-        facts = _facts(ctx, "move", _CPU, target, method=func.attr, receiver=func.value, load=load_facts(ctx, loaded))
+        facts = _facts(
+            ctx, "move", CPU_KIND, target, method=func.attr, receiver=func.value, load=load_facts(ctx, loaded)
+        )
         start, end = method_span(ctx, node)
         receiver = dotted_text(func.value)
         if receiver is None or isinstance(func.value, ast.Call):
@@ -334,14 +336,14 @@ def _enclosing_load(ctx: Context) -> LoadFacts | None:
 
 
 def _device_word(where: str) -> str:
-    return "disk" if where == "the disk" else _CPU
+    return "disk" if where == "the disk" else CPU_KIND
 
 
 def _offload_target(ctx: Context, value: ast.expr) -> str | None:
-    followed = _followed(ctx, value)
+    followed = followed_value(ctx, value)
     text = string_value(followed)
     if text is not None and text.strip().lower() in OFFLOAD_DEVICE_STRINGS:
         return "the disk" if text.strip().lower() == "disk" else "the CPU"
-    if isinstance(followed, ast.Call) and _device_kind(ctx, followed) == _CPU:
+    if isinstance(followed, ast.Call) and device_kind(ctx, followed) == CPU_KIND:
         return "the CPU"
     return None

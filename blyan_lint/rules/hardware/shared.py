@@ -47,84 +47,84 @@ BF16_WORDS = frozenset(
 )
 
 
-class _HardwareRule(Rule):
+class HardwareRule(Rule):
     """Per-file state of one rule (what it has seen), kept in the file's context
     (`ctx.extras`) so it goes away with the file."""
 
     applies_to_teacher = True
 
-    def _state(self, ctx: Context) -> _FileState:
+    def _state(self, ctx: Context) -> FileState:
         state = ctx.extras.get(self)
         if state is None:
-            state = ctx.extras[self] = _FileState()
+            state = ctx.extras[self] = FileState()
         return state  # type: ignore[return-value]
 
 
 @dataclass
-class _FileState:
+class FileState:
     first_bf16: tuple[ast.AST, Position, Position, str] | None = None
     guarded: bool = False
     soft_check_line: int | None = None
 
 
-def _followed(ctx: Context, node: ast.expr) -> ast.expr:
+def followed_value(ctx: Context, node: ast.expr) -> ast.expr:
     """What a name stands for, through local bindings; the node itself otherwise."""
     return ctx.names.follow(node).value
 
 
 # -- devices -------------------------------------------------------------------------------
 
-_CPU, _CPU_INDEX, _GPU = "cpu", "cpu-index", "gpu"
+CPU_KIND, CPU_INDEX_KIND, GPU_KIND = "cpu", "cpu-index", "gpu"
 
 
-def _device_kind(ctx: Context, node: ast.expr | None, depth: int = 0) -> str | None:
+def device_kind(ctx: Context, node: ast.expr | None, depth: int = 0) -> str | None:
     """`"cpu"` / `torch.device("cpu")` -> cpu; `"cuda:0"` / `torch.device("cuda")` -> gpu;
     -1 -> cpu-index and other ints -> gpu (the transformers pipeline convention)."""
     if node is None or depth > 1:
         return None
     if isinstance(node, (ast.Name, ast.Attribute)):
-        node = _followed(ctx, node)
+        node = followed_value(ctx, node)
     if isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, str):
             text = value.strip().lower()
             if text in CPU_DEVICE_STRINGS or text.split(":", 1)[0] in CPU_DEVICE_STRINGS:
-                return _CPU
+                return CPU_KIND
             if text.startswith(GPU_DEVICE_PREFIXES):
-                return _GPU
+                return GPU_KIND
             return None
         if isinstance(value, int) and not isinstance(value, bool):
-            return _CPU_INDEX if value == CPU_DEVICE_INDEX else (_GPU if value >= 0 else None)
+            return CPU_INDEX_KIND if value == CPU_DEVICE_INDEX else (GPU_KIND if value >= 0 else None)
         return None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
         operand = node.operand.value
         if isinstance(operand, int) and not isinstance(operand, bool) and -operand == CPU_DEVICE_INDEX:
-            return _CPU_INDEX
+            return CPU_INDEX_KIND
         return None
     if isinstance(node, ast.JoinedStr):
         first = node.values[0] if node.values else None
         text = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
-        return _GPU if text.lower().startswith(GPU_DEVICE_PREFIXES) else None
+        return GPU_KIND if text.lower().startswith(GPU_DEVICE_PREFIXES) else None
     if isinstance(node, ast.Call):
         if ctx.qualified(node.func) in TORCH_DEVICE:
             arg = node.args[0] if node.args else None
             if arg is None:
                 found = keyword(node, "type")
                 arg = found.value if found is not None else None
-            kind = _device_kind(ctx, arg, depth + 1)
-            return _CPU if kind == _CPU else (_GPU if kind == _GPU else None)
+            kind = device_kind(ctx, arg, depth + 1)
+            return CPU_KIND if kind == CPU_KIND else (GPU_KIND if kind == GPU_KIND else None)
         return None
     return None
 
 
-def _is_cpu(kind: str | None, index: bool) -> bool:
-    return kind == _CPU or (index and kind == _CPU_INDEX)
+def is_cpu(kind: str | None, index: bool) -> bool:
+    return kind == CPU_KIND or (index and kind == CPU_INDEX_KIND)
 
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
-def _walk_no_defs(node: ast.AST) -> Iterator[ast.AST]:
+def walk_no_defs(node: ast.AST) -> Iterator[ast.AST]:
     """Every node of a statement, without descending into nested functions and classes."""
     return walk_within(node, _DEFS)
 
@@ -142,7 +142,7 @@ def _block_of(ctx: Context, node: ast.stmt) -> tuple[list[ast.stmt], int] | None
     return None
 
 
-def _after(ctx: Context, node: ast.stmt) -> list[ast.stmt]:
+def statements_after(ctx: Context, node: ast.stmt) -> list[ast.stmt]:
     """The statements that run after `node` in its block, up to the first that leaves it."""
     found = _block_of(ctx, node)
     if found is None:

@@ -6,15 +6,15 @@ import ast
 import re
 from collections.abc import Iterator
 
-from ..context import Context
-from ..data import adapters
-from ..data.loaders import MODULE_CHAIN_METHODS
-from ..facts import AdapterFacts
-from ..findings import Applicability, Edit, Fix
-from ..fixes.edits import insert_keyword_fix, method_span
-from ..names import dotted_text, has_star_kwargs, keyword
-from ._literals import literal
-from .base import Report, Rule
+from ...context import Context
+from ...data import adapters
+from ...data.loaders import MODULE_CHAIN_METHODS
+from ...facts import AdapterFacts
+from ...findings import Applicability, Edit, Fix
+from ...fixes.edits import insert_keyword_fix, method_span
+from ...names import dotted_text, has_star_kwargs, keyword
+from .._literals import literal
+from ..base import Report, Rule
 
 _FLAG = f"{adapters.PARAMETER}=False"
 _MAX_HOPS = 4
@@ -205,6 +205,3 @@ def _holds(ctx: Context, node: ast.expr, hops: int) -> str | None:
         if adapters.RECEIVER_WORD in (word.lower() for word in _WORDS.findall(last)):
             return _PEFT_MODEL
     return None
-
-
-RULES = (Fp32AdapterWeights,)

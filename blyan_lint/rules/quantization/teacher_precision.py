@@ -10,11 +10,11 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from ..context import Context
-from ..data import engines
-from ..data.dtypes import BF16, CAST_METHODS, dtype_label
-from ..data.loaders import LOADER_METHODS, PIPELINE_FACTORIES, PIPELINE_MODEL_KWARGS, QUANTIZATION_CONFIG_KEYWORD
-from ..data.quantized_formats import (
+from ...context import Context
+from ...data import engines
+from ...data.dtypes import BF16, CAST_METHODS, dtype_label
+from ...data.loaders import LOADER_METHODS, PIPELINE_FACTORIES, PIPELINE_MODEL_KWARGS, QUANTIZATION_CONFIG_KEYWORD
+from ...data.quantized_formats import (
     EETQ_CONFIG,
     FOUR_BIT_KEYWORD,
     INT8,
@@ -23,14 +23,14 @@ from ..data.quantized_formats import (
     TORCHAO_CONFIG,
     marker_kind,
 )
-from ..facts import CastFacts, LoadFacts, TeacherPrecisionFacts
-from ..findings import Applicability, Edit, Fix, Report
-from ..fixes.edits import bf16_attr_fix, bf16_string_fix, insert_keyword_fix, method_span, torch_name
-from ..names import dotted_text, has_star_kwargs, keyword, string_value
-from ._engines import engine_name
-from ._loads import dtype_keyword, load_facts, origin_of
-from ._values import is_model
-from .base import Rule
+from ...facts import CastFacts, LoadFacts, TeacherPrecisionFacts
+from ...findings import Applicability, Edit, Fix, Report
+from ...fixes.edits import bf16_attr_fix, bf16_string_fix, insert_keyword_fix, method_span, torch_name
+from ...names import dotted_text, has_star_kwargs, keyword, string_value
+from .._engines import engine_name
+from .._loads import dtype_keyword, load_facts, origin_of
+from .._values import is_model
+from ..base import Rule
 
 _ENGINE_REMEDY = (
     'the policy allows a teacher only in INT8 (the one exception) or BF16: serve it with `dtype="bfloat16"` or '
@@ -298,6 +298,3 @@ def _literal_fix(ctx: Context, value: ast.expr) -> Fix | None:
         return bf16_string_fix(ctx, value)
     qualified = ctx.qualified(value)
     return bf16_attr_fix(ctx, value, qualified) if qualified else None
-
-
-RULES = (TeacherPrecision,)

@@ -17,7 +17,7 @@ from ...data.devices import (
     IS_BF16_SUPPORTED,
 )
 from ...names import dotted_text
-from ._facts import _after
+from .shared import statements_after
 
 # How deep a test's structure (`cap()[0]`, `not (a or b)`) is taken apart.
 _MAX_DEPTH = 8
@@ -166,7 +166,7 @@ def _test_means(ctx: Context, test: ast.expr, depth: int = 0) -> tuple[str, str]
 
 
 @dataclass(frozen=True)
-class _Check:
+class CapabilityCheck:
     """A capability check and the code that runs when the GPU lacks BF16."""
 
     node: ast.If
@@ -175,32 +175,32 @@ class _Check:
     after: bool  # the failing side is the code after the `if` (its body returns early)
 
 
-def _capability_check(ctx: Context, node: ast.If) -> _Check | None:
-    checks = ctx.extras.get(_Check)
+def capability_check(ctx: Context, node: ast.If) -> CapabilityCheck | None:
+    checks = ctx.extras.get(CapabilityCheck)
     if not isinstance(checks, dict):
-        checks = ctx.extras[_Check] = {}  # BLY303-305 all ask what each `if` checks: answered once
+        checks = ctx.extras[CapabilityCheck] = {}  # BLY303-305 all ask what each `if` checks: answered once
     key = id(node)
     if key not in checks:
         checks[key] = _judge_check(ctx, node)
-    found: _Check | None = checks[key]
+    found: CapabilityCheck | None = checks[key]
     return found
 
 
-def _judge_check(ctx: Context, node: ast.If) -> _Check | None:
+def _judge_check(ctx: Context, node: ast.If) -> CapabilityCheck | None:
     found = _test_means(ctx, node.test)
     if found is None:
         return None
     means, kind = found
     if means == _FAILS:
-        return _Check(node, kind, node.body, False)
+        return CapabilityCheck(node, kind, node.body, False)
     if node.orelse:
-        return _Check(node, kind, node.orelse, False)
+        return CapabilityCheck(node, kind, node.orelse, False)
     if _terminates(node.body):
-        return _Check(node, kind, _after(ctx, node), True)
-    return _Check(node, kind, [], False)
+        return CapabilityCheck(node, kind, statements_after(ctx, node), True)
+    return CapabilityCheck(node, kind, [], False)
 
 
-def _is_guard_call(ctx: Context, call: ast.Call) -> bool:
+def is_guard_call(ctx: Context, call: ast.Call) -> bool:
     """A call to one of the configured `guard-functions`, or to blyan-lint's own runtime guard."""
     guards = (*ctx.settings.guard_functions, *BUILTIN_GUARD_FUNCTIONS)
     spelled = dotted_text(call.func)
@@ -214,21 +214,21 @@ def _is_guard_call(ctx: Context, call: ast.Call) -> bool:
     return False
 
 
-def _fails_fast(ctx: Context, call: ast.Call) -> bool:
+def fails_fast(ctx: Context, call: ast.Call) -> bool:
     name = ctx.qualified(call.func) or dotted_text(call.func)
-    return name in FAIL_FAST_CALLS or _is_guard_call(ctx, call)
+    return name in FAIL_FAST_CALLS or is_guard_call(ctx, call)
 
 
-def _always_raises(ctx: Context, body: list[ast.stmt]) -> bool:
+def always_raises(ctx: Context, body: list[ast.stmt]) -> bool:
     """Does this block always raise (or exit, or call a guard function) before leaving?"""
     for stmt in body:
         if isinstance(stmt, ast.Raise):
             return True
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and _fails_fast(ctx, stmt.value):
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and fails_fast(ctx, stmt.value):
             return True
-        if isinstance(stmt, ast.If) and _always_raises(ctx, stmt.body) and _always_raises(ctx, stmt.orelse):
+        if isinstance(stmt, ast.If) and always_raises(ctx, stmt.body) and always_raises(ctx, stmt.orelse):
             return True
-        if isinstance(stmt, (ast.With, ast.AsyncWith)) and _always_raises(ctx, stmt.body):
+        if isinstance(stmt, (ast.With, ast.AsyncWith)) and always_raises(ctx, stmt.body):
             return True
         if isinstance(stmt, (ast.Return, ast.Continue, ast.Break)):
             return False
