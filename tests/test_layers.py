@@ -28,7 +28,7 @@ PACKAGE = "blyan_lint"
 # (the version), matched exactly, never as a prefix.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # plain data and values: knows nothing of Python code, settings or rules
-    ("", "data", "facts", "findings", "bounds", "pyversion", "codec", "links", "kinds"),
+    ("", "data", "facts", "findings", "bounds", "pyversion", "codec", "links", "kinds", "words"),
     # settings, names, scope, reading a file, and the readers of non-Python inputs
     ("config", "names", "scope", "sources", "readers"),
     # the rules and what they read: the semantic context, the edit builders
@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # the one table of codes
     ("registry",),
     # checking one input, and applying fixes (noqa needs the known codes, hence above registry)
-    ("suppress", "engine", "scope_query", "fixes"),
+    ("suppress", "prefilter", "engine", "scope_query", "fixes"),
     # checking files and trees
     ("api", "file_checks", "notebooks", "runner", "cache", "discovery"),
     # adapters and outputs over the api
