@@ -10,7 +10,7 @@ from collections import Counter
 
 from ..api import Overrides, fix_file
 from ..engine import UNREADABLE
-from ..fixes.files import FileFix
+from ..fixes.source_io import FileFix
 from ..runner import fix
 from .arguments import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, stdin_excluded
 from .output import render, report_config_errors, statistics, summary, write
