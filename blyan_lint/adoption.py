@@ -80,7 +80,7 @@ def _add_to_file(path: str, overrides: Overrides, reason: str | None) -> Added:
         return Added(path, 0)
     if file_kind(path) == "notebook":
         return _add_to_notebook(path, overrides, reason, data)
-    from .fixes.files import source_encoding
+    from .fixes.source_io import source_encoding
 
     encoding = source_encoding(data)
     text = data.decode(encoding)
@@ -114,7 +114,7 @@ def _add_to_notebook(path: str, overrides: Overrides, reason: str | None, data: 
 
 def _write_checked(path: str, overrides: Overrides, data: bytes, new_data: bytes, count: int) -> Added:
     """Write only when the new text silences every finding it was meant to (and still parses)."""
-    from .fixes.files import Changed, replace_if_unchanged
+    from .fixes.source_io import Changed, replace_if_unchanged
 
     if new_data == data:
         return Added(path, 0)

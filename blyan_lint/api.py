@@ -21,7 +21,7 @@ from .rules.base import Rule
 from .scope import compiled_glob, relative_posix
 
 if TYPE_CHECKING:  # the fixes modules load with the first fix, not with every check
-    from .fixes.files import FileFix
+    from .fixes.source_io import FileFix
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def check_file(
     if kind == "safetensors":
         if "BLY502" not in codes:
             return []
-        from .files.safetensors import check_safetensors
+        from .readers.safetensors import check_safetensors
 
         return check_safetensors(path, settings)
     data = read_bytes(path, settings.max_file_size) if source is None else source
@@ -143,7 +143,7 @@ def check_file(
     if kind == "config":
         if "BLY501" not in codes:
             return []
-        from .files.configs import check_config
+        from .readers.configs import check_config
 
         return check_config(path, data, settings)
     if kind == "notebook":
@@ -183,7 +183,7 @@ def fix_file(
     after the whole check, precedence included, so a family applies exactly the fixes
     `--fix` applies to its codes, never one `--fix` would not make."""
     from .fixes.apply import FixResult
-    from .fixes.files import Changed, FileFix, replace_if_unchanged
+    from .fixes.source_io import Changed, FileFix, replace_if_unchanged
 
     if (
         isinstance(path, Unreachable)
@@ -215,7 +215,7 @@ def _fixed(
 ) -> tuple[FileFix, bytes | None]:
     """The outcome of fixing these bytes, and the bytes to write (None: nothing to write)."""
     from .fixes.apply import FixResult, wanted
-    from .fixes.files import FileFix, fix_source
+    from .fixes.source_io import FileFix, fix_source
 
     def lint(source: bytes) -> list[Finding]:
         found = check_file(path, overrides, source)
@@ -238,7 +238,7 @@ def _fix_notebook(
     path: str, overrides: Overrides, unsafe: bool, data: bytes, findings: list[Finding]
 ) -> tuple[FileFix, bytes | None]:
     from .fixes.apply import FixResult
-    from .fixes.files import FileFix
+    from .fixes.source_io import FileFix
     from .notebooks import fix_notebook
 
     settings = settings_for(path, overrides)

@@ -20,7 +20,7 @@ from .report import FORMATS, colour
 from .runner import RunOptions, WorkerDied, fix, run
 
 if TYPE_CHECKING:
-    from .fixes.files import FileFix
+    from .fixes.source_io import FileFix
 
 # A plain check imports only what checking needs (tests/test_dependencies.py holds it to
 # that): the modules of the other commands, of fixing and of the report formats not asked
@@ -299,7 +299,7 @@ def _fix(args: argparse.Namespace, overrides: Overrides, paths: list[str]) -> in
         source = sys.stdin.buffer.read()
         if _stdin_excluded(args, overrides):  # passed through unchanged, as ruff does
             from .fixes.apply import FixResult
-            from .fixes.files import FileFix
+            from .fixes.source_io import FileFix
 
             text = source.decode("utf-8", "surrogateescape")
             outcome = FileFix(name, text, FixResult(text, (), ()))

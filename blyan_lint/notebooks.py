@@ -27,7 +27,7 @@ from .config import Settings
 from .engine import check_python, unreadable
 from .findings import Edit, Finding, Fix, Position
 from .fixes.apply import FixError, FixResult, fix_text
-from .fixes.files import FileFix
+from .fixes.source_io import FileFix
 from .pyversion import syntax_error_message
 from .rules.base import Rule
 

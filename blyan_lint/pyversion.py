@@ -1,4 +1,5 @@
-"""Explain syntax errors that are really "this file needs a newer Python".
+"""What the running Python accepts, and syntax errors that are really "this file needs a
+newer Python".
 
 The checker parses with the running interpreter's grammar (so it agrees with what will
 run the code). When that fails on syntax a newer Python accepts, say which one.
@@ -6,8 +7,12 @@ run the code). When that fails on syntax a newer Python accepts, say which one.
 
 from __future__ import annotations
 
+import ast
+import io
 import re
 import sys
+import tokenize
+import warnings
 
 # (minimum version, what it is, pattern) -- looked for only after a SyntaxError.
 NEWER_SYNTAX: tuple[tuple[tuple[int, int], str, re.Pattern[str]], ...] = (
@@ -51,3 +56,19 @@ def syntax_error_message(exc: SyntaxError, text: str) -> str:
             f"Python {running[0]}.{running[1]}: run blyan-lint under Python 3.12 or newer"
         )
     return base
+
+
+def parses(source: bytes) -> bool:
+    """Whether the running Python decodes (BOM, PEP 263 cookie, UTF-8) and parses `source`.
+
+    The oracle BLY000 is held to (tests/test_robustness_fuzz.py, scripts/corpus_check.py):
+    the standard library alone, independent of the checker it judges."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        text = source.decode(encoding)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+    except (SyntaxError, ValueError, UnicodeDecodeError, LookupError, RecursionError, MemoryError):
+        return False
+    return True

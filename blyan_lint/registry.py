@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .rules import files, hardware, mixed, peft, precision, quantization, teacher_precision, tool
+from .rules import config_and_weights, hardware, mixed, peft, precision, quantization, teacher_precision, tool
 from .rules.base import FileRule, Rule
 
 # Rule families, in catalog order. Adding a rule = adding its class to its family's RULES.
-FAMILIES = (tool, precision, peft, mixed, hardware, quantization, teacher_precision, files)
+FAMILIES = (tool, precision, peft, mixed, hardware, quantization, teacher_precision, config_and_weights)
 
 
 @lru_cache(maxsize=1)

@@ -25,7 +25,7 @@ from .findings import Finding
 if TYPE_CHECKING:
     import multiprocessing.context
 
-    from .fixes.files import FileFix
+    from .fixes.source_io import FileFix
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -61,7 +61,7 @@ def _check_one(task: Task) -> tuple[str, str | None, list[Finding] | None]:
     """Worker: (path, content digest, findings -- None when the known digest matched)."""
     path, overrides, known, want_digest = task
     if file_kind(path) == "safetensors":  # the verdict depends on the header alone: never read the tensors
-        from .files.safetensors import fingerprint
+        from .readers.safetensors import fingerprint
 
         content = digest(fingerprint(path)) if want_digest else None
         if known is not None and content == known:
@@ -183,7 +183,7 @@ def fix(
 ) -> tuple[list[str], list[FileFix], list[Finding]]:
     """Fix every file (in parallel, each file written by the process that fixed it); returns
     the files, each file's outcome in file order, and the findings left."""
-    from .fixes.files import TEMP_PREFIX
+    from .fixes.source_io import TEMP_PREFIX
 
     files = list(discover(list(paths), overrides.force_exclude, explicit_settings(overrides)))
     if write:

@@ -17,7 +17,6 @@ Nothing is written: fixes are computed and verified in memory.
 from __future__ import annotations
 
 import argparse
-import ast
 import importlib.util
 import multiprocessing
 import os
@@ -26,13 +25,12 @@ import sys
 import tempfile
 import time
 import traceback
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
 from blyan_lint.api import Overrides, check_file, fix_file
 from blyan_lint.discovery import discover
-from blyan_lint.engine import decode_python
+from blyan_lint.pyversion import parses
 
 CORPORA = ("torch", "transformers", "accelerate", "peft", "trl", "diffusers")
 
@@ -49,15 +47,8 @@ class FileResult:
 
 
 def _parsable(path: str) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            text = decode_python(fh.read())
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(text)
-    except (SyntaxError, ValueError, UnicodeDecodeError, LookupError, RecursionError, MemoryError):
-        return False
-    return True
+    with open(path, "rb") as fh:
+        return parses(fh.read())
 
 
 def _one(task: tuple[str, Overrides, bool]) -> FileResult:

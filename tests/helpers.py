@@ -12,6 +12,10 @@ from blyan_lint.findings import Finding
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 RULE_FIXTURES = FIXTURES / "rules"
+# The policy's own correct snippet, verbatim (tests/test_conformance.py holds it to
+# PRECISION_POLICY.md). One file: every rule counts it as a negative fixture.
+POLICY_SNIPPET = FIXTURES / "policy" / "correct_implementation.py"
+TEACHER_SNIPPET = FIXTURES / "policy" / "teacher_exception.py"
 UPDATE = os.environ.get("BLYAN_UPDATE_SNAPSHOTS") == "1"
 
 

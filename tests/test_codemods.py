@@ -13,7 +13,7 @@ from libcst.codemod import CodemodContext, SkipFile
 
 from blyan_lint.api import Overrides, fix_file
 from blyan_lint.fixes.codemods import FAMILIES, FixPrecision
-from blyan_lint.fixes.files import source_encoding
+from blyan_lint.fixes.source_io import source_encoding
 
 from .helpers import FIXTURES, ROOT
 

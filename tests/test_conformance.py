@@ -1,4 +1,7 @@
-"""RULES.md conformance anchors: the policy's own snippets, linted as the catalog says."""
+"""RULES.md conformance anchors: the policy's own snippets, linted as the catalog says.
+
+The snippets live once, in fixtures/policy/ (tests/helpers.py names them); rule fixtures
+do not copy them."""
 
 from __future__ import annotations
 
@@ -9,11 +12,11 @@ import pytest
 
 from blyan_lint.api import Overrides, check_file
 
-from .helpers import FIXTURES, ROOT
+from .helpers import POLICY_SNIPPET, ROOT, TEACHER_SNIPPET
 
 POLICY = ROOT.parent / "shared" / "PRECISION_POLICY.md"
-CORRECT = FIXTURES / "policy" / "correct_implementation.py"
-TEACHER = FIXTURES / "policy" / "teacher_exception.py"
+CORRECT = POLICY_SNIPPET
+TEACHER = TEACHER_SNIPPET
 
 
 def codes(path: str, source: bytes) -> list[str]:
@@ -31,7 +34,9 @@ def test_teacher_exception_is_clean_in_a_teacher_module():
 
 
 def test_teacher_exception_gives_bly401_alone_in_a_student_module():
-    assert codes("node/student_loader.py", TEACHER.read_bytes()) == ["BLY401"]
+    findings = check_file("node/student_loader.py", Overrides(), TEACHER.read_bytes())
+    assert [(f.code, f.start.line, f.start.col) for f in findings] == [("BLY401", 5, 5)]  # `load_in_8bit=True`
+    assert "only in teacher code" in findings[0].message
 
 
 @pytest.mark.skipif(not POLICY.exists(), reason="shared/PRECISION_POLICY.md is not beside the checkout")

@@ -32,7 +32,7 @@ DEFERRED = (
     "blyan_lint.docs",
     "blyan_lint.report.json_format",
     "blyan_lint.report.sarif",
-    "blyan_lint.files.safetensors",
+    "blyan_lint.readers.safetensors",
     "multiprocessing",
     "concurrent.futures",
     "difflib",

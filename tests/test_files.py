@@ -19,8 +19,8 @@ from blyan_lint.api import Overrides, check_paths
 from blyan_lint.cli import main
 from blyan_lint.config import Settings, clear_caches
 from blyan_lint.data.config_keys import CONFIG_KEYS
-from blyan_lint.files import safetensors as weights
-from blyan_lint.files.configs import check_config
+from blyan_lint.readers import safetensors as weights
+from blyan_lint.readers.configs import check_config
 
 from .helpers import ROOT, RULE_FIXTURES
 

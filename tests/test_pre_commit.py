@@ -50,7 +50,8 @@ def published(tmp_path_factory):
         pytest.skip("this checkout has no commits for pre-commit to install from")
     clone = tmp_path_factory.mktemp("published") / "blyan-lint"
     git(ROOT, "clone", "-q", str(ROOT), str(clone))
-    git(clone, "tag", "v0.2.0")
+    # -f: the clone carries the repository's own tags; the release tag must point at HEAD here
+    git(clone, "tag", "-f", "v0.2.0")
     return clone, tmp_path_factory.mktemp("pre-commit-home")
 
 

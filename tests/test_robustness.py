@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import sysconfig
 from pathlib import Path
@@ -17,7 +16,7 @@ from blyan_lint.api import Overrides, check_file
 from blyan_lint.cli import main
 from blyan_lint.config import Settings
 from blyan_lint.engine import check_python
-from blyan_lint.pyversion import needed_python
+from blyan_lint.pyversion import needed_python, parses
 
 ALL_RULES = registry.python_rules(frozenset(registry.all_rules()))
 SETTINGS = Settings(root=os.getcwd())
@@ -76,14 +75,6 @@ LONG_SHAPES = {
 }
 
 
-def _parses(text: str) -> bool:
-    try:
-        ast.parse(text)
-    except (SyntaxError, RecursionError, MemoryError, ValueError):
-        return False
-    return True
-
-
 @pytest.mark.parametrize("shape", sorted(LONG_SHAPES))
 def test_long_valid_code_is_checked_not_refused(shape):
     """Depth is no reason for BLY000: up to what Python parses, the file is checked (497 terms
@@ -91,12 +82,12 @@ def test_long_valid_code_is_checked_not_refused(shape):
     make = LONG_SHAPES[shape]
     for n in (497, 1200):
         text = HEADER + make(n) + "\n"
-        assert _parses(text), (shape, n)
+        assert parses(text.encode()), (shape, n)
         findings = check_python("long.py", text.encode(), SETTINGS, ALL_RULES)
         assert not [f.message for f in findings if f.code == "BLY000"], (shape, n)
         assert any(f.code == "BLY101" and f.start.line == 2 for f in findings), "and really checked"
     too_deep = HEADER + make(40_000) + "\n"
-    assert not _parses(too_deep)
+    assert not parses(too_deep.encode())
     (finding,) = check_python("deep.py", too_deep.encode(), SETTINGS, ALL_RULES)
     assert finding.code == "BLY000" and finding.message.startswith("cannot parse")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from blyan_lint.api import Overrides, fix_file
-from blyan_lint.fixes import files as fix_files
+from blyan_lint.fixes import source_io
 
 FILES = 120
 KILLS = int(os.environ.get("BLYAN_KILL_ITERATIONS", "4"))
@@ -84,7 +84,7 @@ def _assert_whole(root: Path, originals, fixed, allow_original: bool) -> None:
 
 
 def _temp_files(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.name.startswith(fix_files.TEMP_PREFIX)]
+    return [p for p in root.rglob("*") if p.name.startswith(source_io.TEMP_PREFIX)]
 
 
 def _wait_gone(pgid: int, timeout: float = 15.0) -> bool:
@@ -149,7 +149,7 @@ def test_a_file_changed_between_read_and_write_is_rechecked_not_overwritten(tmp_
     target = tmp_path / "m.py"
     target.write_text("import torch\nx = torch.zeros(1, dtype=torch.float16)\n")
     edited = "import torch\nx = torch.zeros(22, dtype=torch.float16)  # edited meanwhile\n"
-    real_replace = fix_files.replace_if_unchanged
+    real_replace = source_io.replace_if_unchanged
     calls = []
 
     def racing(path, expected, data):
@@ -158,7 +158,7 @@ def test_a_file_changed_between_read_and_write_is_rechecked_not_overwritten(tmp_
         calls.append(data)
         return real_replace(path, expected, data)
 
-    monkeypatch.setattr(fix_files, "replace_if_unchanged", racing)  # api imports it per fix, lazily
+    monkeypatch.setattr(source_io, "replace_if_unchanged", racing)  # api imports it per fix, lazily
     outcome = fix_file("m.py", Overrides(), unsafe=False, write=True)
     assert outcome.error is None and len(calls) == 2
     assert target.read_text() == edited.replace("float16", "bfloat16"), "the edit was kept and fixed"
@@ -169,8 +169,8 @@ def test_temp_files_of_killed_runs_are_removed_by_the_next_run(tmp_path, monkeyp
     (tmp_path / "m.py").write_text("import torch\nx = torch.zeros(1, dtype=torch.float16)\n")
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    stale = tmp_path / f"{fix_files.TEMP_PREFIX}{dead.pid}-abcd.tmp"
-    live = tmp_path / f"{fix_files.TEMP_PREFIX}{os.getpid()}-efgh.tmp"  # a run still writing
+    stale = tmp_path / f"{source_io.TEMP_PREFIX}{dead.pid}-abcd.tmp"
+    live = tmp_path / f"{source_io.TEMP_PREFIX}{os.getpid()}-efgh.tmp"  # a run still writing
     stale.write_text("half a file")
     live.write_text("half a file")
     subprocess.run(_fix_cmd(tmp_path), capture_output=True, check=True)

@@ -14,7 +14,6 @@ changes no line outside the fixed findings.
 
 from __future__ import annotations
 
-import ast
 import os
 import warnings
 
@@ -23,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from blyan_lint import registry
+from blyan_lint import pyversion, registry
 from blyan_lint.config import Settings
 from blyan_lint.engine import check_python, decode_python
 from blyan_lint.fixes.apply import (
@@ -179,17 +178,6 @@ def mutated(draw, base: st.SearchStrategy[str]) -> bytes:
     return data
 
 
-def _parses(data: bytes) -> bool:
-    try:
-        text = decode_python(data)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(text)
-    except (SyntaxError, ValueError, UnicodeDecodeError, LookupError, RecursionError, MemoryError):
-        return False
-    return True
-
-
 def _rendered(findings) -> list[tuple]:
     return [(f.start, f.end, f.code, f.message, f.fix) for f in findings]
 
@@ -198,7 +186,7 @@ def check_properties(data: bytes) -> None:
     findings = check_python("fuzz.py", data, SETTINGS, RULES)
     without_prefilter = check_python("fuzz.py", data, SETTINGS, RULES, prefilter=False)
     assert _rendered(findings) == _rendered(without_prefilter), "the prefilter changed the findings"
-    parses = _parses(data)
+    parses = pyversion.parses(data)
     unreadable = [f for f in findings if f.code == "BLY000"]
     if parses:
         assert not unreadable, f"BLY000 on parsable input: {unreadable[0].message}"

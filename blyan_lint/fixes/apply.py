@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .. import bounds
-from ..findings import Applicability, Edit, Finding, Position
+from ..findings import Applicability, Edit, Finding, Fix, Position
 
 MAX_PASSES = 10
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -56,29 +56,40 @@ def fix_text(
     current = findings if findings is not None else lint(text)
     blocked = conditional_imports(text)
     for _ in range(MAX_PASSES):
-        fixable = [f for f in current if wanted(f, unsafe) and not blocked.intersection(f.fix.imports)]  # type: ignore[union-attr]
+        fixable = [f for f in current if _applicable(f, unsafe, blocked)]
         if not fixable:
             return FixResult(text, tuple(applied), tuple(current))
         chosen = _non_overlapping(fixable)
-        candidate = apply_edits(text, [e for f in chosen for e in f.fix.edits])  # type: ignore[union-attr]
-        imports = sorted({m for f in chosen for m in f.fix.imports})  # type: ignore[union-attr]
+        candidate = apply_edits(text, [e for f in chosen for e in _fix_of(f).edits])
+        imports = sorted({m for f in chosen for m in _fix_of(f).imports})
         candidate = add_imports(candidate, imports)
         _check_parses(candidate, chosen)
         after = lint(candidate)
         _check_cleared(chosen, current, after, text, candidate)
         text, current = candidate, after
         applied.extend(chosen)
-    if any(wanted(f, unsafe) and not blocked.intersection(f.fix.imports) for f in current):  # type: ignore[union-attr]
+    if any(_applicable(f, unsafe, blocked) for f in current):
         raise FixError(f"fixes did not converge after {MAX_PASSES} passes")
     return FixResult(text, tuple(applied), tuple(current))
+
+
+def _applicable(finding: Finding, unsafe: bool, blocked: set[str]) -> bool:
+    """Wanted, and needs no import of a module the file imports only conditionally."""
+    return wanted(finding, unsafe) and not blocked.intersection(_fix_of(finding).imports)
+
+
+def _fix_of(finding: Finding) -> Fix:
+    fix = finding.fix
+    assert fix is not None, "only findings with a fix reach the applier"
+    return fix
 
 
 def _non_overlapping(findings: list[Finding]) -> list[Finding]:
     """Fixes whose edits touch no edit already taken; the rest wait for the next pass."""
     taken: list[tuple[Position, Position]] = []
-    chosen = []
+    chosen: list[Finding] = []
     for finding in sorted(findings, key=lambda f: f.sort_key):
-        spans = [(e.start, e.end) for e in finding.fix.edits]  # type: ignore[union-attr]
+        spans = [(e.start, e.end) for e in _fix_of(finding).edits]
         if any(_overlaps(a, b) for a in spans for b in taken):
             continue
         taken.extend(spans)
@@ -218,8 +229,10 @@ def _check_cleared(
     chosen: list[Finding], current: list[Finding], after: list[Finding], before: str, candidate: str
 ) -> None:
     """Every applied fix must clear its finding. Positions move when text is inserted, so
-    findings are compared by code and the exact text they span: after the pass, each such
-    key may occur only as often as the findings that were not fixed account for."""
+    findings are compared by code and the text they span: after the pass, each such key may
+    occur only as often as the findings that were not fixed account for. The text is taken
+    with its whitespace runs collapsed: a fix that dedents a block changes the continuation
+    lines of the findings inside it (which may then read like the one just fixed)."""
     before_offsets, candidate_offsets = _line_offsets(before), _line_offsets(candidate)  # once per text: linear
     fixed = Counter(_key(f, before, before_offsets) for f in chosen)
     had = Counter(_key(f, before, before_offsets) for f in current)
@@ -232,4 +245,4 @@ def _check_cleared(
 
 def _key(finding: Finding, text: str, offsets: list[int]) -> tuple[str, str]:
     start, end = _offset(offsets, text, finding.start), _offset(offsets, text, finding.end)
-    return finding.code, text[start:end]
+    return finding.code, " ".join(text[start:end].split())

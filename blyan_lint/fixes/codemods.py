@@ -17,7 +17,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
 
 from ..api import Overrides, fix_file
-from .files import source_encoding
+from .source_io import source_encoding
 
 
 class _FixFamily(VisitorBasedCodemodCommand):

@@ -116,7 +116,7 @@ class Rule:
 
 
 class FileRule:
-    """A rule for non-Python inputs (configs, weight files); see `blyan_lint.files`."""
+    """A rule for non-Python inputs (configs, weight files); see `blyan_lint.readers`."""
 
     code: ClassVar[str]
     name: ClassVar[str]

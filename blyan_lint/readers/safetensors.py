@@ -21,7 +21,7 @@ import stat
 from ..config import Settings
 from ..engine import unreadable
 from ..findings import STUDENT_DEFAULT, Finding, Position
-from ..rules.files import WeightsNotBf16
+from ..rules.config_and_weights import WeightsNotBf16
 from ..scope import path_scope, relative_posix
 
 CODE = "BLY502"

@@ -1,6 +1,6 @@
 """BLY5xx: configuration and weight files (policy: "Blockchain Weights: BF16").
 
-The checking lives in `blyan_lint.files` (configs, safetensors headers); these classes
+The checking lives in `blyan_lint.readers` (configs, safetensors headers); these classes
 carry the documentation and the scope decision, as every rule class does.
 """
 
