@@ -89,7 +89,7 @@ def test_every_finding_of_the_python_rule_families_carries_facts(fixture_finding
     families = {
         code
         for code, rule in registry.all_rules().items()
-        if rule.__module__ in OWN_FACTS_MODULES or rule.__module__.startswith("blyan_lint.rules.hardware")
+        if rule.__module__.startswith(OWN_FACTS_MODULES) or rule.__module__.startswith("blyan_lint.rules.hardware")
     }
     assert len(families) >= 16
     bare = sorted({f.code for f in fixture_findings if f.code in families and f.facts is None})

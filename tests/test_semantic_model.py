@@ -157,7 +157,7 @@ def _declarative_rules():
     return [
         rule
         for rule in registry.all_rules().values()
-        if rule.__module__ in DECLARATIVE_MODULES or rule.__module__.startswith("blyan_lint.rules.hardware")
+        if rule.__module__.startswith(DECLARATIVE_MODULES) or rule.__module__.startswith("blyan_lint.rules.hardware")
     ]
 
 
