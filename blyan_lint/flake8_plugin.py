@@ -22,8 +22,7 @@ from . import __version__
 from .api import Overrides, check_file
 from .config import ConfigError
 from .discovery import excluded_with_parents
-from .engine import UNREADABLE
-from .findings import Finding
+from .findings import UNREADABLE, Finding
 
 
 def _csv(value: Any) -> tuple[str, ...] | None:

@@ -24,8 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from .config import Settings
-from .engine import check_python, unreadable
-from .findings import Edit, Finding, Fix, Position
+from .engine import check_python
+from .findings import Edit, Finding, Fix, Position, unreadable
 from .fixes.apply import FixError, FixResult, fix_text
 from .fixes.source_io import FileFix
 from .pyversion import syntax_error_message
