@@ -1,5 +1,9 @@
 """Checking files and trees: settings per file, rule selection, dispatch by file kind.
 
+A file's settings and selected codes are resolved once (`FileSettings`) and handed to every
+stage of its check. Python and notebooks go to the engine's walk; every other kind to the
+pipeline of `file_checks`, whose rules declare the kinds they read.
+
 The CLI, the flake8 plugin and the tests all go through here, so they agree.
 """
 
@@ -14,11 +18,14 @@ from typing import TYPE_CHECKING
 
 from . import registry
 from .config import ConfigError, Settings, expand_selectors, load_settings, settings_for_dir
-from .discovery import DATA, Unreachable, discover, file_kind
-from .engine import UNREADABLE, check_python, read_bytes, unreadable
-from .findings import Finding
+from .discovery import Unreachable, discover
+from .engine import check_python
+from .file_checks import READERS, check_input, reads_whole_file
+from .findings import UNREADABLE, Finding, unreadable
+from .kinds import DATA, NOTEBOOK, PYTHON, file_kind
 from .rules.base import Rule
 from .scope import compiled_glob, relative_posix
+from .sources import read_bytes
 
 if TYPE_CHECKING:  # the fixes modules load with the first fix, not with every check
     from .fixes.source_io import FileFix
@@ -36,6 +43,14 @@ class Overrides:
     guard_functions: tuple[str, ...] | None = None
     force_exclude: bool = False
     prefilter: bool = True  # skip rules whose trigger words a file lacks (off only to test it)
+
+
+@dataclass(frozen=True)
+class FileSettings:
+    """What one file's check reads from the configuration, resolved once for the file."""
+
+    settings: Settings
+    codes: frozenset[str]  # the selected codes, per-file-ignores and CLI additions applied
 
 
 def settings_for(path: str, overrides: Overrides) -> Settings:
@@ -60,18 +75,30 @@ def explicit_settings(overrides: Overrides) -> Settings | None:
     return _explicit_settings(overrides.config) if overrides.config else None
 
 
-def config_problem(path: str, overrides: Overrides) -> str | None:
-    """Why the configuration governing `path` cannot be used (an invalid pyproject.toml
-    somewhere above it), or None. Only that file's check fails; `--config FILE` errors
-    stay usage errors and are raised."""
+def file_settings(path: str, overrides: Overrides) -> FileSettings:
+    """The file's settings and selected codes; ConfigError if its configuration is unusable."""
+    settings = settings_for(path, overrides)
+    return FileSettings(settings, selected_codes(path, settings, overrides))
+
+
+def resolve(path: str, overrides: Overrides) -> FileSettings | str:
+    """The file's settings, or why the configuration governing it cannot be used (an invalid
+    pyproject.toml somewhere above it): only that file's check fails. `--config FILE`
+    errors stay usage errors and are raised."""
     if overrides.config:
-        return None
+        return file_settings(path, overrides)
     try:
-        settings = settings_for(path, overrides)
-        selected_codes(path, settings, overrides)
+        return file_settings(path, overrides)
     except ConfigError as exc:
         return f"not checked: {exc}"
-    return None
+
+
+def config_problem(path: str, overrides: Overrides) -> str | None:
+    """Why the configuration governing `path` cannot be used, or None (see `resolve`)."""
+    if overrides.config:
+        return None
+    found = resolve(path, overrides)
+    return found if isinstance(found, str) else None
 
 
 def selected_codes(path: str, settings: Settings, overrides: Overrides) -> frozenset[str]:
@@ -117,36 +144,31 @@ def check_file(
     source: bytes | None = None,
     tree: ast.AST | None = None,
     keep_suppressed: bool = False,
+    resolved: FileSettings | None = None,
 ) -> list[Finding]:
     """Every finding for one file; `source` replaces the file's bytes (stdin, flake8), and
     `tree` is its already-parsed AST, if the caller has one. With `keep_suppressed`, the
-    findings a `# noqa` silenced come too, marked with their `suppression` (Python, notebooks)."""
+    findings a `# noqa` silenced come too, marked with their `suppression` (Python, notebooks).
+    `resolved`: the file's settings, where the caller resolved them already."""
     if isinstance(path, Unreachable):
         return [unreadable(path, path.reason)]
-    problem = config_problem(path, overrides)
-    if problem is not None:
-        return [unreadable(path, problem)]
-    settings = settings_for(path, overrides)
-    codes = selected_codes(path, settings, overrides)
-    kind = file_kind(path) or "python"
+    if resolved is None:
+        found = resolve(path, overrides)
+        if isinstance(found, str):
+            return [unreadable(path, found)]
+        resolved = found
+    settings, codes = resolved.settings, resolved.codes
+    kind = file_kind(path) or PYTHON
     if kind == DATA:
         return []  # JSON Lines: data, skipped
-    if kind == "safetensors":
-        if "BLY502" not in codes:
-            return []
-        from .readers.safetensors import check_safetensors
-
-        return check_safetensors(path, settings)
+    if not reads_whole_file(kind):  # the reader reads what it needs (a checkpoint's header)
+        return check_input(path, kind, None, settings, codes)
     data = read_bytes(path, settings.max_file_size) if source is None else source
     if isinstance(data, str):
         return [unreadable(path, data)]
-    if kind == "config":
-        if "BLY501" not in codes:
-            return []
-        from .readers.configs import check_config
-
-        return check_config(path, data, settings)
-    if kind == "notebook":
+    if kind in READERS:
+        return check_input(path, kind, data, settings, codes)
+    if kind == NOTEBOOK:
         from .notebooks import check_notebook
 
         return check_notebook(path, data, settings, _rules(codes), overrides.prefilter, keep_suppressed)
@@ -185,17 +207,16 @@ def fix_file(
     from .fixes.apply import FixResult
     from .fixes.source_io import Changed, FileFix, replace_if_unchanged
 
-    if (
-        isinstance(path, Unreachable)
-        or file_kind(path) not in (None, "python", "notebook")
-        or config_problem(path, overrides) is not None
-    ):
+    if isinstance(path, Unreachable) or file_kind(path) not in (None, PYTHON, NOTEBOOK):
         return FileFix(path, "", FixResult("", (), tuple(check_file(path, overrides))))
+    resolved = resolve(path, overrides)
+    if isinstance(resolved, str):
+        return FileFix(path, "", FixResult("", (), (unreadable(path, resolved),)))
     for _ in range(FIX_ATTEMPTS):
-        data = read_bytes(path, settings_for(path, overrides).max_file_size) if source is None else source
+        data = read_bytes(path, resolved.settings.max_file_size) if source is None else source
         if isinstance(data, str):
             return FileFix(path, "", FixResult("", (), (unreadable(path, data),)))
-        outcome, new = _fixed(path, overrides, unsafe, data, family)
+        outcome, new = _fixed(path, overrides, resolved, unsafe, data, family)
         if new is None or not write:
             return outcome
         try:
@@ -211,21 +232,26 @@ def fix_file(
 
 
 def _fixed(
-    path: str, overrides: Overrides, unsafe: bool, data: bytes, family: tuple[str, ...] | None = None
+    path: str,
+    overrides: Overrides,
+    resolved: FileSettings,
+    unsafe: bool,
+    data: bytes,
+    family: tuple[str, ...] | None = None,
 ) -> tuple[FileFix, bytes | None]:
     """The outcome of fixing these bytes, and the bytes to write (None: nothing to write)."""
     from .fixes.apply import FixResult, wanted
     from .fixes.source_io import FileFix, fix_source
 
     def lint(source: bytes) -> list[Finding]:
-        found = check_file(path, overrides, source)
+        found = check_file(path, overrides, source, resolved=resolved)
         return found if family is None else [f for f in found if f.code.startswith(family)]
 
     findings = lint(data)
     if not any(wanted(f, unsafe) for f in findings):
         return FileFix(path, "", FixResult("", (), tuple(findings))), None
-    if file_kind(path) == "notebook":
-        return _fix_notebook(path, overrides, unsafe, data, findings)
+    if file_kind(path) == NOTEBOOK:
+        return _fix_notebook(path, overrides, resolved, unsafe, data, findings)
     outcome, encoding = fix_source(path, data, lint, unsafe, findings)
     if outcome.error is not None:  # nothing is written; the findings stand as they were
         return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), outcome.error), None
@@ -235,15 +261,13 @@ def _fixed(
 
 
 def _fix_notebook(
-    path: str, overrides: Overrides, unsafe: bool, data: bytes, findings: list[Finding]
+    path: str, overrides: Overrides, resolved: FileSettings, unsafe: bool, data: bytes, findings: list[Finding]
 ) -> tuple[FileFix, bytes | None]:
     from .fixes.apply import FixResult
     from .fixes.source_io import FileFix
     from .notebooks import fix_notebook
 
-    settings = settings_for(path, overrides)
-    rules = _rules(selected_codes(path, settings, overrides))
-    outcome = fix_notebook(path, data, settings, rules, unsafe, overrides.prefilter)
+    outcome = fix_notebook(path, data, resolved.settings, _rules(resolved.codes), unsafe, overrides.prefilter)
     if outcome.error is not None:
         return FileFix(path, outcome.original, FixResult(outcome.original, (), tuple(findings)), outcome.error), None
     if not outcome.changed:

@@ -10,14 +10,15 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 DEFAULT_TEACHER_PATHS = ("**/*teacher*/**", "**/*teacher*")
 DEFAULT_TEACHER_NAME_REGEX = "(?i)teacher"
@@ -86,7 +87,8 @@ class Settings:
         return _compile_regex(self.teacher_name_regex)
 
     def with_overrides(self, **changes: object) -> Settings:
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        kept: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}  # field values, as given
+        return replace(self, **kept)
 
 
 def _str_list(key: str, value: object) -> tuple[str, ...]:
@@ -140,7 +142,24 @@ def _timeout(key: str, value: object) -> float:
     return float(value)
 
 
-RUNTIME_KEYS = {
+# key in the file -> (field, the validator that turns its value into the field's value)
+Keys = dict[str, tuple[str, Callable[[str, Any], Any]]]
+
+
+def _validate_table(table: dict[str, object], keys: Keys, section: str, key_prefix: str = "") -> dict[str, Any]:
+    """Field -> validated value for each key of a config table; ConfigError names an
+    unknown key (and the known ones) or the first ill-typed value."""
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in keys:
+            known = ", ".join(sorted(keys))
+            raise ConfigError(f"unknown key `{key}` in [{section}] (known keys: {known})")
+        attr, validate = keys[key]
+        values[attr] = validate(f"{key_prefix}{key}", value)
+    return values
+
+
+RUNTIME_KEYS: Keys = {
     "model-map": ("model_map", _model_map),
     "allow-pickle": ("allow_pickle", _bool),
     "timeout": ("timeout", _timeout),
@@ -150,18 +169,10 @@ RUNTIME_KEYS = {
 def _runtime(key: str, value: object) -> RuntimeSettings:
     if not isinstance(value, dict):
         raise ConfigError(f"[tool.blyan-lint.{key}] must be a table, got {value!r}")
-    values: dict[str, object] = {}
-    for sub, item in value.items():
-        if sub not in RUNTIME_KEYS:
-            known = ", ".join(sorted(RUNTIME_KEYS))
-            raise ConfigError(f"unknown key `{sub}` in [tool.blyan-lint.{key}] (known keys: {known})")
-        attr, validate = RUNTIME_KEYS[sub]
-        values[attr] = validate(f"{key}.{sub}", item)
-    return RuntimeSettings(**values)  # type: ignore[arg-type]
+    return RuntimeSettings(**_validate_table(value, RUNTIME_KEYS, f"tool.blyan-lint.{key}", f"{key}."))
 
 
-# key in the file -> (Settings field, validator)
-KEYS = {
+KEYS: Keys = {
     "select": ("select", _str_list),
     "extend-select": ("extend_select", _str_list),
     "ignore": ("ignore", _str_list),
@@ -178,24 +189,18 @@ KEYS = {
 
 
 def settings_from_table(table: dict[str, object], root: str, source: str | None) -> Settings:
-    values: dict[str, object] = {}
-    for key, value in table.items():
-        if key not in KEYS:
-            known = ", ".join(sorted(KEYS))
-            raise ConfigError(f"{source}: unknown key `{key}` in [tool.blyan-lint] (known keys: {known})")
-        attr, validate = KEYS[key]
-        try:
-            values[attr] = validate(key, value)
-        except ConfigError as exc:
-            raise ConfigError(f"{source}: {exc}") from None
-    return Settings(root=root, source=source, **values)  # type: ignore[arg-type]
+    try:
+        values = _validate_table(table, KEYS, "tool.blyan-lint")
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    return Settings(root=root, source=source, **values)
 
 
 def load_file(path: str) -> dict[str, object] | None:
     """The blyan-lint table of one config file, or None if it has none."""
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            data: dict[str, object] = tomllib.load(fh)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -12,30 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .config import ConfigError, Settings, settings_for_dir
+from .kinds import DATA, file_kind
 from .scope import compiled_glob, glob_to_regex, relative_posix
-
-PYTHON_SUFFIXES = (".py", ".pyi")
-CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
-WEIGHT_SUFFIXES = (".safetensors",)
-NOTEBOOK_SUFFIXES = (".ipynb",)
-# JSON Lines is data (datasets, logs), not configuration: never checked, never a BLY000.
-DATA_SUFFIXES = (".jsonl", ".ndjson")
-DATA = "data"
-
-
-def file_kind(path: str) -> str | None:
-    lowered = path.lower()
-    if lowered.endswith(PYTHON_SUFFIXES):
-        return "python"
-    if lowered.endswith(CONFIG_SUFFIXES):
-        return "config"
-    if lowered.endswith(WEIGHT_SUFFIXES):
-        return "safetensors"
-    if lowered.endswith(NOTEBOOK_SUFFIXES):
-        return "notebook"
-    if lowered.endswith(DATA_SUFFIXES):
-        return DATA
-    return None
 
 
 @dataclass(frozen=True)

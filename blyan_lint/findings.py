@@ -67,6 +67,10 @@ class Suppression:
 
 STUDENT_DEFAULT = Scope("student", "student: no teacher pragma, path or enclosing name")
 
+# The tool's own finding: a file that could not be checked (unreadable, undecodable,
+# unparsable, misconfigured). It cannot be deselected: the gate fails closed.
+UNREADABLE = "BLY000"
+
 
 @dataclass(frozen=True)
 class Report:
@@ -107,3 +111,9 @@ class Finding:
         if self.fix is None or self.fix.applicability is Applicability.DISPLAY:
             return ""
         return "[*]" if self.fix.applicability is Applicability.SAFE else "[~]"
+
+
+def unreadable(path: str, message: str, line: int = 1, col: int = 1) -> Finding:
+    """The BLY000 finding for a file that could not be checked, and why."""
+    pos = Position(max(line, 1), max(col, 1))
+    return Finding(path, pos, pos, UNREADABLE, message)

@@ -14,14 +14,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from .api import Overrides, check_file, config_problem, explicit_settings, fix_file, selected_codes, settings_for
+from .api import FileSettings, Overrides, check_file, explicit_settings, fix_file, resolve
 from .cache import CACHE_DIR, Cache, digest, remove_stale_temp_files
-from .discovery import Unreachable, discover, file_kind
-from .engine import read_bytes, unreadable
-from .findings import Finding
+from .discovery import Unreachable, discover
+from .file_checks import READERS
+from .findings import Finding, unreadable
+from .kinds import file_kind
+from .sources import read_bytes
 
 # multiprocessing and concurrent.futures (logging, pickle, sockets, subprocess) load only
-# when a run is big enough for the pool; safetensors and the fixes modules when used.
+# when a run is big enough for the pool; the readers and the fixes modules when used.
 if TYPE_CHECKING:
     import multiprocessing.context
 
@@ -53,27 +55,27 @@ class RunStats:
     cached: int = 0
 
 
-# A unit of work: (path, overrides, the cached content digest if any, whether to hash).
-Task = tuple[str, Overrides, "str | None", bool]
+# A unit of work: (path, overrides, the file's resolved settings, the cached content digest
+# if any, whether to hash). The settings travel with the task: resolved once, in the parent.
+Task = tuple[str, Overrides, FileSettings, "str | None", bool]
 
 
 def _check_one(task: Task) -> tuple[str, str | None, list[Finding] | None]:
     """Worker: (path, content digest, findings -- None when the known digest matched)."""
-    path, overrides, known, want_digest = task
-    if file_kind(path) == "safetensors":  # the verdict depends on the header alone: never read the tensors
-        from .readers.safetensors import fingerprint
-
-        content = digest(fingerprint(path)) if want_digest else None
+    path, overrides, resolved, known, want_digest = task
+    reader = READERS.get(file_kind(path) or "")
+    if reader is not None and reader.fingerprint is not None:  # read in part (a header): hash that part
+        content = digest(reader.fingerprint(path)) if want_digest else None
         if known is not None and content == known:
             return path, content, None
-        return path, content, check_file(path, overrides)
-    data = read_bytes(path, settings_for(path, overrides).max_file_size)
+        return path, content, check_file(path, overrides, resolved=resolved)
+    data = read_bytes(path, resolved.settings.max_file_size)
     if isinstance(data, str):
         return path, None, [unreadable(path, data)]
     content = digest(data) if want_digest else None
     if known is not None and content == known:
         return path, content, None
-    return path, content, check_file(path, overrides, data)
+    return path, content, check_file(path, overrides, data, resolved=resolved)
 
 
 def _worker_init(parent: int) -> None:
@@ -110,26 +112,28 @@ def run(paths: Iterable[str], overrides: Overrides, options: RunOptions) -> tupl
     tasks: list[Task] = []
     stats_of: dict[str, os.stat_result] = {}
     cache_of: dict[str, Cache] = {}
+    resolved_of: dict[str, FileSettings] = {}
     for path in files:
-        problem = path.reason if isinstance(path, Unreachable) else config_problem(path, overrides)
-        if problem is not None:
-            findings.append(unreadable(path, problem))
+        resolved = path.reason if isinstance(path, Unreachable) else resolve(path, overrides)
+        if isinstance(resolved, str):
+            findings.append(unreadable(path, resolved))
             continue
-        cache = _cache_for(path, overrides, options, caches) if options.use_cache else None
+        resolved_of[path] = resolved
+        cache = _cache_for(resolved, options, caches) if options.use_cache else None
         if cache is None:
-            tasks.append((path, overrides, None, False))
+            tasks.append((path, overrides, resolved, None, False))
             continue
         try:
             stat = os.stat(path)
         except OSError:
-            tasks.append((path, overrides, None, False))
+            tasks.append((path, overrides, resolved, None, False))
             continue
         hit = cache.fresh(path, stat)
         if hit is not None:
             findings.extend(hit)
             continue
         stats_of[path], cache_of[path] = stat, cache
-        tasks.append((path, overrides, cache.known_digest(path), True))
+        tasks.append((path, overrides, resolved, cache.known_digest(path), True))
     for path, content, result in _execute(tasks, options.jobs):
         cache = cache_of.get(path)
         if result is None:  # touched, same content
@@ -137,7 +141,7 @@ def run(paths: Iterable[str], overrides: Overrides, options: RunOptions) -> tupl
             if same is not None:
                 findings.extend(same)
                 continue
-            result = check_file(path, overrides)  # the entry could not be decoded: check afresh
+            result = check_file(path, overrides, resolved=resolved_of[path])  # the entry could not be decoded
         stats.checked += 1
         findings.extend(result)
         if cache is not None and content is not None:
@@ -195,19 +199,20 @@ def fix(
     return files, outcomes, remaining
 
 
-def _size(task: tuple) -> int:  # type: ignore[type-arg]
+def _size(task: object) -> int:
+    """The size of the file a task names first, for ordering; 0 when unknown."""
+    if not isinstance(task, tuple) or not isinstance(task[0], str):
+        return 0
     try:
         return os.stat(task[0]).st_size
     except OSError:
         return 0
 
 
-def _cache_for(path: str, overrides: Overrides, options: RunOptions, caches: dict[str, Cache]) -> Cache | None:
-    settings = settings_for(path, overrides)
-    codes = selected_codes(path, settings, overrides)
+def _cache_for(resolved: FileSettings, options: RunOptions, caches: dict[str, Cache]) -> Cache | None:
     # Everything that changes a file's findings, except its content: the resolved settings
     # (teacher paths, guard functions, per-file ignores...) and the selected codes.
-    key = repr((settings, sorted(codes)))
+    key = repr((resolved.settings, sorted(resolved.codes)))
     cache = caches.get(key)
     if cache is None:
         cache = caches[key] = Cache.open(options.cache_dir, key)

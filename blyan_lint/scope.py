@@ -60,8 +60,10 @@ def relative_posix(path: str, root: str) -> str:
     return rel.replace(os.sep, "/")
 
 
-def file_scope(source: bytes, rel_path: str, teacher_paths: tuple[str, ...]) -> Scope:
-    if PRAGMA.search(source):
+def file_scope(source: bytes | None, rel_path: str, teacher_paths: tuple[str, ...]) -> Scope:
+    """The scope of a whole file: its pragma, else its path. `source` is None for a file
+    that is not read whole (a checkpoint, judged from its header): its path decides."""
+    if source is not None and PRAGMA.search(source):
         return Scope("teacher", "teacher: module carries `# blyan-lint: teacher`")
     return path_scope(rel_path, teacher_paths) or STUDENT_DEFAULT
 

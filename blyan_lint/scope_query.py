@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 
 from .config import Settings
-from .engine import decode_python, read_bytes
 from .findings import Scope
 from .scope import enclosing_scope, file_scope, relative_posix
+from .sources import decode_python, read_bytes
 
 
 def scope_at(source: bytes, path: str, line: int | None, settings: Settings) -> Scope:
@@ -28,7 +28,7 @@ def scope_at(source: bytes, path: str, line: int | None, settings: Settings) -> 
             None,
         )
         if inner is None:
-            inner = next(
+            statement = next(
                 (
                     child
                     for child in ast.iter_child_nodes(node)
@@ -36,9 +36,9 @@ def scope_at(source: bytes, path: str, line: int | None, settings: Settings) -> 
                 ),
                 None,
             )
-            if inner is None:
+            if statement is None:
                 return scope
-            node = inner
+            node = statement
             continue
         kind = "class" if isinstance(inner, ast.ClassDef) else "function"
         found = enclosing_scope(kind, inner.name, regex)
@@ -47,9 +47,8 @@ def scope_at(source: bytes, path: str, line: int | None, settings: Settings) -> 
         node = inner
 
 
-def _first_line(node: ast.AST) -> int:
-    decorators = getattr(node, "decorator_list", [])
-    return min([node.lineno, *(d.lineno for d in decorators)])  # type: ignore[attr-defined]
+def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> int:
+    return min([node.lineno, *(d.lineno for d in node.decorator_list)])
 
 
 def describe(path: str, line: int | None, settings: Settings) -> tuple[str, bool]:

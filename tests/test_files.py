@@ -19,12 +19,20 @@ from blyan_lint.api import Overrides, check_paths
 from blyan_lint.cli import main
 from blyan_lint.config import Settings, clear_caches
 from blyan_lint.data.config_keys import CONFIG_KEYS
+from blyan_lint.file_checks import check_input
+from blyan_lint.kinds import CONFIG, WEIGHTS
 from blyan_lint.readers import safetensors as weights
-from blyan_lint.readers.configs import check_config
+from blyan_lint.registry import all_rules
 
 from .helpers import ROOT, RULE_FIXTURES
 
 SETTINGS = Settings(root=os.getcwd())
+ALL_CODES = frozenset(all_rules())
+
+
+def check_config(name: str, data: bytes, settings: Settings):
+    """BLY501 (or BLY000) for one config file's bytes, through the file-kind pipeline."""
+    return check_input(name, CONFIG, data, settings, ALL_CODES)
 
 
 def lint(name: str, text: str | bytes, settings: Settings = SETTINGS) -> list[tuple[int, int, str]]:
@@ -290,7 +298,7 @@ def write_st(path, header: bytes, data: bytes = b"", length: int | None = None):
 
 def check_st(path, root=None) -> list[tuple[str, str]]:
     settings = Settings(root=str(root or path.parent))
-    return [(f.code, f.message) for f in weights.check_safetensors(str(path), settings)]
+    return [(f.code, f.message) for f in check_input(str(path), WEIGHTS, None, settings, ALL_CODES)]
 
 
 class CountingFile:

@@ -1,4 +1,4 @@
-"""BLY502 for `.safetensors` files: the dtypes in the header, never the tensors.
+"""`.safetensors` checkpoints: the dtypes of their tensors, from the header, never the tensors.
 
 A safetensors file is an 8-byte little-endian header length N, N bytes of JSON (tensor
 name -> {dtype, shape, data_offsets}, plus an optional `__metadata__` of strings), then
@@ -9,7 +9,8 @@ size and against safetensors' own 100 MB limit before anything is read.
 Anything safetensors itself would refuse to load (a file shorter than 8 bytes, a header
 length past the end of the file, a header that is not UTF-8 JSON of the right shape, an
 unknown dtype, tensor data past the end of the file or of the wrong size for its dtype and
-shape) is BLY000 with the reason: a weight file nobody could check did not pass.
+shape) raises `HeaderError` with the reason (BLY000): a weight file nobody could check did
+not pass. BLY502 (`rules/config_and_weights.py`) judges the dtypes read here.
 """
 
 from __future__ import annotations
@@ -17,16 +18,11 @@ from __future__ import annotations
 import json
 import os
 import stat
+from dataclasses import dataclass
 
-from ..config import Settings
-from ..engine import unreadable
-from ..findings import STUDENT_DEFAULT, Finding, Position
-from ..rules.config_and_weights import WeightsNotBf16
-from ..scope import path_scope, relative_posix
+from . import Unreadable, shown
 
-CODE = "BLY502"
 MAX_HEADER_BYTES = 100_000_000  # safetensors' MAX_HEADER_SIZE
-EXAMPLES_PER_DTYPE = 2
 
 # safetensors dtype -> bits per element.
 FLOATING_BITS: dict[str, int] = {
@@ -53,37 +49,27 @@ INTEGER_BITS: dict[str, int] = {
     "U8": 8,
     "BOOL": 8,
 }
-BF16 = "BF16"
 
 
-class HeaderError(Exception):
+class HeaderError(Unreadable):
     """The file is not a safetensors file we can read; the message says why."""
 
 
-def check_safetensors(path: str, settings: Settings) -> list[Finding]:
-    scope = path_scope(relative_posix(path, settings.root), settings.teacher_paths) or STUDENT_DEFAULT
-    if scope.is_teacher and not WeightsNotBf16.applies_to_teacher:
-        return []
-    try:
-        header, data_bytes = read_header(path)
-        counts, examples, floating = _dtypes(header, data_bytes)
-    except HeaderError as exc:
-        return [unreadable(path, str(exc))]
-    breaches = {dtype: n for dtype, n in counts.items() if dtype in FLOATING_BITS and dtype != BF16}
-    if not breaches:
-        return []
-    total = sum(breaches.values())
-    parts = []
-    for dtype, count in sorted(breaches.items(), key=lambda kv: (-kv[1], kv[0])):
-        names = sorted(examples[dtype])[:EXAMPLES_PER_DTYPE]
-        more = ", ..." if count > len(names) else ""
-        parts.append(f"{dtype} x{count} (e.g. {', '.join(_shown(n) for n in names)}{more})")
-    message = (
-        f"{total} of {floating} floating tensors are not BF16: {', '.join(parts)}; "
-        "the policy stores weights in BF16: convert them before saving"
-    )
-    start = Position(1, 1)
-    return [Finding(path, start, start, CODE, message, scope)]
+@dataclass(frozen=True)
+class FloatingTensors:
+    """A checkpoint's floating-point tensors: dtype -> their names, in header order."""
+
+    by_dtype: dict[str, list[str]]
+
+    @property
+    def total(self) -> int:
+        return sum(len(names) for names in self.by_dtype.values())
+
+
+def read_floating_tensors(path: str) -> FloatingTensors:
+    """The floating tensors of a `.safetensors` file, from its header; HeaderError if unreadable."""
+    header, data_bytes = read_header(path)
+    return FloatingTensors(_floating(header, data_bytes))
 
 
 def read_raw_header(path: str) -> tuple[bytes, int]:
@@ -154,26 +140,22 @@ def read_header(path: str) -> tuple[dict[str, object], int]:
     return header, size - 8 - length
 
 
-def _dtypes(header: dict[str, object], data_bytes: int) -> tuple[dict[str, int], dict[str, list[str]], int]:
-    """Tensors per dtype, their names, and how many are floating; HeaderError on a bad entry."""
-    counts: dict[str, int] = {}
-    examples: dict[str, list[str]] = {}
-    floating = 0
+def _floating(header: dict[str, object], data_bytes: int) -> dict[str, list[str]]:
+    """Floating tensor names per dtype; HeaderError on a bad entry (of any dtype)."""
+    floating: dict[str, list[str]] = {}
     for name, entry in header.items():
         if name == "__metadata__":
             if not isinstance(entry, dict) or not all(isinstance(v, str) for v in entry.values()):
                 raise HeaderError("corrupt safetensors header: `__metadata__` must map strings to strings")
             continue
         dtype = _validate(name, entry, data_bytes)
-        counts[dtype] = counts.get(dtype, 0) + 1
         if dtype in FLOATING_BITS:
-            floating += 1
-            examples.setdefault(dtype, []).append(name)
-    return counts, examples, floating
+            floating.setdefault(dtype, []).append(name)
+    return floating
 
 
 def _validate(name: str, entry: object, data_bytes: int) -> str:
-    where = f"corrupt safetensors header: tensor `{_shown(name)}`"
+    where = f"corrupt safetensors header: tensor `{shown(name)}`"
     if not isinstance(entry, dict):
         raise HeaderError(f"{where} is not an object")
     dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
@@ -181,7 +163,7 @@ def _validate(name: str, entry: object, data_bytes: int) -> str:
         raise HeaderError(f"{where} has no dtype")
     bits = FLOATING_BITS.get(dtype) or INTEGER_BITS.get(dtype)
     if bits is None:
-        raise HeaderError(f"{where} has an unknown dtype `{_shown(dtype)}`")
+        raise HeaderError(f"{where} has an unknown dtype `{shown(dtype)}`")
     if not isinstance(shape, list) or not all(_natural(d) for d in shape):
         raise HeaderError(f"{where} has no valid shape (a list of non-negative integers)")
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(_natural(o) for o in offsets)):
@@ -191,7 +173,7 @@ def _validate(name: str, entry: object, data_bytes: int) -> str:
         raise HeaderError(f"{where} has data_offsets [{begin}, {end}] that end before they begin")
     if end > data_bytes:
         raise HeaderError(
-            f"truncated safetensors file: tensor `{_shown(name)}` has data_offsets [{begin}, {end}], "
+            f"truncated safetensors file: tensor `{shown(name)}` has data_offsets [{begin}, {end}], "
             f"but the data section holds {data_bytes} bytes"
         )
     elements = 1
@@ -206,8 +188,3 @@ def _validate(name: str, entry: object, data_bytes: int) -> str:
 
 def _natural(value: object) -> bool:
     return type(value) is int and value >= 0
-
-
-def _shown(name: str, limit: int = 80) -> str:
-    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in name)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..findings import Report
+from ..findings import Report, Scope
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -115,7 +115,9 @@ class Rule:
 
 
 class FileRule:
-    """A rule for non-Python inputs (configs, weight files); see `blyan_lint.readers`."""
+    """A rule for non-Python inputs (configs, weight files): it declares the file kinds it
+    reads (`blyan_lint.kinds`) and judges what their reader (`blyan_lint.readers`) returns;
+    `file_checks` runs it, and the post-walk stages, for every file of those kinds."""
 
     code: ClassVar[str]
     name: ClassVar[str]
@@ -128,3 +130,10 @@ class FileRule:
     fix_safety: ClassVar[str] = "No automatic fix: the change needs a human decision."
     applies_to_teacher: ClassVar[bool] = True
     supersedes: ClassVar[frozenset[str]] = frozenset()
+    kinds: ClassVar[tuple[str, ...]] = ()  # the file kinds it reads: `kinds.CONFIG`, `kinds.WEIGHTS`
+
+    def check(self, document: Any, scope: Scope) -> Iterator[Report]:
+        """Judge one file: `document` is what the reader of its kind returned (a
+        `ConfigDocument`, `FloatingTensors`); `scope` is the file's. It may raise
+        `readers.Unreadable` (BLY000) when the document cannot be judged after all."""
+        return iter(())

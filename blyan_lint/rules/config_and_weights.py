@@ -1,12 +1,27 @@
 """BLY5xx: configuration and weight files (policy: "Blockchain Weights: BF16").
 
-The checking lives in `blyan_lint.readers` (configs, safetensors headers); these classes
-carry the documentation and the scope decision, as every rule class does.
+The readers (`blyan_lint.readers`) turn each file into data: a config's leaves under known
+precision keys, a checkpoint's floating tensors by dtype. These rules judge that data, from
+the meanings in `data/config_keys.py`; the pipeline (`file_checks`) does the rest, as the
+engine does for Python: scope, precedence, `# noqa`, order.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from ..data import config_keys
+from ..data.config_keys import ConfigKey, normalize_key
+from ..findings import Position, Report, Scope
+from ..kinds import CONFIG, WEIGHTS
+from ..readers import shown
 from .base import FileRule
+
+if TYPE_CHECKING:  # the safetensors reader loads with the first checkpoint, not with every check
+    from ..readers.config_leaves import ConfigDocument, Leaf, Path
+    from ..readers.safetensors import FloatingTensors
 
 _WEIGHTS_CLAUSE = "Blockchain Weights: BF16 — storage and reconstruction consistency."
 
@@ -52,6 +67,13 @@ class ConfigNonBf16(FileRule):
     )
     example_path = "accelerate_config.yaml"
     applies_to_teacher = True  # teacher paths allow INT8 keys, and nothing else
+    kinds = (CONFIG,)
+
+    def check(self, document: ConfigDocument, scope: Scope) -> Iterator[Report]:
+        flagged = [leaf for leaf in document.leaves if _flaggable(leaf)]
+        for leaf, message in _judge(document.locate(flagged), scope):
+            start = leaf.start or Position(1, 1)
+            yield Report(start, leaf.end or start, message)
 
 
 class WeightsNotBf16(FileRule):
@@ -92,6 +114,84 @@ class WeightsNotBf16(FileRule):
     # RULES.md Scopes: in teacher scope only BLY402, BLY403 and BLY3xx apply. Teacher checkpoints are the
     # INT8 exception, whose scales and unquantized layers are FP16/FP32 by construction.
     applies_to_teacher = False
+    kinds = (WEIGHTS,)
+
+    def check(self, tensors: FloatingTensors, scope: Scope) -> Iterator[Report]:
+        breaches = {dtype: len(names) for dtype, names in tensors.by_dtype.items() if dtype != "BF16"}
+        if not breaches:
+            return
+        parts = []
+        for dtype, count in sorted(breaches.items(), key=lambda kv: (-kv[1], kv[0])):
+            names = sorted(tensors.by_dtype[dtype])[:_EXAMPLES_PER_DTYPE]
+            more = ", ..." if count > len(names) else ""
+            parts.append(f"{dtype} x{count} (e.g. {', '.join(shown(n) for n in names)}{more})")
+        message = (
+            f"{sum(breaches.values())} of {tensors.total} floating tensors are not BF16: {', '.join(parts)}; "
+            "the policy stores weights in BF16: convert them before saving"
+        )
+        yield Report(Position(1, 1), Position(1, 1), message)
 
 
 RULES = (ConfigNonBf16, WeightsNotBf16)
+
+_EXAMPLES_PER_DTYPE = 2
+
+
+# -- judging a config's leaves (BLY501) ------------------------------------------------------
+
+
+def _flaggable(leaf: Leaf) -> bool:
+    return any(_verdict(entry, leaf.value) is not None for entry in matching_entries(leaf.path, leaf.siblings))
+
+
+def _judge(leaves: list[Leaf], scope: Scope) -> Iterator[tuple[Leaf, str]]:
+    seen: set[tuple[Position | None, int]] = set()
+    for leaf in leaves:
+        for entry in matching_entries(leaf.path, leaf.siblings):
+            if scope.is_teacher and not entry.in_teacher:
+                continue
+            what = _verdict(entry, leaf.value)
+            if what is None:
+                continue
+            mark = (leaf.start, id(entry))
+            if leaf.start is not None and mark in seen:
+                continue  # one key reached twice (YAML aliases and merges)
+            seen.add(mark)
+            written = f"{display_path(leaf.path)}: {display_value(leaf.value)}"
+            yield leaf, f"`{written}` {what}; {entry.problem}: {entry.fix_for(leaf.value)}"
+
+
+def matching_entries(path: Path, siblings: frozenset[str]) -> Iterator[ConfigKey]:
+    if not path or not isinstance(path[-1], str):
+        return
+    parent = path[-2] if len(path) >= 2 else None
+    parent_key = normalize_key(parent) if isinstance(parent, str) else None
+    for entry in config_keys.BY_KEY.get(normalize_key(path[-1]), ()):
+        if entry.parent is not None and entry.parent != parent_key:
+            continue
+        if entry.unless_sibling & siblings:
+            continue
+        yield entry
+
+
+def _verdict(entry: ConfigKey, value: object) -> str | None:
+    try:
+        return entry.verdict(value)
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def display_path(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return shown(out)
+
+
+def display_value(value: object) -> str:
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        try:
+            return shown(json.dumps(value, ensure_ascii=False))
+        except ValueError:
+            pass
+    return shown(str(value))
