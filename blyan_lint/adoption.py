@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .api import Overrides, check_file, rules_for, settings_for
-from .discovery import discover, file_kind
+from .discovery import discover
 from .engine import UNREADABLE, read_bytes, split_lines
 from .findings import Edit, Finding, Position
+from .kinds import file_kind
 from .suppress import directives, is_suppressed, logical_lines, suppressed_codes
 
 # The fixes modules are imported where edits are made: a check only needs `blanket_hint`.

@@ -25,9 +25,10 @@ from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 from . import __version__
 from .api import Overrides, check_file, rules_for, settings_for
 from .config import ConfigError, clear_caches
-from .discovery import excluded_with_parents, file_kind
+from .discovery import excluded_with_parents
 from .findings import Edit, Finding
 from .fixes.apply import FixError, add_imports, apply_edits, fix_text, wanted
+from .kinds import file_kind
 from .links import rule_url
 
 FIX_ALL = types.CodeActionKind.SourceFixAll + ".blyan-lint"
