@@ -112,12 +112,13 @@ class Cache:
                 decoded = tuple(decode(f) for f in entry.findings)
             except (CodecError, RecursionError):
                 decoded = None
-            if decoded is None or not all(isinstance(f, Finding) for f in decoded):
+            findings = tuple(f for f in decoded or () if isinstance(f, Finding))
+            if decoded is None or len(findings) != len(decoded):
                 del self.entries[os.path.abspath(path)]
                 self.dirty = True
                 return None
-            entry.decoded = decoded  # type: ignore[assignment]
-        return _rebased(entry.decoded, path)  # type: ignore[arg-type]
+            entry.decoded = findings
+        return _rebased(entry.decoded, path)
 
     def save(self) -> None:
         if not self.dirty or self.path is None:

@@ -90,8 +90,10 @@ class Context:
         """The source text of a node (`ast.get_source_segment`, read from the lines held
         here: it costs the node's length, not the file's)."""
         try:
-            first, last = node.lineno, node.end_lineno  # type: ignore[attr-defined]
-            col, end_col = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+            first: int = node.lineno  # type: ignore[attr-defined]
+            last: int | None = node.end_lineno  # type: ignore[attr-defined]
+            col: int = node.col_offset  # type: ignore[attr-defined]
+            end_col: int | None = node.end_col_offset  # type: ignore[attr-defined]
         except AttributeError:
             return ""
         if last is None or end_col is None or not 0 < first <= last <= len(self.lines):
@@ -120,7 +122,7 @@ class Context:
             return ""
         value = followed.value
         shown = self.source(value) or dotted_text(value) or ""
-        return binding_note(followed.via[0][0], shown, value.lineno)  # type: ignore[attr-defined]
+        return binding_note(followed.via[0][0], shown, value.lineno)
 
     def constant(self, node: ast.expr) -> tuple[bool, object, str]:
         """(is a literal, its value, binding note) for a value, through local bindings."""

@@ -14,14 +14,14 @@ import os
 import stat
 import tokenize
 from collections.abc import Sequence
-from functools import cache
 
 from . import bounds, suppress
 from .config import DEFAULT_MAX_FILE_SIZE, Settings
 from .context import Context
 from .findings import Finding, Position, Scope
+from .prefilter import active_rules
 from .pyversion import syntax_error_message
-from .rules.base import Rule, Visit, trigger_words
+from .rules.base import Rule, Visit
 from .scope import enclosing_scope, file_scope, relative_posix
 
 UNREADABLE = "BLY000"
@@ -79,15 +79,14 @@ class _Walker:
         self.name_keys = self.by_name.get(ast.Name, {})
 
     def _key(self, node: ast.AST) -> str | None:
-        node_type = type(node)
-        if node_type is ast.Attribute:
-            return node.attr  # type: ignore[attr-defined]
-        if node_type is ast.Name:
-            return self.ctx.names.imported_last_segment(node.id)  # type: ignore[attr-defined]
-        if node_type is ast.Call:
-            return self._key(node.func)  # type: ignore[attr-defined]
-        if node_type is ast.keyword:
-            return node.arg  # type: ignore[attr-defined]
+        if isinstance(node, ast.Attribute):
+            return node.attr
+        if isinstance(node, ast.Name):
+            return self.ctx.names.imported_last_segment(node.id)
+        if isinstance(node, ast.Call):
+            return self._key(node.func)
+        if isinstance(node, ast.keyword):
+            return node.arg
         return None
 
     def visit(self, node: ast.AST) -> None:
@@ -125,11 +124,11 @@ class _Walker:
         last_segment = self.ctx.names.imported_last_segment
         for field in node._fields:
             value = getattr(node, field, None)
-            children = value if value.__class__ is list else (value,)
+            children: list[ast.AST] | tuple[ast.AST] = value if value.__class__ is list else (value,)  # type: ignore[assignment]
             for child in children:
                 cls = child.__class__
                 if cls is ast.Name:
-                    if every_name or (name_keys and last_segment(child.id) in name_keys):
+                    if every_name or (name_keys and last_segment(child.id) in name_keys):  # type: ignore[attr-defined]
                         visit(child)
                 elif cls not in skip and isinstance(child, ast.AST):
                     visit(child)
@@ -152,29 +151,6 @@ class _Walker:
             ctx.names.exit_function()
         if pushed_scope:
             ctx.scopes.pop()
-
-
-def active_rules(rules: Sequence[Rule], source: bytes) -> tuple[Rule, ...]:
-    """The rules that can fire on this file: those with a trigger word in its bytes.
-
-    Trigger words are derived from each rule's declarations (`Rule.triggers`); a rule
-    without triggers always runs. The test ignores case: the file is lower-cased once and
-    each rule's words collapse to fewer lower-case ones (`int4`, `Int4` and `INT4` are one
-    word). Matching more than asked is safe, as the rule still judges the file; a plain
-    substring test per word runs at memory speed.
-    """
-    lowered = source.lower()
-    return tuple(rule for rule in rules if _has_trigger(rule, lowered))
-
-
-def _has_trigger(rule: Rule, lowered: bytes) -> bool:
-    words = _trigger_bytes(type(rule))
-    return not words or any(word in lowered for word in words)
-
-
-@cache
-def _trigger_bytes(rule: type[Rule]) -> tuple[bytes, ...]:
-    return tuple(word.encode("utf-8") for word in trigger_words(w.lower() for w in rule.triggers))
 
 
 def check_python(
@@ -221,7 +197,9 @@ def _check_python(
     except (ValueError, MemoryError, RecursionError) as exc:
         return [unreadable(path, f"cannot parse: {_reason(exc)}")]
     selected = frozenset(rule.code for rule in rules)  # before the prefilter: BLY001 judges every selected code
-    rules = active_rules(rules, source) if prefilter else tuple(rules)
+    data = "\n".join(lines).encode("utf-8", "surrogatepass")  # what the words are searched in, once
+    lowered = data.lower()
+    rules = active_rules(rules, data, lowered) if prefilter else tuple(rules)
     if not rules:
         return []  # parsed (an unparsable file still fails closed), but nothing can fire here
     rel = relative_posix(path, settings.root)
@@ -244,7 +222,14 @@ def _check_python(
     ]
     findings = apply_precedence(findings, {rule.code: rule.supersedes for rule in rules})
     return suppress.apply_noqa(
-        findings, text, lines, python=True, selected=selected, keep_suppressed=keep_suppressed, path=path
+        findings,
+        text,
+        lines,
+        python=True,
+        selected=selected,
+        keep_suppressed=keep_suppressed,
+        path=path,
+        has_noqa=b"noqa" in lowered,
     )
 
 

@@ -125,13 +125,19 @@ def apply_noqa(
     selected: frozenset[str] | None = None,
     keep_suppressed: bool = False,
     path: str = "",
+    has_noqa: bool | None = None,
 ) -> list[Finding]:
     """The findings no noqa silences. With `keep_suppressed`, the silenced ones too, marked
-    with their `suppression`. When `selected` holds BLY001, unused BLY codes are reported."""
+    with their `suppression`. When `selected` holds BLY001, unused BLY codes are reported.
+    `has_noqa`: whether the text holds `noqa` in any case, where the caller knows already."""
     findings = list(findings)
     report_unused = selected is not None and UNUSED in selected
-    if (not findings and not report_unused) or "noqa" not in text.lower():
+    if not findings and not report_unused:
         return findings
+    if not (("noqa" in text.lower()) if has_noqa is None else has_noqa):
+        return findings
+    if not report_unused and "BLY" not in text:
+        return findings  # only a code spelled `BLY...` (as the regex reads it: upper case) silences a finding
     ranges = logical_lines(text, lines) if python else {}
     comments = directives(text) if python else []
     used: set[tuple[int, int, str]] = set()  # (line, column, code) of directive codes that silenced something

@@ -87,3 +87,12 @@ def test_no_bf16_cast_fix_where_numpy_takes_the_result(line):
 def test_no_unconditional_import_for_a_module_that_imports_torch_conditionally(source):
     text = fixed(source, unsafe=True)
     assert "\nimport torch\n" not in "\n" + text.split("def")[0], "no module-level import added"
+
+
+def test_a_file_that_does_not_compile_as_it_is_is_reported_as_such():
+    """It parses, so it is checked, but `global` after a binding never compiled: the refusal
+    names the file's own error, not the fix."""
+    source = HEAD + "x = 1\nglobal x\ny = torch.zeros(2, dtype=torch.float16)\n"
+    outcome = fix_file("m.py", Overrides(), False, write=False, source=source.encode())
+    assert outcome.error is not None
+    assert "does not compile as it is" in outcome.error and "global" in outcome.error

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from blyan_lint.runtime.judge import Judge, changed_ops
+from blyan_lint.runtime.judge import Judge
+from blyan_lint.runtime.judge_mixed import changed_ops
 from blyan_lint.runtime.plan import Plan, Target
 
 

@@ -63,7 +63,7 @@ def fix_text(
         candidate = apply_edits(text, [e for f in chosen for e in _fix_of(f).edits])
         imports = sorted({m for f in chosen for m in _fix_of(f).imports})
         candidate = add_imports(candidate, imports)
-        _check_parses(candidate, chosen)
+        _check_parses(candidate, chosen, text)
         after = lint(candidate)
         _check_cleared(chosen, current, after, text, candidate)
         text, current = candidate, after
@@ -215,14 +215,26 @@ def _parse(text: str) -> ast.Module:
     return bounds.parse(text)
 
 
-def _check_parses(candidate: str, chosen: list[Finding]) -> None:
+def _check_parses(candidate: str, chosen: list[Finding], before: str) -> None:
     """The fixed text must compile, not only parse: `*opts.step()` parses as a statement
-    but is no valid program."""
+    but is no valid program. A file that parses but does not compile as it is (`global x`
+    after `x` is bound) is reported as such, not blamed on the fix."""
+    problem = _compile_error(candidate)
+    if problem is None:
+        return
+    original = _compile_error(before)
+    if original is not None:
+        raise FixError(f"the file does not compile as it is ({original}); nothing written")
+    codes = ", ".join(sorted({f.code for f in chosen}))
+    raise FixError(f"a fix for {codes} would not compile ({problem}); nothing written")
+
+
+def _compile_error(text: str) -> str | None:
     try:
-        bounds.compile_check(candidate)
+        bounds.compile_check(text)
     except (SyntaxError, ValueError, MemoryError) as exc:
-        codes = ", ".join(sorted({f.code for f in chosen}))
-        raise FixError(f"a fix for {codes} would not compile ({exc}); nothing written") from None
+        return str(exc)
+    return None
 
 
 def _check_cleared(

@@ -18,7 +18,8 @@ class _Formats(Mapping[str, Render]):
 
     def __getitem__(self, name: str) -> Render:
         module = self._modules[name]  # KeyError for an unknown format, as a dict would
-        return importlib.import_module(f"{__name__}.{module}").render  # type: ignore[no-any-return]
+        render: Render = importlib.import_module(f"{__name__}.{module}").render
+        return render
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._modules)

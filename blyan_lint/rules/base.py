@@ -94,7 +94,8 @@ class Rule:
 
     def visitor(self, node_type: type[ast.AST]) -> Visit:
         """The method that judges nodes of this type: `visit_Call`, or a legacy `check`."""
-        return getattr(self, f"visit_{node_type.__name__}", self.check)  # type: ignore[no-any-return]
+        visit: Visit = getattr(self, f"visit_{node_type.__name__}", self.check)
+        return visit
 
     def keys(self, node_type: type[ast.AST]) -> frozenset[str] | None:
         """The identifiers the engine hands this rule nodes of a type for; None: every node."""

@@ -17,10 +17,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..api import Overrides, check_paths, settings_for
 from ..findings import Finding
-from .judge import UNRESOLVED, Judge, Verdict
+from .evidence import UNRESOLVED, Verdict
+from .judge import Judge
 from .models import OFFLINE_ENV, ModelMap, ModelMapError, check_checkpoint, model_map_from_table, parse_model_map
 from .plan import ModulePlan, is_model_related, plan_modules
 
@@ -56,7 +58,7 @@ def _model_map(path: str, options: ConfirmOptions) -> tuple[ModelMap, bool, floa
     return merged, options.allow_pickle or runtime.allow_pickle, timeout
 
 
-def _job(module: ModulePlan, process_env: str, options: ConfirmOptions) -> tuple[dict, float] | None:
+def _job(module: ModulePlan, process_env: str, options: ConfirmOptions) -> tuple[dict[str, Any], float] | None:
     plans = [p for p in module.plans if any((env == "hidden") == (process_env == "hidden") for env in p.envs)]
     if not plans:
         return None
@@ -105,7 +107,7 @@ def _job(module: ModulePlan, process_env: str, options: ConfirmOptions) -> tuple
     return job, timeout * (runs + 1) + 60  # the module's import, each run, and the interpreter's start
 
 
-def _run_job(job: dict, limit: float) -> dict:
+def _run_job(job: dict[str, Any], limit: float) -> dict[str, Any]:
     """One subprocess; whatever happens to it, a result dict (never an exception)."""
     with tempfile.TemporaryDirectory(prefix="blyan-confirm-") as tmp:
         job_path, out_path = os.path.join(tmp, "job.json"), os.path.join(tmp, "out.json")
@@ -125,7 +127,8 @@ def _run_job(job: dict, limit: float) -> dict:
             }
         if os.path.isfile(out_path):
             with open(out_path, encoding="utf-8") as fh:
-                return json.load(fh)
+                result: dict[str, Any] = json.load(fh)
+                return result
         tail = (done.stderr or "").strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
         return {"error": {"type": "crash", "message": f"the replay process died: {tail[0][:300]}"}}
 
@@ -145,12 +148,12 @@ def confirm(paths: list[str], options: ConfirmOptions) -> ConfirmResult:
             if made:
                 jobs.append((module, made[0], made[1]))
     jobs.sort(key=lambda item: -item[2])  # the longest replays first: they bound the wall time
-    outcomes: dict[tuple[str, str], dict] = {}
+    outcomes: dict[tuple[str, str], dict[str, Any]] = {}
     total = len(jobs)
     progress = options.progress or (lambda text: None)
     progress(f"replaying {len(related)} findings in {len(modules)} modules ({total} processes)")
 
-    def work(item: tuple[ModulePlan, dict, float]) -> tuple[ModulePlan, dict, dict]:
+    def work(item: tuple[ModulePlan, dict[str, Any], float]) -> tuple[ModulePlan, dict[str, Any], dict[str, Any]]:
         module, job, limit = item
         return module, job, _run_job(job, limit)
 
@@ -160,15 +163,15 @@ def confirm(paths: list[str], options: ConfirmOptions) -> ConfirmResult:
             progress(f"[{count}/{total}] {os.path.relpath(module.path)} ({job['process_env']})")
     for module in modules:
         for plan in module.plans:
-            records: list[dict] = []
+            records: list[dict[str, Any]] = []
             error = module.error
             for process_env in ("gpu", "hidden"):
-                outcome = outcomes.get((module.path, process_env))
-                if outcome is None:
+                replayed = outcomes.get((module.path, process_env))
+                if replayed is None:
                     continue
-                if outcome.get("error"):
-                    error = f"{outcome['error']['type']}: {outcome['error']['message']}"
-                records.extend(outcome.get("runs", {}).get(str(plan.key), []))
+                if replayed.get("error"):
+                    error = f"{replayed['error']['type']}: {replayed['error']['message']}"
+                records.extend(replayed.get("runs", {}).get(str(plan.key), []))
             if records:
                 error = None if all(r.get("env") for r in records) else error
             judged = Judge(plan, records, module.path, options.cpu, error).run()

@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .consistency_compare import (
     DIVERGED,
@@ -32,12 +33,15 @@ from .consistency_compare import (
 from .gpu import GpuRequirementError
 from .models import ModelMapError, parse_model_map
 
+if TYPE_CHECKING:
+    from .consistency_worker import RunSpec
+
 RESULT_ENV = "BLYAN_CONSISTENCY_RESULT"  # set by the launcher: where rank 0 leaves its result
 EXIT_OK, EXIT_DIVERGED, EXIT_ERROR, EXIT_NOT_COMPARABLE = 0, 1, 2, 3
 ERROR_PREFIX = "blyan-lint: error: "
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("consistency", help="do all ranks/nodes compute the same BF16 bits (torchrun)")
     p.add_argument("--model", metavar="PATH|ID", help="a BF16 checkpoint directory, or an id of --model-map")
     p.add_argument("--model-map", action="append", default=[], metavar="ID=PATH", help="a local checkpoint for an id")
@@ -84,14 +88,14 @@ def _main(args: argparse.Namespace) -> int:
     return _launch(spec, args, reference)
 
 
-def _spec(args: argparse.Namespace, reference: dict | None):
+def _spec(args: argparse.Namespace, reference: dict[str, Any] | None) -> RunSpec:
     """The work to run: flags first, then the reference's inputs (so `--against` alone repeats
     the reference's work), then the defaults."""
     from .consistency_worker import RunSpec
 
     known = (reference or {}).get("inputs", {})
 
-    def pick(name: str, default):
+    def pick(name: str, default: Any) -> Any:
         value = getattr(args, name)
         return value if value is not None else known.get(name, default)
 
@@ -125,7 +129,7 @@ def _check_writable(path: str) -> None:
         raise ConsistencyError(f"--reference {path}: not writable")
 
 
-def _preflight(spec) -> None:
+def _preflight(spec: RunSpec) -> None:
     """What fails the same way on every rank is said once, before any worker starts. The GPU
     requirement is each worker's to check: only a rank knows its own device."""
     import importlib.util
@@ -139,7 +143,7 @@ def _preflight(spec) -> None:
         raise ConsistencyError("the check needs torch and transformers: pip install 'blyan-lint[runtime]'")
 
 
-def _worker(spec, args: argparse.Namespace, reference: dict | None) -> int:
+def _worker(spec: RunSpec, args: argparse.Namespace, reference: dict[str, Any] | None) -> int:
     from .consistency_worker import run_rank
 
     try:
@@ -158,7 +162,7 @@ def _worker(spec, args: argparse.Namespace, reference: dict | None) -> int:
     return finish(doc, args, reference)
 
 
-def _launch(spec, args: argparse.Namespace, reference: dict | None) -> int:
+def _launch(spec: RunSpec, args: argparse.Namespace, reference: dict[str, Any] | None) -> int:
     """torchrun on this host, one worker per rank; the parent reports what rank 0 wrote."""
     import json
 
@@ -200,7 +204,7 @@ def _failure(log: str, code: int) -> str:
 _EXCEPTION_LINE = re.compile(r"^[\w.]*(Error|Exception): ")
 
 
-def finish(doc: dict, args: argparse.Namespace, reference: dict | None) -> int:
+def finish(doc: dict[str, Any], args: argparse.Namespace, reference: dict[str, Any] | None) -> int:
     """Compare with the reference, decide, write the reference, print; the exit code."""
     from .consistency_report import as_json, as_text
 
@@ -252,5 +256,5 @@ def _sizes(text: str) -> tuple[int, ...]:
     return tuple(_positive(part.strip()) for part in text.split(",") if part.strip()) or _sizes_error(text)
 
 
-def _sizes_error(text: str):
+def _sizes_error(text: str) -> NoReturn:
     raise argparse.ArgumentTypeError(f"expected batch sizes such as 1,8, got {text!r}")

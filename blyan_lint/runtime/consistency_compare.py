@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 FORMAT = "blyan-lint-consistency"
 VERSION = 1
@@ -57,7 +58,7 @@ class Comparison:
     detail: str = ""
     rank: int = 0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "subject": self.subject,
             "baseline": self.baseline,
@@ -69,7 +70,7 @@ class Comparison:
         }
 
 
-def environment_differences(env: dict, base: dict) -> list[str]:
+def environment_differences(env: dict[str, Any], base: dict[str, Any]) -> list[str]:
     """Why two environments cannot promise the same bits; empty when they can."""
     reasons = []
     for key, words in COMPARED_FIELDS:
@@ -78,7 +79,7 @@ def environment_differences(env: dict, base: dict) -> list[str]:
     return reasons
 
 
-def work_differences(doc: dict, base: dict) -> list[str]:
+def work_differences(doc: dict[str, Any], base: dict[str, Any]) -> list[str]:
     """Different model or inputs: the hashes describe different computations."""
     reasons = []
     model, base_model = doc.get("model", {}), base.get("model", {})
@@ -91,7 +92,7 @@ def work_differences(doc: dict, base: dict) -> list[str]:
     return reasons
 
 
-def settings_differences(settings: dict, base: dict) -> list[str]:
+def settings_differences(settings: dict[str, Any], base: dict[str, Any]) -> list[str]:
     """Determinism settings that differ: not a reason to refuse the comparison, but a likely cause."""
     return [
         f"{key}: {_shown(settings.get(key))} vs {_shown(base.get(key))}"
@@ -100,17 +101,20 @@ def settings_differences(settings: dict, base: dict) -> list[str]:
     ]
 
 
-def first_difference(hashes: list, base: list) -> str | None:
-    """The first tensor, in the baseline's (computation) order, whose hash differs or is missing."""
-    mine = dict(map(tuple, hashes))
+def first_difference(hashes: list[list[str]], base: list[list[str]]) -> str | None:
+    """The first tensor, in the baseline's (computation) order, whose hash differs or is missing
+    (hashes: [name, digest] pairs)."""
+    mine = {name: digest for name, digest in hashes}
     for name, digest in base:
         if mine.get(name) != digest:
             return name
-    extra = [name for name, _ in hashes if name not in dict(map(tuple, base))]
+    extra = [name for name, _ in hashes if name not in {n for n, _ in base}]
     return extra[0] if extra else None
 
 
-def compare(record: dict, base: dict, subject: str, baseline: str, work: list[str] | None = None) -> Comparison:
+def compare(
+    record: dict[str, Any], base: dict[str, Any], subject: str, baseline: str, work: list[str] | None = None
+) -> Comparison:
     """`identical`, `diverged` (naming the first tensor) or `not comparable` (with the reasons).
 
     When the environments differ, the first differing tensor is still named, as information."""
@@ -127,13 +131,13 @@ def compare(record: dict, base: dict, subject: str, baseline: str, work: list[st
     return Comparison(subject, baseline, DIVERGED, [], tensor, None, detail, rank)
 
 
-def compare_ranks(records: list[dict]) -> list[Comparison]:
+def compare_ranks(records: list[dict[str, Any]]) -> list[Comparison]:
     """Every rank of one run against rank 0 (inputs and model are the same by construction)."""
     base = records[0]
     return [compare(r, base, f"rank {r['rank']}", "rank 0") for r in records[1:]]
 
 
-def compare_to_reference(doc: dict, reference: dict) -> list[Comparison]:
+def compare_to_reference(doc: dict[str, Any], reference: dict[str, Any]) -> list[Comparison]:
     """Every rank of this run against the reference node's rank 0."""
     base = reference["ranks"][0]
     work = work_differences(doc, reference)
@@ -152,13 +156,13 @@ def overall(verdicts: list[str]) -> str:
     return IDENTICAL
 
 
-def batch_invariant(records: list[dict]) -> bool | None:
+def batch_invariant(records: list[dict[str, Any]]) -> bool | None:
     """None when no batch sizes were checked."""
     entries = [entry for record in records for entry in record.get("batch_invariance", [])]
     return all(entry["identical"] for entry in entries) if entries else None
 
 
-def write_document(path: str, doc: dict) -> None:
+def write_document(path: str, doc: dict[str, Any]) -> None:
     """Written whole to a temporary file, then renamed: a failed write never leaves half a reference."""
     tmp = f"{path}.tmp{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as fh:
@@ -167,7 +171,7 @@ def write_document(path: str, doc: dict) -> None:
     os.replace(tmp, path)
 
 
-def load_document(path: str) -> dict:
+def load_document(path: str) -> dict[str, Any]:
     """A reference or result file of this format and version, or ConsistencyError."""
     try:
         with open(path, encoding="utf-8") as fh:

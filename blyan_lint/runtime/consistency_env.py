@@ -10,12 +10,15 @@ otherwise leaves the machine's value alone unless that value enables it.
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib.metadata
 import os
 import platform
 import socket
 import subprocess
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 NCCL_VARIABLES = ("NCCL_ALGO", "NCCL_PROTO", "NCCL_NVLS_ENABLE")
 # Variables `--strict` sets: a cuBLAS workspace of fixed layout, one NCCL algorithm and
@@ -28,7 +31,7 @@ STRICT_ENVIRONMENT = {
 }
 
 
-def apply_strict_environment() -> list[dict]:
+def apply_strict_environment() -> list[dict[str, Any]]:
     """Set the deterministic variables that are unset (and NVLS off); the list of what changed."""
     changes = []
     for name, value in STRICT_ENVIRONMENT.items():
@@ -40,13 +43,13 @@ def apply_strict_environment() -> list[dict]:
     return changes
 
 
-def apply_strict_torch() -> list[dict]:
+def apply_strict_torch() -> list[dict[str, Any]]:
     """Deterministic algorithms, no TF32, no reduced-precision reductions; the list of what changed."""
     import torch
 
-    changes = []
+    changes: list[dict[str, Any]] = []
 
-    def turn(name: str, get, put, value) -> None:
+    def turn(name: str, get: Callable[[], Any], put: Callable[[Any], Any], value: Any) -> None:
         old = get()
         if old != value:
             put(value)
@@ -70,7 +73,7 @@ def apply_strict_torch() -> list[dict]:
     ):
         with warnings.catch_warnings():  # the TF32 flags warn about their successor API
             warnings.simplefilter("ignore")
-            turn(name, lambda o=owner, a=attr: getattr(o, a), lambda v, o=owner, a=attr: setattr(o, a, v), value)
+            turn(name, functools.partial(getattr, owner, attr), functools.partial(setattr, owner, attr), value)
     turn(
         "float32_matmul_precision",
         torch.get_float32_matmul_precision,
@@ -80,7 +83,7 @@ def apply_strict_torch() -> list[dict]:
     return changes
 
 
-def determinism_settings(attention: dict | None = None) -> dict:
+def determinism_settings(attention: dict[str, Any] | None = None) -> dict[str, Any]:
     """The settings that make or break bitwise identity, as this rank has them now."""
     import torch
 
@@ -115,7 +118,7 @@ def determinism_settings(attention: dict | None = None) -> dict:
     return settings
 
 
-def environment(device: str) -> dict:
+def environment(device: str) -> dict[str, Any]:
     """Hardware and library versions of this rank (COMPARED_FIELDS decides which must agree)."""
     import torch
     import transformers
@@ -160,7 +163,7 @@ def environment(device: str) -> dict:
     return env
 
 
-def _driver_version(torch) -> str | None:
+def _driver_version(torch: Any) -> str | None:
     try:
         import pynvml
 
@@ -203,12 +206,12 @@ def _cublas_version() -> str | None:
     return None
 
 
-def _cudnn_version(torch) -> str | None:
+def _cudnn_version(torch: Any) -> str | None:
     version = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
     return None if version is None else str(version)
 
 
-def _nccl_version(torch) -> str | None:
+def _nccl_version(torch: Any) -> str | None:
     try:
         return ".".join(str(part) for part in torch.cuda.nccl.version())
     except (AttributeError, RuntimeError):

@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 import struct
+from collections.abc import Callable
+from typing import Any
 
 from .consistency_compare import ConsistencyError
 from .models import check_checkpoint
@@ -69,7 +71,7 @@ def config_digest(path: str) -> str:
         return hashlib.sha256(fh.read()).hexdigest()
 
 
-def load_bf16_model(path: str, device: str):
+def load_bf16_model(path: str, device: str) -> Any:
     """The model in BF16 on `device`; ConsistencyError when it is not a BF16 model, measured
     after loading too (transformers has ignored `dtype=` before: transformers#46459)."""
     import torch
@@ -97,7 +99,7 @@ def load_bf16_model(path: str, device: str):
 POLICY_LINE = "The policy's promise (all nodes produce identical outputs) is about BF16 models (PRECISION_POLICY.md)"
 
 
-def plant_divergence(model, rank: int) -> str | None:
+def plant_divergence(model: Any, rank: int) -> str | None:
     """The test seam: nudge one parameter by one BF16 ulp on one rank; the parameter's name."""
     spec = os.environ.get(PERTURB_ENV, "")
     if not spec:
@@ -117,7 +119,7 @@ def plant_divergence(model, rank: int) -> str | None:
     return name
 
 
-def prompts(vocab_size: int, batch: int, seq_len: int, seed: int, device: str):
+def prompts(vocab_size: int, batch: int, seq_len: int, seed: int, device: str) -> Any:
     """Token ids from a seeded CPU generator: the same on every rank and every node."""
     import torch
 
@@ -125,7 +127,7 @@ def prompts(vocab_size: int, batch: int, seq_len: int, seed: int, device: str):
     return torch.randint(0, vocab_size, (batch, seq_len), generator=generator).to(device)
 
 
-def digest(tensor) -> str:
+def digest(tensor: Any) -> str:
     """SHA-256 over the tensor's raw bytes in memory order of a contiguous copy."""
     import torch
 
@@ -133,7 +135,7 @@ def digest(tensor) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def forward_tensors(model, ids) -> dict:
+def forward_tensors(model: Any, ids: Any) -> dict[str, Any]:
     """Loaded weights and buffers, then every hidden state and the logits of one forward."""
     import torch
 
@@ -146,13 +148,14 @@ def forward_tensors(model, ids) -> dict:
     return tensors
 
 
-def batch_invariance(model, ids, sizes: list[int]) -> tuple[list[dict], dict]:
+def batch_invariance(model: Any, ids: Any, sizes: list[int]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Prompt 0 alone against prompt 0 in batches of each size (a batch of 1 is a rerun)."""
     import torch
 
     with torch.no_grad():
         alone = model(input_ids=ids[:1], use_cache=False).logits[0]
-        entries, tensors = [], {}
+        entries: list[dict[str, Any]] = []
+        tensors: dict[str, Any] = {}
         for size in sizes:
             row = model(input_ids=ids[:size], use_cache=False).logits[0]
             differing = int((_bits(row) != _bits(alone)).sum().item())
@@ -169,7 +172,7 @@ def batch_invariance(model, ids, sizes: list[int]) -> tuple[list[dict], dict]:
     return entries, tensors
 
 
-def train_tensors(model, ids_for_step, steps: int, seed: int, lr: float) -> dict:
+def train_tensors(model: Any, ids_for_step: Callable[[int], Any], steps: int, seed: int, lr: float) -> dict[str, Any]:
     """K SGD steps from a fixed seed on each rank alone (no gradient all-reduce: a divergence
     is this rank's arithmetic, not the network's); losses, then gradients in backward order,
     then the trained parameters."""
@@ -178,7 +181,7 @@ def train_tensors(model, ids_for_step, steps: int, seed: int, lr: float) -> dict
     torch.manual_seed(seed)
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    tensors = {}
+    tensors: dict[str, Any] = {}
     for step in range(1, steps + 1):
         ids = ids_for_step(step)
         optimizer.zero_grad(set_to_none=True)
@@ -193,17 +196,19 @@ def train_tensors(model, ids_for_step, steps: int, seed: int, lr: float) -> dict
     return tensors
 
 
-def attention_kernels(model, ids) -> dict:
+def attention_kernels(model: Any, ids: Any) -> dict[str, Any]:
     """Which attention kernel really ran (the dispatched aten op), seen on one short forward."""
     import torch
     from torch.utils._python_dispatch import TorchDispatchMode
 
-    class AttentionOps(TorchDispatchMode):
-        def __init__(self):
+    class AttentionOps(TorchDispatchMode):  # type: ignore[misc]  # torch is typed as Any
+        def __init__(self) -> None:
             super().__init__()
             self.seen: set[str] = set()
 
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        def __torch_dispatch__(
+            self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+        ) -> Any:
             name = func.__name__.split(".")[0]
             if "attention" in name:
                 self.seen.add(name)
@@ -217,7 +222,7 @@ def attention_kernels(model, ids) -> dict:
     return {"attn_implementation": implementation, "sdpa_kernel": kernel}
 
 
-def max_abs_diff(a, b) -> tuple[float, str]:
+def max_abs_diff(a: Any, b: Any) -> tuple[float, str]:
     """The largest absolute difference and the first differing element, for the report."""
     import torch
 
@@ -232,12 +237,12 @@ def max_abs_diff(a, b) -> tuple[float, str]:
     return float(_abs_difference(a, b).max().item()), where
 
 
-def _abs_difference(a, b):
+def _abs_difference(a: Any, b: Any) -> Any:
     # A measurement, not model compute: FP32 holds every BF16 value, so the difference is exact.
     return (a.float() - b.float()).abs()  # noqa: BLY102
 
 
-def _bits(t):
+def _bits(t: Any) -> Any:
     """The tensor's bits as integers of its width: equality that NaN and -0.0 cannot fool."""
     import torch
 

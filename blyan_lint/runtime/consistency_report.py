@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from .consistency_compare import NOTHING_COMPARED
 
@@ -22,17 +23,17 @@ COLUMNS = (
 )
 
 
-def combined_hash(hashes: list) -> str:
+def combined_hash(hashes: list[Any]) -> str:
     """One digest of a rank's whole ordered hash list, for the table (16 hex digits)."""
     joined = "".join(f"{name}={value}\n" for name, value in hashes)
     return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
-def as_json(doc: dict) -> str:
+def as_json(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
-def as_text(doc: dict) -> str:
+def as_text(doc: dict[str, Any]) -> str:
     lines = [_headline(doc), _inputs_line(doc), ""]
     lines += _table(doc["ranks"])
     lines += ["", *_settings_lines(doc["ranks"][0])]
@@ -46,7 +47,7 @@ def as_text(doc: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _headline(doc: dict) -> str:
+def _headline(doc: dict[str, Any]) -> str:
     launch = doc.get("launch", {})
     hosts = launch.get("hosts", [])
     backend = "gloo" if doc.get("simulated_on_cpu") else "nccl"
@@ -55,7 +56,7 @@ def _headline(doc: dict) -> str:
     return f"blyan-lint consistency: {doc['model']['name']}, {where}{simulated}"
 
 
-def _inputs_line(doc: dict) -> str:
+def _inputs_line(doc: dict[str, Any]) -> str:
     inputs = doc["inputs"]
     work = f"forward of {inputs['batch']} prompts x {inputs['seq_len']} tokens (seed {inputs['seed']}, no padding)"
     if inputs["steps"]:
@@ -68,7 +69,7 @@ def _inputs_line(doc: dict) -> str:
     return f"work: {work}; {count} tensors hashed per rank (SHA-256 of raw bytes){took}"
 
 
-def _table(records: list[dict]) -> list[str]:
+def _table(records: list[dict[str, Any]]) -> list[str]:
     rows = [[name for name, _ in COLUMNS] + ["hash"]]
     for record in records:
         env = {**record["environment"], "rank": record["rank"]}
@@ -77,7 +78,7 @@ def _table(records: list[dict]) -> list[str]:
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
 
 
-def _settings_lines(record: dict) -> list[str]:
+def _settings_lines(record: dict[str, Any]) -> list[str]:
     settings = record["settings"]
     shown = ", ".join(f"{key}={_cell(value)}" for key, value in settings.items())
     lines = [f"determinism settings (rank 0): {shown}"]
@@ -88,7 +89,7 @@ def _settings_lines(record: dict) -> list[str]:
     return lines
 
 
-def _batch_lines(doc: dict) -> list[str]:
+def _batch_lines(doc: dict[str, Any]) -> list[str]:
     records = [r for r in doc["ranks"] if r.get("batch_invariance")]
     if not records:
         return []
@@ -110,7 +111,7 @@ def _batch_lines(doc: dict) -> list[str]:
     return lines
 
 
-def _comparison_line(comparison: dict) -> str:
+def _comparison_line(comparison: dict[str, Any]) -> str:
     line = f"{comparison['subject']} vs {comparison['baseline']}: {comparison['verdict']}"
     if comparison["verdict"] == "diverged":
         line += f" at {comparison['tensor']}"
@@ -124,7 +125,7 @@ def _comparison_line(comparison: dict) -> str:
     return line
 
 
-def _verdict_note(doc: dict) -> str:
+def _verdict_note(doc: dict[str, Any]) -> str:
     notes = []
     if doc["verdict"] == NOTHING_COMPARED:
         notes.append("one rank and no --against: no peer to compare with")

@@ -13,6 +13,7 @@ import datetime
 import os
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from .. import __version__
 from .consistency_compare import FORMAT, VERSION, ConsistencyError, compare_ranks, first_difference
@@ -50,10 +51,10 @@ class RunSpec:
     timeout_s: int = 600
     batch: int = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "batch", max(self.batch_sizes) if self.batch_sizes else DEFAULT_BATCH)
 
-    def inputs(self) -> dict:
+    def inputs(self) -> dict[str, Any]:
         return {
             "seed": self.seed,
             "seq_len": self.seq_len,
@@ -65,7 +66,7 @@ class RunSpec:
         }
 
 
-def run_rank(spec: RunSpec) -> dict | None:
+def run_rank(spec: RunSpec) -> dict[str, Any] | None:
     """This rank's share of the check; rank 0 returns the result document, the others None."""
     strict_changes = apply_strict_environment() if spec.strict else []  # before CUDA starts
     import torch
@@ -93,7 +94,7 @@ def run_rank(spec: RunSpec) -> dict | None:
         clock = time.perf_counter()
         hashes, fetched = _stage(dist, forward_tensors(model, ids), rank, world)
         timings["forward"] = time.perf_counter() - clock
-        entries: list[dict] = []
+        entries: list[dict[str, Any]] = []
         if spec.batch_sizes:
             entries, rows = batch_invariance(model, ids, sorted(set(spec.batch_sizes)))
             more, more_fetched = _stage(dist, rows, rank, world)
@@ -102,7 +103,7 @@ def run_rank(spec: RunSpec) -> dict | None:
         clock = time.perf_counter()
         if spec.steps:
 
-            def ids_for_step(step: int):
+            def ids_for_step(step: int) -> Any:
                 return prompts(vocab, spec.batch, spec.seq_len, spec.seed + step, device)
 
             trained = train_tensors(model, ids_for_step, spec.steps, spec.seed, spec.lr)
@@ -120,7 +121,7 @@ def run_rank(spec: RunSpec) -> dict | None:
             "planted_divergence": planted,
             "timings": {name: round(seconds, 3) for name, seconds in timings.items()},
         }
-        records: list = [None] * world
+        records: list[Any] = [None] * world
         dist.all_gather_object(records, record)
         doc = _document(spec, model, records, fetched) if rank == 0 else None
         dist.barrier()  # no rank tears its group down while a peer may still be talking to it
@@ -129,7 +130,7 @@ def run_rank(spec: RunSpec) -> dict | None:
         dist.destroy_process_group()
 
 
-def _device(torch, kind: str) -> str:
+def _device(torch: Any, kind: str) -> str:
     if kind == "cpu":
         return "cpu"
     local = int(os.environ.get("LOCAL_RANK", "0"))
@@ -139,12 +140,12 @@ def _device(torch, kind: str) -> str:
     return f"cuda:{local}"
 
 
-def _stage(dist, tensors: dict, rank: int, world: int) -> tuple[list, dict]:
+def _stage(dist: Any, tensors: dict[str, Any], rank: int, world: int) -> tuple[list[Any], dict[int, dict[str, Any]]]:
     """Hash, gather, and fetch each differing rank's first differing tensor to rank 0."""
     hashes = [[name, digest(t)] for name, t in tensors.items()]
-    gathered: list = [None] * world
+    gathered: list[Any] = [None] * world
     dist.all_gather_object(gathered, hashes)
-    fetched = {}
+    fetched: dict[int, dict[str, Any]] = {}
     names0 = {name for name, _ in gathered[0]}
     for other in range(1, world):
         name = first_difference(gathered[other], gathered[0])
@@ -161,14 +162,16 @@ def _stage(dist, tensors: dict, rank: int, world: int) -> tuple[list, dict]:
     return hashes, fetched
 
 
-def _raw(tensor):
+def _raw(tensor: Any) -> Any:
     """The tensor as its bytes: uint8 travels over NCCL and gloo alike (NCCL has no int16)."""
     import torch
 
     return tensor.detach().contiguous().reshape(-1).view(torch.uint8)
 
 
-def _document(spec: RunSpec, model, records: list[dict], fetched: dict) -> dict:
+def _document(
+    spec: RunSpec, model: Any, records: list[dict[str, Any]], fetched: dict[int, dict[str, Any]]
+) -> dict[str, Any]:
     comparisons = []
     for comparison in compare_ranks(records):
         found = fetched.get(comparison.rank)

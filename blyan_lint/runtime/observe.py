@@ -24,9 +24,9 @@ def _device_name(device: Any) -> str:
 def module_summary(model: Any) -> dict[str, Any]:
     """Parameter and buffer dtype histograms (tensor counts), devices, quantized layers,
     `model.dtype`, FP32-by-design modules with the attribute that keeps them FP32."""
-    params = Counter()
-    buffers = Counter()
-    devices = Counter()
+    params: Counter[str] = Counter()
+    buffers: Counter[str] = Counter()
+    devices: Counter[str] = Counter()
     fp32_params: list[str] = []
     for name, param in model.named_parameters():
         params[_dtype_name(param.dtype)] += 1
@@ -114,11 +114,11 @@ def summarize(value: Any, depth: int = 0) -> dict[str, Any]:
         return {"kind": "seq", "items": [summarize(item, depth + 1) for item in list(value)[:MAX_ITEMS]]}
     if isinstance(value, (str, int, float, bool)) or value is None:
         return {"kind": "value", "value": value if not isinstance(value, str) else value[:200]}
-    attrs = {}
+    attrs: dict[str, Any] = {}
     for attr in ("mixed_precision", "fp16", "bf16", "optim", "precision", "native_amp"):
-        item = getattr(value, attr, None)
+        item: Any = getattr(value, attr, None)
         if isinstance(item, (str, bool, int)) or item is None and hasattr(value, attr):
-            attrs[attr] = item if not hasattr(item, "value") else item.value
+            attrs[attr] = getattr(item, "value", item)  # an enum: its value
         elif hasattr(item, "value"):
             attrs[attr] = str(item.value)
     return {"kind": "object", "class": name, "id": id(value), "attrs": attrs}
@@ -131,14 +131,18 @@ def scaler_summary(scaler: Any) -> dict[str, Any]:
 
 
 def optimizer_summary(optimizer: Any) -> dict[str, Any]:
-    states = Counter()
+    states: Counter[str] = Counter()
     for state in optimizer.state.values():
         for item in state.values():
             if hasattr(item, "dtype") and getattr(item, "numel", lambda: 0)() > 1:
                 states[_dtype_name(item.dtype)] += 1
     cls = type(optimizer)
-    summary = {"kind": "optimizer", "class": f"{cls.__module__}.{cls.__qualname__}", "state_dtypes": dict(states)}
-    args = getattr(optimizer, "args", None)  # bitsandbytes: 8-bit state only for tensors of min_8bit_size+
+    summary: dict[str, Any] = {
+        "kind": "optimizer",
+        "class": f"{cls.__module__}.{cls.__qualname__}",
+        "state_dtypes": dict(states),
+    }
+    args: Any = getattr(optimizer, "args", None)  # bitsandbytes: 8-bit state only for tensors of min_8bit_size+
     if getattr(args, "optim_bits", None) is not None:
         sizes = [p.numel() for group in optimizer.param_groups for p in group["params"]]
         summary.update(optim_bits=args.optim_bits, min_8bit_size=args.min_8bit_size, largest=max(sizes, default=0))

@@ -7,10 +7,11 @@ import json
 import os
 import shutil
 import textwrap
+from typing import Any
 
 from ..findings import Finding
 from ..report import FORMATS
-from .judge import Verdict
+from .evidence import Verdict
 
 MARKS = {"confirmed": "CONFIRMED", "refuted": "REFUTED", "unresolved": "UNRESOLVED"}
 
@@ -43,7 +44,7 @@ def table(findings: list[Finding], verdicts: dict[int, Verdict], device: str) ->
     return "\n".join(lines) + "\n"
 
 
-def json_report(findings: list[Finding], verdicts: dict[int, Verdict], extra: dict) -> str:
+def json_report(findings: list[Finding], verdicts: dict[int, Verdict], extra: dict[str, Any]) -> str:
     doc = json.loads(FORMATS["json"](findings))
     for index, item in enumerate(doc["findings"]):
         if index in verdicts:
@@ -52,7 +53,7 @@ def json_report(findings: list[Finding], verdicts: dict[int, Verdict], extra: di
     return json.dumps(doc, indent=2) + "\n"
 
 
-def sarif_report(findings: list[Finding], verdicts: dict[int, Verdict], extra: dict) -> str:
+def sarif_report(findings: list[Finding], verdicts: dict[int, Verdict], extra: dict[str, Any]) -> str:
     doc = json.loads(FORMATS["sarif"](findings))
     results = doc["runs"][0]["results"]
     for index, item in enumerate(results):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import copy
 from dataclasses import dataclass
+from types import CodeType
 
 CAST_METHODS = frozenset(
     {"to", "half", "float", "double", "bfloat16", "cpu", "cuda", "type", "eval", "train", "requires_grad_"}
@@ -51,10 +52,6 @@ def _attr_position(node: ast.Call) -> tuple[int, int] | None:
     if isinstance(func, ast.Attribute) and func.end_lineno is not None and func.end_col_offset is not None:
         return func.end_lineno, func.end_col_offset - len(func.attr)
     return None
-
-
-def _span(node: ast.AST) -> tuple[int, int, int, int]:
-    return (node.lineno, node.col_offset, node.end_lineno or node.lineno, node.end_col_offset or 0)
 
 
 def locate(tree: ast.Module, line: int, col: int) -> tuple[str, ast.AST] | None:
@@ -180,7 +177,9 @@ def _recipe(func: ast.FunctionDef | ast.AsyncFunctionDef, spec: RecipeSpec, is_m
     return new
 
 
-def rewrite(source: bytes, path: str, probes: list[ProbeSpec], recipes: list[RecipeSpec]) -> tuple[object, dict]:
+def rewrite(
+    source: bytes, path: str, probes: list[ProbeSpec], recipes: list[RecipeSpec]
+) -> tuple[CodeType, dict[int, str | None]]:
     """(code object, {pid: probe kind or None when nothing was found at the position})."""
     tree, located = rewritten_tree(source, path, probes, recipes)
     return compile(tree, path, "exec"), located
@@ -207,9 +206,9 @@ def rewritten_tree(
     rewritten = {
         node.lineno: node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     }
-    for spec in recipes:
-        if spec.def_line in rewritten:
-            is_method = functions[spec.def_line][1]
-            tree.body.append(_recipe(rewritten[spec.def_line], spec, is_method))
+    for recipe in recipes:
+        if recipe.def_line in rewritten:
+            is_method = functions[recipe.def_line][1]
+            tree.body.append(_recipe(rewritten[recipe.def_line], recipe, is_method))
     ast.fix_missing_locations(tree)
     return tree, located

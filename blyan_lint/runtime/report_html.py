@@ -8,7 +8,7 @@ import html
 import os
 
 from ..findings import Finding
-from .judge import Verdict
+from .evidence import Verdict
 
 COLOURS = {"confirmed": "#b42318", "refuted": "#027a48", "unresolved": "#8a6d00"}
 BAR_COLOURS = {"with": "#d92d20", "without": "#667085"}

@@ -17,10 +17,11 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
+from typing import Any
 
 from ..api import Overrides, check_paths, settings_for
 from .confirm import REPO_ROOT
-from .judge import hist_text, non_bf16
+from .evidence import hist_text, non_bf16
 from .models import OFFLINE_ENV, ModelMap, check_checkpoint, model_map_from_table, parse_model_map
 from .plan import is_model_related
 
@@ -61,7 +62,7 @@ def _map(script: str, options: TraceOptions) -> dict[str, str]:
     return dict(merged.entries)
 
 
-def describe(event: dict, cpu: bool = False) -> tuple[str, bool]:
+def describe(event: dict[str, Any], cpu: bool = False) -> tuple[str, bool]:
     """(a sentence, whether the event goes against the policy; placement is not judged in a
     CPU-simulated run, where everything is on the CPU)."""
     kind = event["event"]
@@ -98,8 +99,10 @@ def describe(event: dict, cpu: bool = False) -> tuple[str, bool]:
     return kind, False
 
 
-def cross_reference(findings: list, events: list[dict], lines: dict[str, list[int]], cpu: bool = False) -> list[dict]:
-    by_line: dict[tuple[str, int], list[dict]] = {}
+def cross_reference(
+    findings: list[Any], events: list[dict[str, Any]], lines: dict[str, list[int]], cpu: bool = False
+) -> list[dict[str, Any]]:
+    by_line: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for event in events:
         where = event.get("where")
         if where:
@@ -221,7 +224,7 @@ def _totals(ops: dict[str, int]) -> dict[str, int]:
     return totals
 
 
-def render(report: dict) -> str:
+def render(report: dict[str, Any]) -> str:
     lines = ["Events (file:line of the user's code):"]
     for event in report["events"]:
         where = _place(*event["where"].rsplit(":", 1)) if event["where"] and ":" in event["where"] else "-"

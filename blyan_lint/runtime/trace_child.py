@@ -13,9 +13,17 @@ import os
 import runpy
 import sys
 import threading
-from typing import Any
+from collections.abc import Callable
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from .models import set_offline
+
+if TYPE_CHECKING:
+    from .recorder import Recorder
+
+# What `sys.settrace` takes: called per frame event, it returns the tracer for the frame.
+TraceFunction = Callable[[FrameType, str, Any], Any]
 
 
 class StopTracing(BaseException):
@@ -23,13 +31,13 @@ class StopTracing(BaseException):
     Exception` in the user's code does not swallow it)."""
 
 
-def _coverage(recorder: Any, hits: set[tuple[str, int]]):
-    def local(frame, event, arg):
+def _coverage(recorder: Recorder, hits: set[tuple[str, int]]) -> TraceFunction:
+    def local(frame: FrameType, event: str, arg: Any) -> TraceFunction:
         if event == "line":
             hits.add((frame.f_code.co_filename, frame.f_lineno))
         return local
 
-    def global_trace(frame, event, arg):
+    def global_trace(frame: FrameType, event: str, arg: Any) -> TraceFunction | None:
         if recorder.is_user_file(frame.f_code.co_filename):
             hits.add((frame.f_code.co_filename, frame.f_lineno))
             return local
@@ -38,13 +46,13 @@ def _coverage(recorder: Any, hits: set[tuple[str, int]]):
     return global_trace
 
 
-def _step_limit(torch: Any, recorder: Any, max_steps: int | None, counter: dict[str, int]) -> None:
+def _step_limit(torch: Any, recorder: Recorder, max_steps: int | None, counter: dict[str, int]) -> None:
     def count(kind: str) -> None:
         counter[kind] += 1
         if max_steps is not None and counter[kind] >= max_steps:
             raise StopTracing(f"stopped after {counter[kind]} {kind}s (--max-steps {max_steps})")
 
-    def after_step(optimizer, args, kwargs):
+    def after_step(optimizer: Any, args: Any, kwargs: Any) -> None:
         count("optimizer step")
 
     from torch.optim.optimizer import register_optimizer_step_post_hook
@@ -52,10 +60,10 @@ def _step_limit(torch: Any, recorder: Any, max_steps: int | None, counter: dict[
     register_optimizer_step_post_hook(after_step)
     depth = threading.local()
 
-    def pre(module, args):
+    def pre(module: Any, args: Any) -> None:
         depth.n = getattr(depth, "n", 0) + 1
 
-    def post(module, args, output):
+    def post(module: Any, args: Any, output: Any) -> None:
         depth.n -= 1
         if depth.n == 0 and recorder.where() is not None:
             count("model forward")
@@ -71,7 +79,10 @@ def main(argv: list[str]) -> int:
     set_offline()
     import torch
 
-    from .instrument import OpTrace, Recorder, Redirect, install, simulate_capability
+    from .instrument import install
+    from .op_trace import OpTrace
+    from .patch_torch import simulate_capability
+    from .recorder import Recorder, Redirect
 
     recorder = Recorder(job["user_roots"])
     recorder.max_events = 5000
@@ -107,9 +118,9 @@ def main(argv: list[str]) -> int:
         outcome = {"status": "raised", "type": type(exc).__name__, "message": message, "where": where}
     finally:
         sys.settrace(None)
-        threading.settrace(None)  # type: ignore[arg-type]
+        threading.settrace(None)
     files = sorted({path for path, _ in hits})
-    result = {
+    result: dict[str, Any] = {
         "outcome": outcome,
         "events": recorder.events,
         "ops": dict(trace.counts),

@@ -19,7 +19,8 @@ import tempfile
 import time
 import traceback
 import types
-from typing import Any
+from types import FrameType
+from typing import Any, NoReturn
 
 from .models import set_offline
 from .replay_source import ProbeSpec, RecipeSpec, recipe_name, rewrite
@@ -194,10 +195,13 @@ def _optimizer_followup(result: Any) -> dict[str, Any] | None:
     return optimizer_summary(optimizer)
 
 
-def run_one(module: types.ModuleType, code: Any, plan: dict[str, Any], env: str, neutral: bool, job: dict) -> dict:
+def run_one(
+    module: types.ModuleType, code: Any, plan: dict[str, Any], env: str, neutral: bool, job: dict[str, Any]
+) -> dict[str, Any]:
     import torch
 
-    from .instrument import OpTrace, simulate_capability
+    from .op_trace import OpTrace
+    from .patch_torch import simulate_capability
 
     recorder = job["_recorder"]
     recorder.events = []
@@ -269,7 +273,9 @@ def _reset_singletons() -> None:
                 reset()
 
 
-def _call(module: types.ModuleType, code: Any, target: dict, plan: dict, job: dict) -> Any:
+def _call(
+    module: types.ModuleType, code: Any, target: dict[str, Any], plan: dict[str, Any], job: dict[str, Any]
+) -> Any:
     kind = target["kind"]
     if kind == "module":
         fresh = _new_module(job)
@@ -288,7 +294,7 @@ def _call(module: types.ModuleType, code: Any, target: dict, plan: dict, job: di
     return getattr(module, target["function"])()
 
 
-def _new_module(job: dict) -> types.ModuleType:
+def _new_module(job: dict[str, Any]) -> types.ModuleType:
     name = job["module"]
     module = types.ModuleType(name)
     module.__file__ = job["file"]
@@ -304,7 +310,7 @@ def main(argv: list[str]) -> int:
     set_offline()
     results: dict[str, Any] = {"runs": {}, "error": None}
 
-    def alarm(signum, frame):
+    def alarm(signum: int, frame: FrameType | None) -> NoReturn:
         raise ReplayTimeout()
 
     signal.signal(signal.SIGALRM, alarm)
@@ -317,10 +323,11 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _replay_module(job: dict) -> dict[str, list[dict]]:
+def _replay_module(job: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     import torch
 
-    from .instrument import Recorder, Redirect, install
+    from .instrument import install
+    from .recorder import Recorder, Redirect
 
     # Where the standard inputs live: beside the model (the CPU only in a CPU-simulated or hidden run).
     STATE.device = "cuda" if torch.cuda.is_available() else "cpu"  # noqa: BLY301
@@ -349,10 +356,10 @@ def _replay_module(job: dict) -> dict[str, list[dict]]:
         raise RuntimeError(f"importing {job['module']} failed: {error['type']}: {error['message']}") from None
     finally:
         signal.alarm(0)
-    runs: dict[str, list[dict]] = {}
+    runs: dict[str, list[dict[str, Any]]] = {}
     # Findings in one function share its run with every construct on (each probe records its
     # own value in it); only the run without each construct is theirs alone.
-    shared: dict[tuple, dict] = {}
+    shared: dict[tuple[Any, ...], dict[str, Any]] = {}
     for plan in job["plans"]:
         records = []
         for env in plan["envs"]:
