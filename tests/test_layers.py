@@ -38,13 +38,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # checking one input, and applying fixes (noqa needs the known codes, hence above registry)
     ("suppress", "prefilter", "post_walk", "engine", "scope_query", "fixes"),
     # checking files and trees
-    ("api", "file_checks", "notebooks", "runner", "cache", "discovery"),
+    ("api", "file_checks", "notebooks", "notebook_cells", "notebook_json", "runner", "cache", "discovery"),
     # adapters and outputs over the api
     ("report", "fixes.codemods", "flake8_plugin", "lsp", "watch", "adoption", "docs"),
     # the runtime harness (its commands import the api)
     ("runtime",),
     # the command line, which may import anything
-    ("cli", "cli_runtime", "__main__"),
+    ("cli", "__main__"),
 )
 
 
