@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ..findings import Report, Scope
 
 if TYPE_CHECKING:
     from ..context import Context
 
-__all__ = ["FileRule", "Report", "Rule", "last_segments", "spellings", "trigger_words"]
+__all__ = ["FileRule", "Report", "Rule", "last_segments", "shared", "spellings", "trigger_words"]
 # (Report lives in findings; rule modules may import it from here too.)
 
 Visit = Callable[[ast.AST, "Context"], Iterator[Report]]
@@ -47,6 +47,20 @@ def trigger_words(words: Iterable[str]) -> tuple[str, ...]:
         if not any(shorter in word for shorter in kept):
             kept.append(word)
     return tuple(sorted(kept))
+
+
+_T = TypeVar("_T")
+
+
+def shared(ctx: Context, owner: object, node: ast.AST, compute: Callable[[], Iterable[_T]]) -> list[_T]:
+    """`compute()`'s results for this node, computed once for every rule that asks with the
+    same `owner` (BLY401 and BLY402 judge the same constructs, each keeps its own kind): the
+    last node's results are kept in the context until another node is asked about."""
+    memo = ctx.extras.get(owner)
+    if not (isinstance(memo, tuple) and memo[0] is node and memo[1] is compute.__code__):
+        memo = (node, compute.__code__, list(compute()))
+        ctx.extras[owner] = memo
+    return memo[2]  # type: ignore[no-any-return]
 
 
 class Rule:
@@ -79,6 +93,12 @@ class Rule:
     # Substrings, at least one of which a file must contain for this rule to fire there:
     # `strings`, or else the names (a method as `.half(`).
     triggers: ClassVar[tuple[str, ...]] = ()
+    # Statement pruning (`blyan_lint.prune`): a module- or class-level statement is walked
+    # for this rule only when its text holds one of these words (any case), through the
+    # names it binds and imports. Derived from the triggers; None means the rule needs every
+    # statement: no trigger words, or a `finish()` that judges the module from what the walk
+    # showed it (such a rule declares its words itself, where they cover every node it notes).
+    statement_words: ClassVar[tuple[str, ...] | None] = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -91,6 +111,9 @@ class Rule:
             # `.half`, not `.half(`: `(t.half)()` and `t.half ()` call it too
             words = cls.strings or {*last_segments(cls.watches), *(f".{m}" for m in cls.methods)}
             cls.triggers = trigger_words(words)
+        if "statement_words" not in cls.__dict__:
+            notes_for_finish = cls.finish is not Rule.finish
+            cls.statement_words = cls.triggers or None if not notes_for_finish else None
 
     def visitor(self, node_type: type[ast.AST]) -> Visit:
         """The method that judges nodes of this type: `visit_Call`, or a legacy `check`."""

@@ -36,6 +36,14 @@ _NON_BF16_WORDS = frozenset(
         *(text for text, dtype in tables.DTYPE_STRINGS.items() if dtype != BF16),
     }
 )
+# Statement words (`Rule.statement_words`): a dtype object is an attribute of torch
+# (`th.half`, `torch.HalfTensor`, `t.half()` for the casts) or imported, which names it;
+# a dtype string is quoted. `float` alone (an annotation, a call) selects nothing.
+_CAST_WORDS = tuple(f".{method}" for method in tables.CAST_METHODS)
+_NON_BF16_STATEMENT_WORDS = (
+    *_CAST_WORDS,
+    *(f"{quote}{text}{quote}" for text, dtype in tables.DTYPE_STRINGS.items() if dtype != BF16 for quote in "'\""),
+)
 
 
 class NonBf16Dtype(Rule):
@@ -66,6 +74,7 @@ class NonBf16Dtype(Rule):
     methods = frozenset({"getattr"})  # getattr(torch, "float16")
     keywords = tables.DTYPE_KEYWORDS
     strings = _NON_BF16_WORDS
+    statement_words = _NON_BF16_STATEMENT_WORDS
 
     def visit_keyword(self, node: ast.keyword, ctx: Context) -> Iterator[Report]:
         factory = integer_factory(ctx, ctx.parent)
@@ -187,6 +196,7 @@ class NonBf16Cast(Rule):
     )
     methods = frozenset({*tables.CAST_METHODS, tables.DEVICE_MOVE_METHOD, tables.TYPE_METHOD})
     supersedes = frozenset({"BLY101"})
+    statement_words = _CAST_WORDS  # `.to(x)` and `.type(x)` are flagged only for a dtype, which spells one
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         func = node.func
@@ -494,6 +504,7 @@ class PrecisionFallback(Rule):
     )
     supersedes = frozenset({"BLY101"})
     strings = _NON_BF16_WORDS
+    statement_words = _NON_BF16_STATEMENT_WORDS
 
     def visit_IfExp(self, node: ast.IfExp, ctx: Context) -> Iterator[Report]:
         parts = conditional_parts(ctx, node)

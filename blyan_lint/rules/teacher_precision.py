@@ -20,7 +20,7 @@ from ._common import bf16_attr_fix, bf16_string_fix, dtype_label, insert_keyword
 from ._engines import engine_name
 from ._loads import dtype_keyword, load_facts, origin_of
 from ._values import is_model
-from .base import Rule
+from .base import Rule, last_segments
 
 BF16 = tables.BF16
 _INT8 = "int8"
@@ -86,6 +86,11 @@ class TeacherPrecision(Rule):
     applies_to_teacher = True
     watches = tables.PIPELINE_FACTORIES | engines.ENGINES
     methods = frozenset({*tables.LOADER_METHODS, *tables.CAST_METHODS, "to", "type"})
+    # Statement words: not `.to` / `.type`, which it flags only for a dtype (`.half`, `.float`, ...)
+    statement_words = (
+        *(f".{method}" for method in (*tables.LOADER_METHODS, *tables.CAST_METHODS)),
+        *last_segments(tables.PIPELINE_FACTORIES | engines.ENGINES),
+    )
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         if not ctx.scope.is_teacher:

@@ -11,7 +11,7 @@ from ...facts import DeviceFallbackFacts
 from ...findings import Applicability, Edit, Fix
 from ...names import DEFAULT, dotted_text
 from .._common import conditional_parts
-from ..base import Report
+from ..base import Report, last_segments
 from ._facts import (
     _CPU,
     _CPU_INDEX,
@@ -29,6 +29,7 @@ from ._facts import (
 _HARDWARE_QUERIES = (
     tables.CUDA_IS_AVAILABLE | tables.GET_DEVICE_CAPABILITY | tables.IS_BF16_SUPPORTED | tables.GET_DEVICE_PROPERTIES
 )
+_MINUS_ONE = str(tables.CPU_DEVICE_INDEX)
 
 
 def _hardware_query(ctx: Context, test: ast.AST) -> str | None:
@@ -46,6 +47,17 @@ def _hardware_query(ctx: Context, test: ast.AST) -> str | None:
                     if isinstance(inner, ast.Call) and ctx.qualified(inner.func) in _HARDWARE_QUERIES:
                         return ctx.qualified(inner.func)
     return None
+
+
+# The hardware queries' names: a file without one asks none (a precheck; BLY301 sees every `if`).
+_QUERY_NAMES = tuple(sorted(last_segments(_HARDWARE_QUERIES)))
+
+
+def _query(ctx: Context, tests: list[ast.expr]) -> str | None:
+    """The first hardware query the tests ask."""
+    if not ctx.file_holds(_QUERY_NAMES):
+        return None
+    return next((q for q in (_hardware_query(ctx, t) for t in tests) if q), None)
 
 
 def _flag_test(test: ast.expr) -> str | None:
@@ -93,13 +105,18 @@ class CpuFallback(_HardwareRule):
         "are reported without a fix."
     )
     strings = CPU_WORDS
+    # Statement words: -1 is the CPU only against a hardware query (`_falls_back`)
+    statement_words = (
+        *sorted(CPU_WORDS - {_MINUS_ONE}),
+        *(f"{_MINUS_ONE}&{query}" for query in sorted(last_segments(_HARDWARE_QUERIES))),
+    )
 
     def visit_IfExp(self, node: ast.IfExp, ctx: Context) -> Iterator[Report]:
         parts = conditional_parts(ctx, node)
         if parts is None:
             return  # the outermost conditional of a chain reports for the whole chain
         leaves, tests = parts
-        query = next((q for q in (_hardware_query(ctx, t) for t in tests) if q), None)
+        query = _query(ctx, tests)
         flag = None if query else next((f for f in map(_flag_test, tests) if f), None)
         kinds = [_device_kind(ctx, leaf) for leaf in leaves]
         if not _falls_back(kinds, query, flag):
@@ -140,7 +157,7 @@ class CpuFallback(_HardwareRule):
                 current = current.orelse[0]
                 continue
             break
-        query = next((q for q in (_hardware_query(ctx, t) for t in tests) if q), None)
+        query = _query(ctx, tests)
         flag = None if query else next((f for f in map(_flag_test, tests) if f), None)
         if query is None and flag is None:
             return

@@ -11,7 +11,7 @@ from ...facts import LoadFacts, PlacementFacts
 from ...names import dotted_text, is_true, keyword, string_value
 from .._common import method_span
 from .._loads import load_facts
-from ..base import Report, spellings
+from ..base import Report, last_segments, spellings
 from ._facts import _CPU, NO_CPU_MODE, OFFLOAD_WORDS, _device_kind, _followed, _HardwareRule, _is_cpu
 
 # -- BLY302 --------------------------------------------------------------------------------
@@ -72,7 +72,12 @@ class CpuPlacement(_HardwareRule):
             tables.ENGINE_CPU_OFFLOAD_KEYWORD,
         }
     )
-    strings = OFFLOAD_WORDS | spellings(tables.DEEPSPEED_OFFLOAD_DEVICES)
+    strings = OFFLOAD_WORDS | spellings(tables.DEEPSPEED_OFFLOAD_DEVICES) | {tables.FSDP_OFFLOAD_OPTION}
+    # Statement words: -1 is the CPU only as a pipeline's device
+    statement_words = (
+        *sorted(strings - {str(tables.CPU_DEVICE_INDEX)}),
+        *(f"{tables.CPU_DEVICE_INDEX}&{name}" for name in sorted(last_segments(tables.PIPELINE_FACTORIES))),
+    )
 
     def visit_Dict(self, node: ast.Dict, ctx: Context) -> Iterator[Report]:
         for key, value in zip(node.keys, node.values, strict=True):
