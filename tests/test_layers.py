@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # the one table of codes
     ("registry",),
     # checking one input, and applying fixes (noqa needs the known codes, hence above registry)
-    ("suppress", "prefilter", "engine", "scope_query", "fixes"),
+    ("suppress", "prefilter", "prune", "engine", "scope_query", "fixes"),
     # checking files and trees
     ("api", "file_checks", "notebooks", "runner", "cache", "discovery"),
     # adapters and outputs over the api
