@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .api import Overrides, check_file, rules_for, settings_for
-from .discovery import discover, file_kind
-from .engine import UNREADABLE, read_bytes, split_lines
-from .findings import Edit, Finding, Position
+from .discovery import discover
+from .findings import UNREADABLE, Edit, Finding, Position
+from .kinds import file_kind
+from .sources import read_bytes, split_lines
 from .suppress import directives, is_suppressed, logical_lines, suppressed_codes
 
 # The fixes modules are imported where edits are made: a check only needs `blanket_hint`.
@@ -91,22 +92,23 @@ def _add_to_file(path: str, overrides: Overrides, reason: str | None) -> Added:
 
 
 def _add_to_notebook(path: str, overrides: Overrides, reason: str | None, data: bytes) -> Added:
-    from . import notebooks
     from .fixes.apply import FixError
+    from .notebook_cells import Joined, NotebookError
+    from .notebooks import lint_joined, transform
 
     settings = settings_for(path, overrides)
     rules = rules_for(path, overrides)
     counted = [0]
 
-    def change(joined: notebooks.Joined) -> str:
-        findings = notebooks.lint_joined(path, joined.text, settings, rules, overrides.prefilter)
+    def change(joined: Joined) -> str:
+        findings = lint_joined(path, joined.text, settings, rules, overrides.prefilter)
         text, counted[0] = add_directives(joined.text, findings, reason)
         return text
 
     original = data.decode("utf-8-sig")
     try:
-        new_text = notebooks.transform(original, change)
-    except (notebooks.NotebookError, FixError, ValueError) as exc:
+        new_text = transform(original, change)
+    except (NotebookError, FixError, ValueError) as exc:
         return Added(path, 0, str(exc))
     bom = "\ufeff" if data.startswith(b"\xef\xbb\xbf") else ""
     return _write_checked(path, overrides, data, (bom + new_text).encode("utf-8"), counted[0])
@@ -151,7 +153,7 @@ def blanket_hint(findings: Iterable[Finding]) -> str | None:
         if file_kind(finding.path) not in _SUPPORTED or finding.code == UNREADABLE:
             continue
         if finding.cell is not None:
-            from .notebooks import cell_line
+            from .notebook_cells import cell_line
 
             text = cell_line("".join(linecache.getlines(finding.path)), finding.cell, finding.start.line)
         else:

@@ -6,7 +6,7 @@ import ast
 import math
 
 from .config import Settings
-from .data import names as tables
+from .data import dtypes as tables
 from .facts import ABSENT_VALUE, CALL, EXPRESSION, LITERAL, NAME, UNKNOWN, Hop, Value, binding_note
 from .findings import Position, Report, Scope
 from .names import Followed, SemanticModel, dotted_text, string_value

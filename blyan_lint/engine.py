@@ -1,5 +1,5 @@
-"""The per-file pipeline: read -> decode -> parse (ast) -> one walk feeding every rule
--> scope filter -> precedence -> noqa -> sorted findings.
+"""The per-file pipeline for Python: decode -> parse (ast) -> one walk feeding every rule
+-> scope filter and precedence (`post_walk`, shared with every other file kind) -> noqa.
 
 Nothing here knows a rule by its code: rules declare what they look at and the engine
 walks, filters and sorts.
@@ -8,42 +8,23 @@ walks, filters and sorts.
 from __future__ import annotations
 
 import ast
-import bisect
-import io
 import os
-import stat
-import tokenize
 from collections.abc import Sequence
 
 from . import bounds, suppress
-from .config import DEFAULT_MAX_FILE_SIZE, Settings
+from .config import Settings
 from .context import Context
-from .findings import Finding, Position, Scope
+from .findings import Finding, Report, Scope, unreadable
+from .post_walk import reported_findings
 from .prefilter import active_rules
 from .prune import Pruner, statement_words
 from .pyversion import syntax_error_message
 from .rules.base import Rule, Visit
 from .scope import enclosing_scope, file_scope, relative_posix
+from .sources import decode_python, split_lines
 from .words import risky_regions
 
-UNREADABLE = "BLY000"
 PRUNE_SWITCH = "BLYAN_LINT_PRUNE"
-
-
-def split_lines(text: str) -> list[str]:
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-
-
-def decode_python(source: bytes) -> str:
-    """Decode as Python does (BOM, PEP 263 cookie, UTF-8 default)."""
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
-    return source.decode(encoding)
-
-
-def unreadable(path: str, message: str, line: int = 1, col: int = 1) -> Finding:
-    pos = Position(max(line, 1), max(col, 1))
-    return Finding(path, pos, pos, UNREADABLE, message)
-
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 # Nodes with no children worth visiting (Name's only child is its Load/Store context).
@@ -74,7 +55,7 @@ class _Walker:
                 keyed = self.by_name.setdefault(node_type, {})
                 for name in keys:
                     keyed.setdefault(name, []).append(entry)
-        self.reports: list[tuple[Rule, Scope, object]] = []
+        self.reports: list[tuple[Rule, Scope, Report]] = []
         # Children the walk need not even call `visit` on: contexts, and leaves no rule asks
         # for. Names are the most common node; one is visited only when a rule keys on it.
         self.skip = frozenset(t for t in _LEAVES if t not in self.everything and t not in self.by_name)
@@ -268,12 +249,7 @@ def _check_python(
         if not bounds.deep():
             raise
         return [unreadable(path, "cannot check: the code is nested too deeply")]
-    findings = [
-        Finding(path, r.start, r.end, rule.code, r.message, scope, r.fix, r.covers, facts=r.facts)  # type: ignore[attr-defined]
-        for rule, scope, r in walker.reports
-        if rule.applies_to_teacher or not scope.is_teacher
-    ]
-    findings = apply_precedence(findings, {rule.code: rule.supersedes for rule in rules})
+    findings = reported_findings(path, walker.reports, rules)
     return suppress.apply_noqa(
         findings,
         text,
@@ -292,91 +268,8 @@ def _pruning(settings: Settings) -> bool:
     return not settings.guard_functions and os.environ.get(PRUNE_SWITCH, "1") != "0"
 
 
-def apply_precedence(findings: list[Finding], supersedes: dict[str, frozenset[str]]) -> list[Finding]:
-    """Drop findings that a superseding finding already stands for (BLY105 over BLY101).
-
-    A finding goes when it lies inside a range (`covers`, or else the whole finding) of a
-    finding whose code supersedes its code. The ranges are grouped by the code they
-    supersede and sorted, so each finding costs a binary search, not a pass over every
-    covering finding: a file with thousands of findings stays linear.
-    """
-    ranges: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
-    for c in findings:
-        superseded = supersedes.get(c.code)
-        if not superseded:
-            continue
-        for start, end in c.covers or ((c.start, c.end),):
-            span = ((start.line, start.col), (end.line, end.col))
-            for code in superseded:
-                ranges.setdefault(code, []).append(span)
-    if not ranges:
-        return findings
-    lookup = {code: _Containment(spans) for code, spans in ranges.items()}
-    kept = []
-    for finding in findings:
-        containment = lookup.get(finding.code)
-        if containment is None or not containment.holds(finding.start, finding.end):
-            kept.append(finding)
-    return kept
-
-
-class _Containment:
-    """Is a span inside any of these spans? Sorted starts and a running maximum of ends."""
-
-    def __init__(self, spans: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:
-        spans.sort()
-        self.starts = [start for start, _ in spans]
-        self.reach: list[tuple[int, int]] = []  # the furthest end among the spans up to here
-        furthest = (-1, -1)
-        for _, end in spans:
-            furthest = max(furthest, end)
-            self.reach.append(furthest)
-
-    def holds(self, start: Position, end: Position) -> bool:
-        index = bisect.bisect_right(self.starts, (start.line, start.col))
-        return index > 0 and self.reach[index - 1] >= (end.line, end.col)
-
-
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return f"{exc.reason} at byte {exc.start} (encoding {exc.encoding})"
     text = str(exc) or type(exc).__name__
     return text
-
-
-def read_bytes(path: str, limit: int = DEFAULT_MAX_FILE_SIZE) -> bytes | str:
-    """The file's bytes, or a reason it cannot be read. Only regular files are read (a FIFO
-    or device named `x.py` would block or never end), and at most `limit` bytes."""
-    try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer; a regular file ignores it.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return f"cannot read: not a regular file ({_file_type(info.st_mode)})"
-        if info.st_size > limit:
-            return f"cannot read: the file is {info.st_size:,} bytes, over the max-file-size limit of {limit:,} bytes"
-        with os.fdopen(os.dup(fd), "rb") as fh:
-            data = fh.read(limit + 1)
-        if len(data) > limit:  # grew while being read
-            return f"cannot read: the file is over the max-file-size limit of {limit:,} bytes"
-        return data
-    except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
-    finally:
-        os.close(fd)
-
-
-def _file_type(mode: int) -> str:
-    for test, name in (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    ):
-        if test(mode):
-            return name
-    return "a special file"

@@ -15,9 +15,9 @@ from functools import lru_cache
 
 from . import registry, suppress
 from .config import Settings
-from .engine import apply_precedence
 from .findings import Finding, unreadable
 from .kinds import CONFIG, WEIGHTS
+from .post_walk import reported_findings
 from .readers import Unreadable
 from .rules.base import FileRule
 from .scope import file_scope, relative_posix
@@ -90,11 +90,10 @@ def check_input(path: str, kind: str, data: bytes | None, settings: Settings, co
         return []  # decided before reading: a teacher checkpoint is not even opened
     try:
         document, comments = READERS[kind].read(path, data)
-        reports = [(rule, report) for rule in rules for report in rule.check(document, scope)]
+        reports = [(rule, scope, report) for rule in rules for report in rule.check(document, scope)]
     except Unreadable as exc:
         return [unreadable(path, exc.message, exc.line, exc.col)]
-    findings = [Finding(path, r.start, r.end, rule.code, r.message, scope) for rule, r in reports]
-    findings = apply_precedence(findings, {rule.code: rule.supersedes for rule in rules})
+    findings = reported_findings(path, reports, rules)
     findings.sort(key=lambda f: f.sort_key)
     if comments is None or not findings:
         return findings

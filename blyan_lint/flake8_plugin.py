@@ -22,8 +22,7 @@ from . import __version__
 from .api import Overrides, check_file
 from .config import ConfigError
 from .discovery import excluded_with_parents
-from .engine import UNREADABLE
-from .findings import Finding
+from .findings import UNREADABLE, Finding
 
 
 def _csv(value: Any) -> tuple[str, ...] | None:
@@ -102,7 +101,7 @@ class Plugin:
             yield finding.start.line, finding.start.col - 1, f"{finding.code} {finding.message}", type(self)
 
     def _in_notebook(self, finding: Finding, source: bytes) -> tuple[int, int, str, type]:
-        from .notebooks import file_position
+        from .notebook_json import file_position
 
         where = f"cell {finding.cell}:{finding.start.line}:{finding.start.col}"
         at = file_position(

@@ -13,6 +13,8 @@ Positions are converted to the encoding the client negotiated (UTF-16 by default
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
@@ -23,9 +25,10 @@ from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 from . import __version__
 from .api import Overrides, check_file, rules_for, settings_for
 from .config import ConfigError, clear_caches
-from .discovery import excluded_with_parents, file_kind
+from .discovery import excluded_with_parents
 from .findings import Edit, Finding
 from .fixes.apply import FixError, add_imports, apply_edits, fix_text, wanted
+from .kinds import file_kind
 from .links import rule_url
 
 FIX_ALL = types.CodeActionKind.SourceFixAll + ".blyan-lint"
@@ -37,6 +40,14 @@ NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions(
     save=True,
 )
 server = LanguageServer("blyan-lint", __version__, notebook_document_sync=NOTEBOOK_SYNC)
+
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
+
+
+def feature(*args: Any) -> Callable[[_Handler], _Handler]:
+    """`server.feature`, typed: pygls is untyped here (an optional extra), and a handler it
+    registers stays the function it was."""
+    return cast("Callable[[_Handler], _Handler]", server.feature(*args))
 
 
 def _path(uri: str) -> str | None:
@@ -85,17 +96,17 @@ def publish(doc: TextDocument) -> None:
     )
 
 
-@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+@feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: LanguageServer, params: types.DidOpenTextDocumentParams) -> None:
     publish(ls.workspace.get_text_document(params.text_document.uri))
 
 
-@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+@feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: LanguageServer, params: types.DidChangeTextDocumentParams) -> None:
     publish(ls.workspace.get_text_document(params.text_document.uri))
 
 
-@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+@feature(types.TEXT_DOCUMENT_DID_SAVE)
 def did_save(ls: LanguageServer, params: types.DidSaveTextDocumentParams) -> None:
     path = _path(params.text_document.uri) or ""
     if os.path.basename(path) in CONFIG_NAMES:  # settings changed: every open document may change verdict
@@ -106,7 +117,7 @@ def did_save(ls: LanguageServer, params: types.DidSaveTextDocumentParams) -> Non
     publish(ls.workspace.get_text_document(params.text_document.uri))
 
 
-@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+@feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: LanguageServer, params: types.DidCloseTextDocumentParams) -> None:
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
 
@@ -114,22 +125,23 @@ def did_close(ls: LanguageServer, params: types.DidCloseTextDocumentParams) -> N
 def publish_notebook(ls: LanguageServer, notebook: types.NotebookDocument) -> None:
     """Check the notebook's code cells as one module (as `blyan-lint check` checks the .ipynb)
     and publish each cell's findings on that cell's document."""
-    from . import notebooks
+    from .notebook_cells import Cell, join
+    from .notebooks import lint_joined, to_cells
 
     path = _path(notebook.uri)
     code_cells = [(n, c) for n, c in enumerate(notebook.cells, 1) if c.kind == types.NotebookCellKind.Code]
     by_cell: dict[int, list[Finding]] = {n: [] for n, _ in code_cells}
     if path is not None and not excluded_with_parents(os.path.abspath(path)):
-        cells = [notebooks.Cell(n, ls.workspace.get_text_document(c.document).source, True) for n, c in code_cells]
-        joined = notebooks.join(cells)
+        cells = [Cell(n, ls.workspace.get_text_document(c.document).source, True) for n, c in code_cells]
+        joined = join(cells)
         try:
             settings = settings_for(path, Overrides())
-            found = notebooks.lint_joined(path, joined.text, settings, rules_for(path, Overrides()), True)
+            found = lint_joined(path, joined.text, settings, rules_for(path, Overrides()), True)
         except ConfigError as exc:
             server.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"blyan-lint: {exc}"))
             found = []
         for finding in found:
-            mapped = notebooks.to_cells(joined, finding)
+            mapped = to_cells(joined, finding)
             by_cell.setdefault(mapped.cell or 0, []).append(mapped)
     for number, cell in code_cells:
         doc = ls.workspace.get_text_document(cell.document)
@@ -137,17 +149,17 @@ def publish_notebook(ls: LanguageServer, notebook: types.NotebookDocument) -> No
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell.document, diagnostics=diagnostics))
 
 
-@server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+@feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
 def notebook_open(ls: LanguageServer, params: types.DidOpenNotebookDocumentParams) -> None:
     _publish_notebook_at(ls, params.notebook_document.uri)
 
 
-@server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+@feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
 def notebook_change(ls: LanguageServer, params: types.DidChangeNotebookDocumentParams) -> None:
     _publish_notebook_at(ls, params.notebook_document.uri)
 
 
-@server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+@feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
 def notebook_save(ls: LanguageServer, params: types.DidSaveNotebookDocumentParams) -> None:
     _publish_notebook_at(ls, params.notebook_document.uri)
 
@@ -202,7 +214,7 @@ def _overlaps(finding: Finding, wanted_range: types.Range, doc: TextDocument) ->
     return not (before or after)
 
 
-@server.feature(
+@feature(
     types.TEXT_DOCUMENT_CODE_ACTION,
     types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL], resolve_provider=False),
 )

@@ -21,7 +21,7 @@ import ast
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .data import names as tables
+from .data import loaders as tables
 
 # How many bindings `follow()` goes through (`dev = DEVICE`, `DEVICE = "cpu"`): enough for
 # real code; a longer chain is left unresolved rather than guessed.

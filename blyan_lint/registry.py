@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .rules import config_and_weights, hardware, mixed, peft, precision, quantization, teacher_precision, tool
+from .rules import config_and_weights, hardware, mixed, precision, quantization, tool
 from .rules.base import FileRule, Rule
 
-# Rule families, in catalog order. Adding a rule = adding its class to its family's RULES.
-FAMILIES = (tool, precision, peft, mixed, hardware, quantization, teacher_precision, config_and_weights)
+# Rule families, in catalog order: one package per code group (BLY0xx ... BLY5xx), one module
+# per rule. Adding a rule = a module in its family's package and its class in the family's RULES.
+FAMILIES = (tool, precision, mixed, hardware, quantization, config_and_weights)
 
 
 @lru_cache(maxsize=1)

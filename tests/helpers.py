@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from blyan_lint.api import Overrides, check_file
-from blyan_lint.discovery import file_kind
 from blyan_lint.findings import Finding
+from blyan_lint.kinds import file_kind
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

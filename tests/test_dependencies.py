@@ -22,11 +22,14 @@ def test_a_check_imports_no_ml_framework_and_no_libcst():
 
 
 # What a plain check of a few files does not need, so start-up does not pay for it: the
-# fixes, the runtime harness and its commands, rule docs, the report formats not asked for,
-# and the process pool (only for 32 files or more).
+# fixer (the rules build their edits with `fixes.edits`, applying them waits for --fix or
+# --diff), the runtime harness and its commands, rule docs, the report formats not asked
+# for, and the process pool (only for 32 files or more).
 DEFERRED = (
     "libcst",
-    "blyan_lint.fixes",
+    "blyan_lint.fixes.apply",
+    "blyan_lint.fixes.source_io",
+    "blyan_lint.fixes.codemods",
     "blyan_lint.runtime",
     "blyan_lint.cli.confirm",
     "blyan_lint.cli.trace",
@@ -69,4 +72,4 @@ def test_the_deferred_modules_load_when_their_feature_is_used(tmp_path):
     loaded = _deferred_loaded(tmp_path, "-q", "--no-cache", "--output-format", "sarif", "train.py")
     assert loaded.startswith("1 ") and "blyan_lint.report.sarif" in loaded, loaded
     loaded = _deferred_loaded(tmp_path, "-q", "--no-cache", "--diff", "train.py")
-    assert "blyan_lint.fixes" in loaded and "difflib" in loaded, loaded
+    assert "blyan_lint.fixes.apply" in loaded and "difflib" in loaded, loaded

@@ -78,8 +78,6 @@ OWN_FACTS_MODULES = (
     "blyan_lint.rules.precision",
     "blyan_lint.rules.mixed",
     "blyan_lint.rules.quantization",
-    "blyan_lint.rules.peft",
-    "blyan_lint.rules.teacher_precision",
 )
 
 

@@ -14,8 +14,9 @@ import pytest
 
 from blyan_lint.api import Overrides, check_file
 from blyan_lint.context import Context
-from blyan_lint.engine import apply_precedence, decode_python, split_lines
 from blyan_lint.findings import Finding, Position
+from blyan_lint.post_walk import apply_precedence
+from blyan_lint.sources import decode_python, split_lines
 
 from .helpers import FIXTURES
 

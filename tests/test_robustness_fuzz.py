@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from blyan_lint import pyversion, registry
 from blyan_lint.config import Settings
-from blyan_lint.engine import check_python, decode_python
+from blyan_lint.engine import check_python
 from blyan_lint.fixes.apply import (
     MAX_PASSES,
     FixError,
@@ -35,6 +35,7 @@ from blyan_lint.fixes.apply import (
     fix_text,
     wanted,
 )
+from blyan_lint.sources import decode_python
 
 LONG = os.environ.get("FUZZ_EXAMPLES")
 EXAMPLES = int(LONG) if LONG else 40

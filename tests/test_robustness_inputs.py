@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from blyan_lint.config import clear_caches
-from blyan_lint.engine import apply_precedence
 from blyan_lint.findings import Finding, Position
+from blyan_lint.post_walk import apply_precedence
 
 BAD = "import torch\nx = torch.zeros(1, dtype=torch.float16)\n"
 

@@ -223,8 +223,8 @@ def test_the_engine_hands_a_rule_only_what_it_declared(tmp_path):
 def test_source_reads_exactly_what_ast_get_source_segment_reads():
     from blyan_lint.config import Settings
     from blyan_lint.context import Context
-    from blyan_lint.engine import split_lines
     from blyan_lint.findings import STUDENT_DEFAULT
+    from blyan_lint.sources import split_lines
 
     text = 'é = "ünï"  # ß\r\nx = f(\r\n    "ö", [1,\r\n  2])\r\ny = {"k": é}\n'
     lines = split_lines(text)

@@ -1,4 +1,4 @@
-"""`blyan-lint`: check, rule, scope. Exit codes: 0 clean, 1 findings, 2 errors (ruff's).
+"""`blyan-lint`: the command line. Exit codes: 0 clean, 1 findings, 2 errors (ruff's).
 
 One module per command (`check.py`, `rule.py`, ...; `--fix`, `--watch` and `--add-noqa` are
 check's, in `fix.py`, `watch.py`, `add_noqa.py`), each with `add_parser(sub)`, which

@@ -15,7 +15,7 @@ from .. import registry
 from ..api import Overrides, check_file
 from ..cache import CACHE_DIR
 from ..config import expand_selectors
-from ..engine import UNREADABLE
+from ..findings import UNREADABLE
 from ..report import FORMATS, colour
 from ..runner import RunOptions
 from ..runner import run as run_paths

@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 
 from ..api import Overrides, fix_file
-from ..engine import UNREADABLE
+from ..findings import UNREADABLE
 from ..fixes.source_io import FileFix
 from ..runner import fix
 from .arguments import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, stdin_excluded

@@ -9,8 +9,7 @@ from collections import Counter
 from typing import TextIO
 
 from .. import registry
-from ..engine import UNREADABLE
-from ..findings import Finding
+from ..findings import UNREADABLE, Finding
 from ..report import FORMATS, colour
 
 _NOT_CHECKED = "not checked: "  # the BLY000 of a file whose configuration is invalid

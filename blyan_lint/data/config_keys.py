@@ -18,19 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .names import (
-    ACCELERATE_MIXED_PRECISION,
-    BF16,
-    BF16_STRING_FOR,
-    DEEPSPEED_OFFLOAD_DEVICES,
-    DTYPE_KEYWORDS,
-    DTYPE_LABELS,
-    DTYPE_STRINGS,
-    FOUR_BIT_OPTIMIZER_STRINGS,
-    INT8_OPTIMIZER_STRINGS,
-    LIGHTNING_COMPLIANT_PRECISION,
-    LIGHTNING_PRECISION,
-)
+from .devices import DEEPSPEED_OFFLOAD_DEVICES
+from .dtypes import BF16, BF16_STRING_FOR, DTYPE_KEYWORDS, DTYPE_LABELS, DTYPE_STRINGS
+from .mixed_precision import ACCELERATE_MIXED_PRECISION, LIGHTNING_COMPLIANT_PRECISION, LIGHTNING_PRECISION
+from .quantized_formats import FOUR_BIT_OPTIMIZER_STRINGS, INT8_OPTIMIZER_STRINGS
 
 Verdict = Callable[[object], "str | None"]
 

@@ -11,7 +11,7 @@ from .concise import line
 
 def _source_line(finding: Finding) -> str:
     if finding.cell is not None:
-        from ..notebooks import cell_line
+        from ..notebook_cells import cell_line
 
         return cell_line("".join(linecache.getlines(finding.path)), finding.cell, finding.start.line)
     return linecache.getline(finding.path, finding.start.line).rstrip("\r\n")

@@ -53,7 +53,7 @@ def _rule(code: str) -> dict[str, Any]:
 def _notebook_region(f: Finding) -> dict[str, int]:
     """A notebook finding's region in the `.ipynb` file itself (what code scanning shows);
     the cell position goes in the result's properties."""
-    from ..notebooks import file_position
+    from ..notebook_json import file_position
 
     text = _notebook_text(f.path)
     start = file_position(text, f.cell, f.start.line, f.start.col) if f.cell else None

@@ -8,8 +8,8 @@ import ast
 from ..context import Context
 from ..data import engines
 from ..findings import Applicability, Edit, Fix, Report
+from ..fixes.edits import insert_keyword_fix
 from ..names import dotted_text, has_star_kwargs, keyword, string_value
-from ._common import insert_keyword_fix
 
 
 def engine_name(ctx: Context, call: ast.Call) -> str | None:

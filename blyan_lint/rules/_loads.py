@@ -6,7 +6,9 @@ from __future__ import annotations
 import ast
 
 from ..context import Context
-from ..data import names as tables
+from ..data.devices import DEVICE_MAP_KEYWORD
+from ..data.loaders import LOADER_DTYPE_KEYWORDS, LOADER_MODEL_KEYWORDS, PIPELINE_FACTORIES, QUANTIZATION_CONFIG_KEYWORD
+from ..data.quantized_formats import FOUR_BIT_KEYWORD, INT8_KEYWORD
 from ..facts import ABSENT_DTYPE, ABSENT_VALUE, UNKNOWN_DTYPE, Keyword, LoadFacts, Value
 from ..names import dotted_text, has_star_kwargs, keyword, string_value
 
@@ -23,7 +25,7 @@ def load_facts(ctx: Context, call: ast.Call) -> LoadFacts:
     dtype_kw = dtype_keyword(call)
     dtype_value = ctx.resolve(dtype_kw.value, defaults=True) if dtype_kw is not None else ABSENT_VALUE
     quantization, quantization_value = _quantization(ctx, call, star)
-    device_map = keyword(call, tables.DEVICE_MAP_KEYWORD)
+    device_map = keyword(call, DEVICE_MAP_KEYWORD)
     return LoadFacts(
         loader=loader,
         line=call.lineno,
@@ -44,7 +46,7 @@ def load_facts(ctx: Context, call: ast.Call) -> LoadFacts:
 
 def dtype_keyword(call: ast.Call) -> ast.keyword | None:
     """`torch_dtype=` (transformers 4) before `dtype=` (transformers 5), as the loader reads them."""
-    for name in tables.LOADER_DTYPE_KEYWORDS:
+    for name in LOADER_DTYPE_KEYWORDS:
         kw = keyword(call, name)
         if kw is not None:
             return kw
@@ -52,8 +54,8 @@ def dtype_keyword(call: ast.Call) -> ast.keyword | None:
 
 
 def _model_argument(ctx: Context, call: ast.Call) -> ast.expr | None:
-    pipeline = ctx.qualified(call.func) in tables.PIPELINE_FACTORIES
-    for name in tables.LOADER_MODEL_KEYWORDS:
+    pipeline = ctx.qualified(call.func) in PIPELINE_FACTORIES
+    for name in LOADER_MODEL_KEYWORDS:
         kw = keyword(call, name)
         if kw is not None:
             return kw.value
@@ -67,7 +69,7 @@ def _dtype(ctx: Context, kw: ast.keyword | None, star: bool) -> str:
     if kw is None:
         return UNKNOWN_DTYPE if star else ABSENT_DTYPE
     followed = ctx.follow(kw.value, defaults=True).value
-    if string_value(followed) == "auto":  # type: ignore[arg-type]
+    if string_value(followed) == "auto":
         return "auto"
     return ctx.dtype_value(followed, strings=True) or UNKNOWN_DTYPE
 
@@ -76,11 +78,11 @@ def _quantization(ctx: Context, call: ast.Call, star: bool) -> tuple[str, Value]
     """(format, the argument that says so): `load_in_8bit=True` -> int8,
     `quantization_config=BitsAndBytesConfig(load_in_4bit=True)` -> 4-bit,
     `quantization_config=GPTQConfig(...)` -> GPTQConfig."""
-    for name, label in ((tables.INT8_KEYWORD, "int8"), (tables.FOUR_BIT_KEYWORD, "4-bit")):
+    for name, label in ((INT8_KEYWORD, "int8"), (FOUR_BIT_KEYWORD, "4-bit")):
         kw = keyword(call, name)
         if kw is not None and ctx.constant(kw.value)[1] is True:
             return label, ctx.resolve(kw.value, defaults=True)
-    kw = keyword(call, tables.QUANTIZATION_CONFIG_KEYWORD)
+    kw = keyword(call, QUANTIZATION_CONFIG_KEYWORD)
     if kw is None:
         return (UNKNOWN_QUANTIZATION if star else NO_QUANTIZATION), ABSENT_VALUE
     value = ctx.resolve(kw.value, defaults=True)
@@ -89,7 +91,7 @@ def _quantization(ctx: Context, call: ast.Call, star: bool) -> tuple[str, Value]
         return NO_QUANTIZATION, value
     if not isinstance(config, ast.Call):
         return UNKNOWN_QUANTIZATION, value
-    for name, label in ((tables.INT8_KEYWORD, "int8"), (tables.FOUR_BIT_KEYWORD, "4-bit")):
+    for name, label in ((INT8_KEYWORD, "int8"), (FOUR_BIT_KEYWORD, "4-bit")):
         switch = keyword(config, name)
         if switch is not None and ctx.constant(switch.value)[1] is True:
             return label, value

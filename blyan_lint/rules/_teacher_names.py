@@ -10,17 +10,11 @@ from __future__ import annotations
 import ast
 
 from ..context import Context
-from ..data import names as tables
+from ..data.model_updates import is_optimizer
 from ..names import keyword
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 _MAX_DEPTH = 3
-
-
-def is_optimizer(qualified: str | None) -> bool:
-    if qualified is None or qualified.startswith(tables.NOT_OPTIMIZERS):
-        return False
-    return qualified.startswith(tables.OPTIMIZER_PREFIXES) or qualified in tables.OPTIMIZER_CLASSES
 
 
 def optimizer_params(call: ast.Call) -> ast.expr | None:

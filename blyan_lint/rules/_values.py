@@ -16,8 +16,9 @@ import re
 from dataclasses import replace
 
 from ..context import Context
-from ..data import names as tables
 from ..data import values
+from ..data.dtypes import DTYPE_KEYWORDS
+from ..data.loaders import LOADER_METHODS, MODULE_CHAIN_METHODS
 from ..findings import Applicability, Fix
 from ..names import dotted_text
 
@@ -67,9 +68,9 @@ def _builds_model(ctx: Context, call: ast.Call, hops: int) -> bool:
         if qualified.startswith(values.TORCH_NN_PREFIX) and last[:1].isupper():
             return True  # `nn.Linear(...)`, `nn.Sequential(...)`
     if isinstance(func, ast.Attribute):
-        if func.attr in tables.LOADER_METHODS:
+        if func.attr in LOADER_METHODS:
             return ctx.names.is_model_class(func.value)
-        if func.attr in tables.MODULE_CHAIN_METHODS:
+        if func.attr in MODULE_CHAIN_METHODS:
             return is_model(ctx, func.value, hops + 1)
     name = dotted_text(func)
     if name is None:
@@ -133,7 +134,7 @@ def enclosing_integer_factory(ctx: Context) -> str | None:
     for index in range(len(stack) - 1, 0, -1):
         node = stack[index]
         if isinstance(node, ast.keyword):
-            return integer_factory(ctx, stack[index - 1]) if node.arg in tables.DTYPE_KEYWORDS else None
+            return integer_factory(ctx, stack[index - 1]) if node.arg in DTYPE_KEYWORDS else None
         if isinstance(node, (ast.stmt, ast.Call)):
             return None
     return None

@@ -94,10 +94,11 @@ class Rule:
     # `strings`, or else the names (a method as `.half(`).
     triggers: ClassVar[tuple[str, ...]] = ()
     # Statement pruning (`blyan_lint.prune`): a module- or class-level statement is walked
-    # for this rule only when its text holds one of these words (any case), through the
-    # names it binds and imports. Derived from the triggers; None means the rule needs every
-    # statement: no trigger words, or a `finish()` that judges the module from what the walk
-    # showed it (such a rule declares its words itself, where they cover every node it notes).
+    # for this rule only when its text holds one of these words (any case; `a&b`: both;
+    # `\\bw\\b`: a whole word), or a name bound or imported from text that holds one.
+    # Derived (`_derived_statement_words`); None means the rule needs every statement. A rule
+    # whose `finish()` judges what the walk showed it declares its own words, covering every
+    # node it notes.
     statement_words: ClassVar[tuple[str, ...] | None] = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
@@ -107,13 +108,13 @@ class Rule:
             cls.node_types = tuple(getattr(ast, n[6:]) for n in visits)
         if "names" not in cls.__dict__ and (cls.watches or cls.methods):
             cls.names = last_segments(cls.watches) | cls.methods
+        explicit_triggers = "triggers" in cls.__dict__
         if "triggers" not in cls.__dict__ and (cls.strings or cls.watches or cls.methods):
             # `.half`, not `.half(`: `(t.half)()` and `t.half ()` call it too
             words = cls.strings or {*last_segments(cls.watches), *(f".{m}" for m in cls.methods)}
             cls.triggers = trigger_words(words)
         if "statement_words" not in cls.__dict__:
-            notes_for_finish = cls.finish is not Rule.finish
-            cls.statement_words = cls.triggers or None if not notes_for_finish else None
+            cls.statement_words = _derived_statement_words(cls, explicit_triggers)
 
     def visitor(self, node_type: type[ast.AST]) -> Visit:
         """The method that judges nodes of this type: `visit_Call`, or a legacy `check`."""
@@ -136,6 +137,25 @@ class Rule:
     @property
     def group(self) -> str:
         return self.code[:4]
+
+
+def _derived_statement_words(rule: type[Rule], explicit_triggers: bool) -> tuple[str, ...] | None:
+    """A rule's statement words where it declares none: its `strings` (the text its findings
+    spell, or what they follow or import), else the names and keywords it is handed (which
+    the statement holding the node spells). None, so every statement is walked, where that is
+    not known: a `finish()` that judges the module from what it saw, triggers set by hand, a
+    node type it sees whatever it spells."""
+    if rule.finish is not Rule.finish or (explicit_triggers and not rule.strings):
+        return None
+    if rule.strings:
+        return rule.triggers or None
+    words: set[str] = set()
+    for node_type in rule.node_types:
+        keys = rule.keywords if node_type is ast.keyword else rule.names if node_type in _KEYED_BY_NAME else None
+        if keys is None:
+            return None
+        words.update(keys)
+    return tuple(sorted(words)) or None
 
 
 class FileRule:

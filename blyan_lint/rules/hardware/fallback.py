@@ -6,30 +6,43 @@ import ast
 from collections.abc import Iterator
 
 from ...context import Context
-from ...data import names as tables
+from ...data.devices import (
+    CPU_DEVICE_INDEX,
+    CUDA_IS_AVAILABLE,
+    GET_DEVICE_CAPABILITY,
+    GET_DEVICE_PROPERTIES,
+    IS_BF16_SUPPORTED,
+)
 from ...facts import DeviceFallbackFacts
 from ...findings import Applicability, Edit, Fix
 from ...names import DEFAULT, dotted_text
-from .._common import conditional_parts
+from .._conditionals import conditional_parts, if_chain, is_elif
 from ..base import Report, last_segments
-from ._facts import (
-    _CPU,
-    _CPU_INDEX,
-    _GPU,
+from .shared import (
+    CPU_INDEX_KIND,
+    CPU_KIND,
     CPU_WORDS,
+    GPU_KIND,
     NO_CPU_MODE,
-    _after,
-    _device_kind,
-    _followed,
-    _HardwareRule,
-    _is_cpu,
-    _walk_no_defs,
+    HardwareRule,
+    device_kind,
+    followed_value,
+    is_cpu,
+    statements_after,
+    walk_no_defs,
 )
 
-_HARDWARE_QUERIES = (
-    tables.CUDA_IS_AVAILABLE | tables.GET_DEVICE_CAPABILITY | tables.IS_BF16_SUPPORTED | tables.GET_DEVICE_PROPERTIES
-)
-_MINUS_ONE = str(tables.CPU_DEVICE_INDEX)
+_HARDWARE_QUERIES = CUDA_IS_AVAILABLE | GET_DEVICE_CAPABILITY | IS_BF16_SUPPORTED | GET_DEVICE_PROPERTIES
+_MINUS_ONE = str(CPU_DEVICE_INDEX)
+# The hardware queries' names: a file without one asks none (a precheck; BLY301 sees every `if`).
+_QUERY_NAMES = tuple(sorted(last_segments(_HARDWARE_QUERIES)))
+
+
+def _query(ctx: Context, tests: list[ast.expr]) -> str | None:
+    """The first hardware query the tests ask."""
+    if not ctx.file_holds(_QUERY_NAMES):
+        return None
+    return next((q for q in (_hardware_query(ctx, t) for t in tests) if q), None)
 
 
 def _hardware_query(ctx: Context, test: ast.AST) -> str | None:
@@ -41,23 +54,12 @@ def _hardware_query(ctx: Context, test: ast.AST) -> str | None:
             if qualified in _HARDWARE_QUERIES:
                 return qualified
         elif isinstance(node, (ast.Name, ast.Attribute)) and isinstance(getattr(node, "ctx", None), ast.Load):
-            bound = _followed(ctx, node)
+            bound = followed_value(ctx, node)
             if bound is not node:
                 for inner in ast.walk(bound):
                     if isinstance(inner, ast.Call) and ctx.qualified(inner.func) in _HARDWARE_QUERIES:
                         return ctx.qualified(inner.func)
     return None
-
-
-# The hardware queries' names: a file without one asks none (a precheck; BLY301 sees every `if`).
-_QUERY_NAMES = tuple(sorted(last_segments(_HARDWARE_QUERIES)))
-
-
-def _query(ctx: Context, tests: list[ast.expr]) -> str | None:
-    """The first hardware query the tests ask."""
-    if not ctx.file_holds(_QUERY_NAMES):
-        return None
-    return next((q for q in (_hardware_query(ctx, t) for t in tests) if q), None)
 
 
 def _flag_test(test: ast.expr) -> str | None:
@@ -70,7 +72,7 @@ def _flag_test(test: ast.expr) -> str | None:
 
 
 def _when(query: str | None, flag: str | None) -> str:
-    if query in tables.CUDA_IS_AVAILABLE:
+    if query in CUDA_IS_AVAILABLE:
         return "when CUDA is unavailable"
     if query is not None:
         return "when the GPU lacks BF16 support"
@@ -80,7 +82,7 @@ def _when(query: str | None, flag: str | None) -> str:
 # -- BLY301 --------------------------------------------------------------------------------
 
 
-class CpuFallback(_HardwareRule):
+class CpuFallback(HardwareRule):
     code = "BLY301"
     name = "cpu-fallback"
     summary = (
@@ -118,11 +120,11 @@ class CpuFallback(_HardwareRule):
         leaves, tests = parts
         query = _query(ctx, tests)
         flag = None if query else next((f for f in map(_flag_test, tests) if f), None)
-        kinds = [_device_kind(ctx, leaf) for leaf in leaves]
+        kinds = [device_kind(ctx, leaf) for leaf in leaves]
         if not _falls_back(kinds, query, flag):
             return
-        gpu_leaves = [leaf for leaf, kind in zip(leaves, kinds, strict=True) if kind == _GPU]
-        others = [leaf for leaf, kind in zip(leaves, kinds, strict=True) if not _is_cpu(kind, index=True)]
+        gpu_leaves = [leaf for leaf, kind in zip(leaves, kinds, strict=True) if kind == GPU_KIND]
+        others = [leaf for leaf, kind in zip(leaves, kinds, strict=True) if not is_cpu(kind, index=True)]
         keep = gpu_leaves[0] if len(gpu_leaves) == 1 else (others[0] if len(others) == 1 else None)
         fix = None
         # a test that is the hardware query or the CPU switch alone; an extra condition (`and ok`) would be lost
@@ -144,19 +146,9 @@ class CpuFallback(_HardwareRule):
         )
 
     def visit_If(self, node: ast.If, ctx: Context) -> Iterator[Report]:
-        parent = ctx.parent
-        if isinstance(parent, ast.If) and len(parent.orelse) == 1 and parent.orelse[0] is node:
-            return  # an elif: its chain was judged at the first `if`
-        tests: list[ast.expr] = []
-        branches: list[list[ast.stmt]] = []
-        current = node
-        while True:
-            tests.append(current.test)
-            branches.append(current.body)
-            if len(current.orelse) == 1 and isinstance(current.orelse[0], ast.If):
-                current = current.orelse[0]
-                continue
-            break
+        if is_elif(ctx, node):
+            return  # its chain was judged at the first `if`
+        tests, branches, current = if_chain(node)
         query = _query(ctx, tests)
         flag = None if query else next((f for f in map(_flag_test, tests) if f), None)
         if query is None and flag is None:
@@ -185,14 +177,14 @@ class CpuFallback(_HardwareRule):
         (`device = "cpu"` then `if cuda: device = "cuda"`), or, after an early return,
         the statements that follow (`return "cpu"`)."""
         if last.body and isinstance(last.body[-1], ast.Return):
-            return _device_picks(ctx, _after(ctx, node))
+            return _device_picks(ctx, statements_after(ctx, node))
         found: list[tuple[str, str | None]] = []
         for target, _ in picks:
             if target == "return":
                 continue
             binding = ctx.names.binding_of(target, node)  # the default set before the `if`
             if binding is not None and binding.value is not None and binding.how != DEFAULT:
-                found.append((target, _device_kind(ctx, binding.value)))
+                found.append((target, device_kind(ctx, binding.value)))
         return found
 
 
@@ -204,13 +196,13 @@ def _device_picks(ctx: Context, body: list[ast.stmt]) -> list[tuple[str, str | N
     """(target, device kind) for each device a block assigns or returns."""
     picks: list[tuple[str, str | None]] = []
     for stmt in body:
-        for node in _walk_no_defs(stmt):
+        for node in walk_no_defs(stmt):
             if isinstance(node, ast.Return) and node.value is not None and not isinstance(node.value, ast.IfExp):
-                picks.append(("return", _device_kind(ctx, node.value)))
+                picks.append(("return", device_kind(ctx, node.value)))
             elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 if isinstance(node.value, ast.IfExp):
                     continue  # reported as an expression
-                kind = _device_kind(ctx, node.value)
+                kind = device_kind(ctx, node.value)
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     spelled = dotted_text(target)
@@ -222,10 +214,10 @@ def _device_picks(ctx: Context, body: list[ast.stmt]) -> list[tuple[str, str | N
 def _falls_back(kinds: list[str | None], query: str | None, flag: str | None) -> bool:
     """CPU on one side and a hardware query deciding (or a bare switch choosing against a
     GPU); -1 counts as the CPU only against a GPU index (`0 if cuda else -1`)."""
-    if _CPU in kinds:
-        return query is not None or (flag is not None and _GPU in kinds)
-    if _CPU_INDEX in kinds:
-        return query is not None and _GPU in kinds
+    if CPU_KIND in kinds:
+        return query is not None or (flag is not None and GPU_KIND in kinds)
+    if CPU_INDEX_KIND in kinds:
+        return query is not None and GPU_KIND in kinds
     return False
 
 
@@ -243,6 +235,6 @@ def _only_queries(ctx: Context, test: ast.AST) -> bool:
     if isinstance(test, ast.Call):
         return ctx.qualified(test.func) in _HARDWARE_QUERIES
     if isinstance(test, (ast.Name, ast.Attribute)):  # `use_cuda = torch.cuda.is_available()`
-        bound = _followed(ctx, test)
+        bound = followed_value(ctx, test)
         return bound is not test and isinstance(bound, ast.Call) and ctx.qualified(bound.func) in _HARDWARE_QUERIES
     return False

@@ -8,26 +8,34 @@ from collections.abc import Iterator
 
 from ...config import BUILTIN_GUARD_FUNCTIONS
 from ...context import Context
-from ...data import names as tables
+from ...data.devices import (
+    BF16_EMULATION_KEYWORD,
+    DEVICE_MOVE_METHOD,
+    IS_BF16_SUPPORTED,
+    LOG_METHODS,
+    PRINT_CALLS,
+    WARNING_CALLS,
+)
+from ...data.dtypes import BF16, BF16_CAST_METHODS, CAST_METHODS, DTYPE_KEYWORDS, SET_DEFAULT_DTYPE
+from ...data.loaders import LOADER_DTYPE_KEYWORDS, LOADER_METHODS, PIPELINE_FACTORIES
 from ...facts import ABSENT_VALUE, CapabilityGuardFacts, SoftCheckFacts
 from ...findings import Applicability, Edit, Fix, Position
+from ...fixes.edits import insert_keyword_fix, method_span, torch_name
 from ...names import dotted_text, has_star_kwargs, keyword
-from .._common import insert_keyword_fix, method_span, torch_name
 from ..base import Report, last_segments
-from ._capability import _always_raises, _capability_check, _fails_fast, _is_guard_call
-from ._facts import (
-    BF16,
+from .capability_checks import always_raises, capability_check, fails_fast, is_guard_call
+from .shared import (
     BF16_WORDS,
     CAPABILITY_QUERIES,
     HARDWARE,
     NO_FALLBACKS,
     REQUIREMENT,
-    _device_kind,
-    _FileState,
-    _followed,
-    _HardwareRule,
-    _is_cpu,
-    _walk_no_defs,
+    FileState,
+    HardwareRule,
+    device_kind,
+    followed_value,
+    is_cpu,
+    walk_no_defs,
 )
 
 
@@ -38,7 +46,7 @@ def _guard_text(torch: str = "torch") -> str:
 # -- BLY303 --------------------------------------------------------------------------------
 
 
-class MissingCapabilityGuard(_HardwareRule):
+class MissingCapabilityGuard(HardwareRule):
     code = "BLY303"
     name = "missing-capability-guard"
     summary = (
@@ -83,9 +91,9 @@ class MissingCapabilityGuard(_HardwareRule):
     # Both visits only take notes; the module is judged once, in `finish`.
     def visit_If(self, node: ast.If, ctx: Context) -> Iterator[Report]:
         state = self._state(ctx)
-        found = _capability_check(ctx, node)
+        found = capability_check(ctx, node)
         if found is not None:
-            if _always_raises(ctx, found.failing):
+            if always_raises(ctx, found.failing):
                 state.guarded = True
             elif state.soft_check_line is None:
                 state.soft_check_line = node.lineno
@@ -96,7 +104,7 @@ class MissingCapabilityGuard(_HardwareRule):
         state = self._state(ctx)
         if not _may_matter(ctx, node):
             return
-        if _is_guard_call(ctx, node):
+        if is_guard_call(ctx, node):
             state.guarded = True
             return
         if state.first_bf16 is None and not ctx.scope.is_teacher:
@@ -106,7 +114,7 @@ class MissingCapabilityGuard(_HardwareRule):
 
     def finish(self, ctx: Context) -> Iterator[Report]:
         state = ctx.extras.get(self)
-        if not isinstance(state, _FileState) or state.first_bf16 is None or state.guarded:
+        if not isinstance(state, FileState) or state.first_bf16 is None or state.guarded:
             return
         _, start, end, what = state.first_bf16
         torch, _ = torch_name(ctx)
@@ -130,10 +138,10 @@ class MissingCapabilityGuard(_HardwareRule):
 # The names a BF16 load or cast can be called by (`_bf16_site`), for a cheap first test.
 _SITE_NAMES = frozenset(
     {
-        *(q.rsplit(".", 1)[-1] for q in tables.SET_DEFAULT_DTYPE | tables.PIPELINE_FACTORIES),
-        *tables.LOADER_METHODS,
-        *tables.BF16_CAST_METHODS,
-        tables.DEVICE_MOVE_METHOD,
+        *(q.rsplit(".", 1)[-1] for q in SET_DEFAULT_DTYPE | PIPELINE_FACTORIES),
+        *LOADER_METHODS,
+        *BF16_CAST_METHODS,
+        DEVICE_MOVE_METHOD,
     }
 )
 
@@ -156,12 +164,12 @@ def _may_matter(ctx: Context, call: ast.Call) -> bool:
 def _bf16_site(ctx: Context, call: ast.Call) -> tuple[Position, Position, str] | None:
     """(span, what it does) when a call loads a model in BF16 or casts to BF16."""
     func = call.func
-    if ctx.qualified(func) in tables.SET_DEFAULT_DTYPE:
+    if ctx.qualified(func) in SET_DEFAULT_DTYPE:
         if call.args and ctx.dtype_value(call.args[0]) == BF16:
             return ctx.start(call), ctx.end(call), "makes BF16 the default dtype"
         return None
     if ctx.names.is_load(call):
-        for name in tables.LOADER_DTYPE_KEYWORDS:
+        for name in LOADER_DTYPE_KEYWORDS:
             kw = keyword(call, name)
             if kw is not None and ctx.dtype_value(kw.value, strings=True) == BF16:
                 start, end = method_span(ctx, call) if isinstance(func, ast.Attribute) else ctx.span(call)
@@ -169,9 +177,9 @@ def _bf16_site(ctx: Context, call: ast.Call) -> tuple[Position, Position, str] |
         return None
     if not isinstance(func, ast.Attribute):
         return None
-    if func.attr in tables.BF16_CAST_METHODS and not call.args and ctx.qualified(func.value) is None:
+    if func.attr in BF16_CAST_METHODS and not call.args and ctx.qualified(func.value) is None:
         return (*method_span(ctx, call), "casts to BF16")
-    if func.attr == tables.DEVICE_MOVE_METHOD:
+    if func.attr == DEVICE_MOVE_METHOD:
         dtype_kw = keyword(call, "dtype")
         candidates = [*call.args, *([dtype_kw.value] if dtype_kw is not None else [])]
         if any(ctx.dtype_value(arg) == BF16 for arg in candidates):
@@ -182,7 +190,7 @@ def _bf16_site(ctx: Context, call: ast.Call) -> tuple[Position, Position, str] |
 # -- BLY304 --------------------------------------------------------------------------------
 
 
-class SoftCapabilityCheck(_HardwareRule):
+class SoftCapabilityCheck(HardwareRule):
     code = "BLY304"
     name = "soft-capability-check"
     summary = (
@@ -215,29 +223,29 @@ class SoftCapabilityCheck(_HardwareRule):
         "only makes the check strict. A check that warns instead of raising is reported without a fix: the "
         "error and its message need a human."
     )
-    watches = tables.IS_BF16_SUPPORTED
+    watches = IS_BF16_SUPPORTED
     strings = last_segments(CAPABILITY_QUERIES)
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
-        if ctx.qualified(node.func) not in tables.IS_BF16_SUPPORTED or has_star_kwargs(node):
+        if ctx.qualified(node.func) not in IS_BF16_SUPPORTED or has_star_kwargs(node):
             return
         spelled = dotted_text(node.func) or "is_bf16_supported"
-        given = keyword(node, tables.BF16_EMULATION_KEYWORD)
+        given = keyword(node, BF16_EMULATION_KEYWORD)
         value = given.value if given is not None else (node.args[0] if node.args else None)
         message = (
             f"`{spelled}()` also answers True on pre-Ampere GPUs that only emulate BF16; the policy requires "
-            f"failing fast without BF16 hardware: pass `{tables.BF16_EMULATION_KEYWORD}=False`"
+            f"failing fast without BF16 hardware: pass `{BF16_EMULATION_KEYWORD}=False`"
         )
         if value is None:
-            fix = insert_keyword_fix(
-                ctx, node, f"{tables.BF16_EMULATION_KEYWORD}=False", "Add `including_emulation=False`", ()
+            added = insert_keyword_fix(
+                ctx, node, f"{BF16_EMULATION_KEYWORD}=False", "Add `including_emulation=False`", ()
             )
-            yield ctx.report(node, message, fix=fix, facts=SoftCheckFacts("is_bf16_supported", None, ABSENT_VALUE))
+            yield ctx.report(node, message, fix=added, facts=SoftCheckFacts("is_bf16_supported", None, ABSENT_VALUE))
             return
-        seen = _followed(ctx, value)
+        seen = followed_value(ctx, value)
         if isinstance(seen, ast.Constant) and seen.value is False:
             return
-        fix = None
+        fix: Fix | None = None
         if isinstance(value, ast.Constant) and value.value is True:
             fix = Fix(
                 Applicability.SAFE,
@@ -247,8 +255,8 @@ class SoftCapabilityCheck(_HardwareRule):
         yield ctx.report(node, message, fix=fix, facts=SoftCheckFacts("is_bf16_supported", None, ctx.resolve(value)))
 
     def visit_If(self, node: ast.If, ctx: Context) -> Iterator[Report]:
-        found = _capability_check(ctx, node)
-        if found is None or _always_raises(ctx, found.failing):
+        found = capability_check(ctx, node)
+        if found is None or always_raises(ctx, found.failing):
             return
         what = _soft_failure(ctx, found.failing, found.after)
         if what is None:
@@ -277,10 +285,10 @@ def _soft_failure(ctx: Context, body: list[ast.stmt], after: bool) -> str | None
         return "the code silently continues (there is no `else`)"
     what: str | None = None
     for stmt in body:
-        for node in _walk_no_defs(stmt):
+        for node in walk_no_defs(stmt):
             if isinstance(node, ast.Raise):
                 return None
-            if isinstance(node, ast.Call) and _fails_fast(ctx, node):
+            if isinstance(node, ast.Call) and fails_fast(ctx, node):
                 return None
         if isinstance(stmt, ast.Expr):
             value = stmt.value
@@ -310,12 +318,12 @@ def _soft_failure(ctx: Context, body: list[ast.stmt], after: bool) -> str | None
 def _what_call_does(ctx: Context, call: ast.Call) -> str | None:
     spelled = dotted_text(call.func) or ""
     qualified = ctx.qualified(call.func) or spelled
-    if qualified in tables.WARNING_CALLS:
+    if qualified in WARNING_CALLS:
         return f"it only warns (`{spelled}`)"
-    if qualified in tables.PRINT_CALLS or spelled in tables.PRINT_CALLS:
+    if qualified in PRINT_CALLS or spelled in PRINT_CALLS:
         return "it only prints"
     func = call.func
-    if isinstance(func, ast.Attribute) and func.attr in tables.LOG_METHODS:
+    if isinstance(func, ast.Attribute) and func.attr in LOG_METHODS:
         receiver = (dotted_text(func.value) or "").lower()
         if "log" in receiver or qualified.startswith("logging."):
             return f"it only logs (`{spelled}`)"
@@ -326,15 +334,16 @@ def _picks_fallback(ctx: Context, stmts: list[ast.stmt]) -> bool:
     """Does this code choose a non-BF16 dtype or the CPU? BLY105 / BLY301 report that
     conditional already."""
     for stmt in stmts:
-        for node in _walk_no_defs(stmt):
+        for node in walk_no_defs(stmt):
             value: ast.expr | None = None
-            dtype_keyword = isinstance(node, ast.keyword) and node.arg in tables.DTYPE_KEYWORDS
-            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Return)) or dtype_keyword:
-                value = node.value  # type: ignore[union-attr]
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Return)) or (
+                isinstance(node, ast.keyword) and node.arg in DTYPE_KEYWORDS
+            ):
+                value = node.value
             elif (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
-                and node.func.attr in tables.CAST_METHODS
+                and node.func.attr in CAST_METHODS
                 and not node.args
             ):
                 return True
@@ -342,6 +351,6 @@ def _picks_fallback(ctx: Context, stmts: list[ast.stmt]) -> bool:
                 dtype = ctx.dtype_value(value, strings=True)
                 if dtype is not None and dtype != BF16:
                     return True
-                if _is_cpu(_device_kind(ctx, value), index=False):
+                if is_cpu(device_kind(ctx, value), index=False):
                     return True
     return False

@@ -6,12 +6,12 @@ import ast
 from collections.abc import Iterator
 
 from ...context import Context
-from ...data import names as tables
+from ...data.devices import GPU_REQUIREMENT_WORDS
 from ...facts import GpuErrorFacts
 from ...names import dotted_text
 from ..base import Report, last_segments
-from ._capability import _capability_check
-from ._facts import CAPABILITY_QUERIES, CLEAR_ERRORS, HARDWARE, REQUIREMENT, _HardwareRule, _walk_no_defs
+from .capability_checks import capability_check
+from .shared import CAPABILITY_QUERIES, CLEAR_ERRORS, HARDWARE, REQUIREMENT, HardwareRule, walk_no_defs
 
 # How deep a built message (`"a" + b % c`) is taken apart.
 _MAX_DEPTH = 8
@@ -19,7 +19,7 @@ _MAX_DEPTH = 8
 # -- BLY305 --------------------------------------------------------------------------------
 
 
-class UnclearGpuError(_HardwareRule):
+class UnclearGpuError(HardwareRule):
     code = "BLY305"
     name = "unclear-gpu-error"
     summary = (
@@ -47,13 +47,13 @@ class UnclearGpuError(_HardwareRule):
     strings = last_segments(CAPABILITY_QUERIES)
 
     def visit_If(self, node: ast.If, ctx: Context) -> Iterator[Report]:
-        found = _capability_check(ctx, node)
+        found = capability_check(ctx, node)
         if found is None:
             return
         if found.after:
             raises = [s for s in found.failing if isinstance(s, ast.Raise)][:1]
         else:
-            raises = [n for s in found.failing for n in _walk_no_defs(s) if isinstance(n, ast.Raise)]
+            raises = [n for s in found.failing for n in walk_no_defs(s) if isinstance(n, ast.Raise)]
         for stmt in sorted(raises, key=lambda r: (r.lineno, r.col_offset)):
             unclear = _unclear(ctx, stmt)
             if unclear is not None:
@@ -126,7 +126,7 @@ def _visible(parts: list[str | None]) -> str | None:
 
 def _states_requirement(text: str) -> bool:
     lowered = text.lower()
-    return any(word in lowered for word in tables.GPU_REQUIREMENT_WORDS)
+    return any(word in lowered for word in GPU_REQUIREMENT_WORDS)
 
 
 def _message_text(ctx: Context, node: ast.expr, depth: int = 0) -> str | None:

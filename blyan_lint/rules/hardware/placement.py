@@ -6,18 +6,39 @@ import ast
 from collections.abc import Iterator
 
 from ...context import Context
-from ...data import names as tables
+from ...data.devices import (
+    CPU_DEVICE_INDEX,
+    CPU_MOVE_METHOD,
+    CPU_OFFLOAD_KEYWORDS,
+    CPU_OFFLOAD_SWITCH,
+    DEEPSPEED_DEVICE_KEY,
+    DEEPSPEED_OFFLOAD_DEVICES,
+    DEEPSPEED_OFFLOAD_SECTIONS,
+    DEVICE_KEYWORD,
+    DEVICE_MAP_KEYWORD,
+    DEVICE_MOVE_METHOD,
+    ENGINE_CPU_OFFLOAD_KEYWORD,
+    FSDP_CPU_OFFLOAD,
+    FSDP_OFFLOAD_OPTION,
+    FSDP_OFFLOAD_PARAMS_KEYWORD,
+    FSDP_OFFLOAD_POLICIES,
+    FSDP_OPTIONS_KEYWORD,
+    OFFLOAD_DEVICE_STRINGS,
+    OFFLOAD_FUNCTIONS,
+    OFFLOAD_METHODS,
+)
+from ...data.loaders import PIPELINE_FACTORIES
 from ...facts import LoadFacts, PlacementFacts
+from ...fixes.edits import method_span
 from ...names import dotted_text, is_true, keyword, string_value
-from .._common import method_span
 from .._loads import load_facts
 from ..base import Report, last_segments, spellings
-from ._facts import _CPU, NO_CPU_MODE, OFFLOAD_WORDS, _device_kind, _followed, _HardwareRule, _is_cpu
+from .shared import CPU_KIND, NO_CPU_MODE, OFFLOAD_WORDS, HardwareRule, device_kind, followed_value, is_cpu
 
 # -- BLY302 --------------------------------------------------------------------------------
 
 
-class CpuPlacement(_HardwareRule):
+class CpuPlacement(HardwareRule):
     code = "BLY302"
     name = "cpu-placement"
     summary = (
@@ -59,38 +80,36 @@ class CpuPlacement(_HardwareRule):
         '    "blyan/student-v18", torch_dtype=torch.bfloat16, device_map="auto"\n'
         ")\n"
     )
-    watches = (
-        tables.PIPELINE_FACTORIES | tables.FSDP_CPU_OFFLOAD | tables.FSDP_OFFLOAD_POLICIES | tables.OFFLOAD_FUNCTIONS
-    )
-    methods = frozenset({tables.CPU_MOVE_METHOD, tables.DEVICE_MOVE_METHOD, *tables.OFFLOAD_METHODS, "dict"})
+    watches = PIPELINE_FACTORIES | FSDP_CPU_OFFLOAD | FSDP_OFFLOAD_POLICIES | OFFLOAD_FUNCTIONS
+    methods = frozenset({CPU_MOVE_METHOD, DEVICE_MOVE_METHOD, *OFFLOAD_METHODS, "dict"})
     keywords = frozenset(
         {
-            tables.DEVICE_MAP_KEYWORD,
-            *tables.CPU_OFFLOAD_KEYWORDS,
-            tables.CPU_OFFLOAD_SWITCH,
-            tables.FSDP_OPTIONS_KEYWORD,
-            tables.ENGINE_CPU_OFFLOAD_KEYWORD,
+            DEVICE_MAP_KEYWORD,
+            *CPU_OFFLOAD_KEYWORDS,
+            CPU_OFFLOAD_SWITCH,
+            FSDP_OPTIONS_KEYWORD,
+            ENGINE_CPU_OFFLOAD_KEYWORD,
         }
     )
-    strings = OFFLOAD_WORDS | spellings(tables.DEEPSPEED_OFFLOAD_DEVICES) | {tables.FSDP_OFFLOAD_OPTION}
+    strings = OFFLOAD_WORDS | spellings(DEEPSPEED_OFFLOAD_DEVICES) | {FSDP_OFFLOAD_OPTION}
     # Statement words: -1 is the CPU only as a pipeline's device
     statement_words = (
-        *sorted(strings - {str(tables.CPU_DEVICE_INDEX)}),
-        *(f"{tables.CPU_DEVICE_INDEX}&{name}" for name in sorted(last_segments(tables.PIPELINE_FACTORIES))),
+        *sorted(strings - {str(CPU_DEVICE_INDEX)}),
+        *(f"{CPU_DEVICE_INDEX}&{name}" for name in sorted(last_segments(PIPELINE_FACTORIES))),
     )
 
     def visit_Dict(self, node: ast.Dict, ctx: Context) -> Iterator[Report]:
         for key, value in zip(node.keys, node.values, strict=True):
-            name = string_value(key)  # type: ignore[arg-type]
-            if name == tables.DEVICE_MAP_KEYWORD:
+            name = string_value(key)
+            if name == DEVICE_MAP_KEYWORD:
                 yield from self._device_map(value, ctx)
-            elif name in tables.DEEPSPEED_OFFLOAD_SECTIONS and key is not None:
+            elif name in DEEPSPEED_OFFLOAD_SECTIONS and key is not None:
                 yield from self._deepspeed_offload(ctx, name, key, value)
 
     def visit_keyword(self, node: ast.keyword, ctx: Context) -> Iterator[Report]:
-        if node.arg == tables.DEVICE_MAP_KEYWORD:
+        if node.arg == DEVICE_MAP_KEYWORD:
             yield from self._device_map(node.value, ctx)
-        elif node.arg == tables.CPU_OFFLOAD_SWITCH:
+        elif node.arg == CPU_OFFLOAD_SWITCH:
             is_literal, value, note = ctx.constant(node.value)
             if is_literal and value is True:
                 yield ctx.report(
@@ -98,22 +117,22 @@ class CpuPlacement(_HardwareRule):
                     f"`cpu_offload={ctx.source(node.value)}`{note} keeps the sharded parameters in CPU memory and "
                     "runs the optimizer step on the CPU; the policy has no CPU mode (BF16 requires GPU support): "
                     "keep parameters and optimizer state on the GPUs (shard across more of them)",
-                    facts=_facts(ctx, "fsdp_offload", _CPU, node.value),
+                    facts=_facts(ctx, "fsdp_offload", CPU_KIND, node.value),
                 )
-        elif node.arg == tables.FSDP_OPTIONS_KEYWORD:
+        elif node.arg == FSDP_OPTIONS_KEYWORD:
             is_literal, value, note = ctx.constant(node.value)
             options = value.split() if is_literal and isinstance(value, str) else []
             parent = ctx.parent
             trainer = isinstance(parent, ast.Call) and ctx.qualified(parent.func) is not None
-            if tables.FSDP_OFFLOAD_OPTION in options and trainer:
+            if FSDP_OFFLOAD_OPTION in options and trainer:
                 yield ctx.report(
                     node,
                     f"`fsdp={ctx.source(node.value)}`{note}: the `offload` option keeps FSDP's parameters in CPU "
                     f"memory and steps the optimizer there; the policy has no CPU mode (BF16 requires GPU support): "
                     f"{_KEEP_ON_GPU}",
-                    facts=_facts(ctx, "fsdp_offload", _CPU, node.value),
+                    facts=_facts(ctx, "fsdp_offload", CPU_KIND, node.value),
                 )
-        elif node.arg == tables.ENGINE_CPU_OFFLOAD_KEYWORD:
+        elif node.arg == ENGINE_CPU_OFFLOAD_KEYWORD:
             is_literal, value, note = ctx.constant(node.value)
             if is_literal and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
                 yield ctx.report(
@@ -121,27 +140,27 @@ class CpuPlacement(_HardwareRule):
                     f"`cpu_offload_gb={ctx.source(node.value)}`{note} keeps {value} GiB of the model's weights in CPU "
                     "memory and streams them to the GPU at every step; the policy has no CPU mode (BF16 requires GPU "
                     "support): fit the model on the GPUs (`tensor_parallel_size`)",
-                    facts=_facts(ctx, "engine_offload", _CPU, node.value, load=None),
+                    facts=_facts(ctx, "engine_offload", CPU_KIND, node.value, load=None),
                 )
         elif is_true(node.value):  # an offload flag (the only other keywords watched)
             yield ctx.report(
                 node,
                 f"`{node.arg}=True` keeps the modules that do not fit on the GPU on the CPU in FP32; the policy "
                 "has no CPU mode (BF16 requires GPU support): fit the model on the GPU and drop this flag",
-                facts=_facts(ctx, "offload_flag", _CPU, node.value, load=_enclosing_load(ctx)),
+                facts=_facts(ctx, "offload_flag", CPU_KIND, node.value, load=_enclosing_load(ctx)),
             )
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         yield from self._offload(node, ctx)
-        if ctx.qualified(node.func) in tables.PIPELINE_FACTORIES:
-            device = keyword(node, tables.DEVICE_KEYWORD)
-            kind = _device_kind(ctx, device.value) if device is not None else None
-            if device is not None and _is_cpu(kind, index=True):
+        if ctx.qualified(node.func) in PIPELINE_FACTORIES:
+            device = keyword(node, DEVICE_KEYWORD)
+            kind = device_kind(ctx, device.value) if device is not None else None
+            if device is not None and is_cpu(kind, index=True):
                 yield ctx.report(
                     device.value,
                     f"`pipeline(device={ctx.source(device.value)})` runs inference on the CPU; the policy has no "
                     'CPU mode (BF16 requires GPU support): use a CUDA device (`device=0`) or `device_map="auto"`',
-                    facts=_facts(ctx, "pipeline", kind or _CPU, device.value, load=load_facts(ctx, node)),
+                    facts=_facts(ctx, "pipeline", kind or CPU_KIND, device.value, load=load_facts(ctx, node)),
                 )
         yield from self._move(node, ctx)
 
@@ -150,8 +169,8 @@ class CpuPlacement(_HardwareRule):
         func = node.func
         qualified = ctx.qualified(func)
         spelled = dotted_text(func) or ctx.source(func)
-        if qualified in tables.FSDP_CPU_OFFLOAD:
-            switch = keyword(node, tables.FSDP_OFFLOAD_PARAMS_KEYWORD)
+        if qualified in FSDP_CPU_OFFLOAD:
+            switch = keyword(node, FSDP_OFFLOAD_PARAMS_KEYWORD)
             value = switch.value if switch is not None else (node.args[0] if node.args else None)
             if value is None:
                 return  # `CPUOffload()`: offload_params defaults to False
@@ -162,16 +181,16 @@ class CpuPlacement(_HardwareRule):
                     f"`{ctx.source(node) if len(ctx.source(node)) <= 60 else spelled + '(...)'}`{note} keeps FSDP's "
                     "parameters and gradients in CPU memory and runs the optimizer step on the CPU; the policy has "
                     f"no CPU mode (BF16 requires GPU support): {_KEEP_ON_GPU}",
-                    facts=_facts(ctx, "fsdp_offload", _CPU, value),
+                    facts=_facts(ctx, "fsdp_offload", CPU_KIND, value),
                 )
-        elif qualified in tables.FSDP_OFFLOAD_POLICIES:
+        elif qualified in FSDP_OFFLOAD_POLICIES:
             yield ctx.report(
                 node,
                 f"`{spelled}(...)` keeps FSDP2's sharded parameters, gradients and optimizer state in CPU memory and "
                 f"steps on the CPU; the policy has no CPU mode (BF16 requires GPU support): {_KEEP_ON_GPU}",
-                facts=_facts(ctx, "fsdp_offload", _CPU, None),
+                facts=_facts(ctx, "fsdp_offload", CPU_KIND, None),
             )
-        elif qualified in tables.OFFLOAD_FUNCTIONS:
+        elif qualified in OFFLOAD_FUNCTIONS:
             where = "the disk" if qualified.endswith("disk_offload") else "the CPU"
             yield ctx.report(
                 node,
@@ -181,7 +200,7 @@ class CpuPlacement(_HardwareRule):
                     ctx, "offload_hook", _device_word(where), None, receiver=node.args[0] if node.args else None
                 ),
             )
-        elif isinstance(func, ast.Attribute) and func.attr in tables.OFFLOAD_METHODS and qualified is None:
+        elif isinstance(func, ast.Attribute) and func.attr in OFFLOAD_METHODS and qualified is None:
             start, end = method_span(ctx, node)
             yield Report(
                 start,
@@ -189,11 +208,11 @@ class CpuPlacement(_HardwareRule):
                 f"`.{func.attr}()` keeps the pipeline's weights in CPU memory and moves each model (or layer) to the "
                 "GPU only while it runs; the policy has no CPU mode (BF16 requires GPU support): move the pipeline "
                 '`.to("cuda")` instead',
-                facts=_facts(ctx, "pipeline_offload", _CPU, None, method=func.attr, receiver=func.value),
+                facts=_facts(ctx, "pipeline_offload", CPU_KIND, None, method=func.attr, receiver=func.value),
             )
         elif isinstance(func, ast.Name) and func.id == "dict" and qualified is None:
             for kw in node.keywords:
-                if kw.arg in tables.DEEPSPEED_OFFLOAD_SECTIONS:
+                if kw.arg in DEEPSPEED_OFFLOAD_SECTIONS:
                     yield from self._deepspeed_offload(ctx, kw.arg, kw, kw.value)
 
     def _deepspeed_offload(self, ctx: Context, section: str, first: ast.AST, value: ast.expr) -> Iterator[Report]:
@@ -202,16 +221,16 @@ class CpuPlacement(_HardwareRule):
         device: ast.expr | None = None
         if isinstance(section_value, ast.Dict):
             for key, item in zip(section_value.keys, section_value.values, strict=True):
-                if string_value(key) == tables.DEEPSPEED_DEVICE_KEY:  # type: ignore[arg-type]
+                if string_value(key) == DEEPSPEED_DEVICE_KEY:
                     device = item
         elif isinstance(section_value, ast.Call) and dotted_text(section_value.func) == "dict":
-            kw = keyword(section_value, tables.DEEPSPEED_DEVICE_KEY)
+            kw = keyword(section_value, DEEPSPEED_DEVICE_KEY)
             device = kw.value if kw is not None else None
         if device is None:
             return
         is_literal, text, note = ctx.constant(device)
         target = text.strip().lower() if is_literal and isinstance(text, str) else None
-        if target not in tables.DEEPSPEED_OFFLOAD_DEVICES:
+        if target not in DEEPSPEED_OFFLOAD_DEVICES:
             return
         what = "the optimizer state and step" if section == "offload_optimizer" else "the parameters"
         yield ctx.report_span(
@@ -224,12 +243,12 @@ class CpuPlacement(_HardwareRule):
         )
 
     def _device_map(self, value: ast.expr, ctx: Context) -> Iterator[Report]:
-        mapping = _followed(ctx, value)
+        mapping = followed_value(ctx, value)
         if isinstance(mapping, ast.Dict):
             for key, target in zip(mapping.keys, mapping.values, strict=True):
                 where = _offload_target(ctx, target)
                 if where is not None:
-                    module = string_value(key)  # type: ignore[arg-type]
+                    module = string_value(key)
                     what = f'"{module}"' if module else "the whole model" if module == "" else "a module"
                     yield ctx.report(
                         target,
@@ -255,13 +274,13 @@ class CpuPlacement(_HardwareRule):
         if not isinstance(func, ast.Attribute):
             return
         target: ast.expr | None = None
-        if func.attr == tables.CPU_MOVE_METHOD:
+        if func.attr == CPU_MOVE_METHOD:
             if node.args:
                 return
-        elif func.attr == tables.DEVICE_MOVE_METHOD:
-            device = keyword(node, tables.DEVICE_KEYWORD)
+        elif func.attr == DEVICE_MOVE_METHOD:
+            device = keyword(node, DEVICE_KEYWORD)
             targets = [*node.args[:1], *([device.value] if device is not None else [])]
-            target = next((t for t in targets if _is_cpu(_device_kind(ctx, t), index=False)), None)
+            target = next((t for t in targets if is_cpu(device_kind(ctx, t), index=False)), None)
             if target is None:
                 return
         else:
@@ -269,7 +288,9 @@ class CpuPlacement(_HardwareRule):
         loaded = ctx.names.loaded_from(func.value)
         if loaded is None:
             return
-        facts = _facts(ctx, "move", _CPU, target, method=func.attr, receiver=func.value, load=load_facts(ctx, loaded))
+        facts = _facts(
+            ctx, "move", CPU_KIND, target, method=func.attr, receiver=func.value, load=load_facts(ctx, loaded)
+        )
         start, end = method_span(ctx, node)
         receiver = dotted_text(func.value)
         if receiver is None or isinstance(func.value, ast.Call):
@@ -321,14 +342,14 @@ def _enclosing_load(ctx: Context) -> LoadFacts | None:
 
 
 def _device_word(where: str) -> str:
-    return "disk" if where == "the disk" else _CPU
+    return "disk" if where == "the disk" else CPU_KIND
 
 
 def _offload_target(ctx: Context, value: ast.expr) -> str | None:
-    followed = _followed(ctx, value)
-    text = string_value(followed)  # type: ignore[arg-type]
-    if text is not None and text.strip().lower() in tables.OFFLOAD_DEVICE_STRINGS:
+    followed = followed_value(ctx, value)
+    text = string_value(followed)
+    if text is not None and text.strip().lower() in OFFLOAD_DEVICE_STRINGS:
         return "the disk" if text.strip().lower() == "disk" else "the CPU"
-    if isinstance(followed, ast.Call) and _device_kind(ctx, followed) == _CPU:
+    if isinstance(followed, ast.Call) and device_kind(ctx, followed) == CPU_KIND:
         return "the CPU"
     return None

@@ -2,14 +2,15 @@
 
 INT8 is the one exception to BF16, and only for frozen teacher models (BLY401 is dropped in
 teacher scope by the engine). Every other quantized format is banned everywhere (BLY402), and
-a teacher must never be updated (BLY403). BLY401 and BLY402 share one analysis
-(`formats.py`); BLY403 is a dataflow of its own.
+a teacher must never be updated (BLY403) nor run in anything but INT8 or BF16 (BLY404).
+BLY401 and BLY402 share one analysis (`formats.py`); BLY403 and BLY404 stand apart.
 """
 
 from __future__ import annotations
 
 from .int8_outside_teacher import Int8OutsideTeacher
 from .teacher_not_frozen import TeacherNotFrozen
+from .teacher_precision import TeacherPrecision
 from .unsupported_quantization import UnsupportedQuantization
 
-RULES = (Int8OutsideTeacher, UnsupportedQuantization, TeacherNotFrozen)
+RULES = (Int8OutsideTeacher, UnsupportedQuantization, TeacherNotFrozen, TeacherPrecision)

@@ -13,7 +13,26 @@ from typing import ClassVar, NamedTuple
 
 from ...context import Context
 from ...data import engines
-from ...data import names as tables
+from ...data.quantized_formats import (
+    BIT_WIDTH_CONFIGS,
+    BNB_OPTIM_PREFIX,
+    DEQUANTIZE_KEYWORD,
+    DEQUANTIZING_CONFIGS,
+    FOUR_BIT_KEYWORD,
+    FOUR_BIT_KEYWORD_PREFIX,
+    FOUR_BIT_OPTIMIZER_STRINGS,
+    INT8,
+    INT8_BITS,
+    INT8_KEYWORD,
+    INT8_OPTIMIZER_STRINGS,
+    OPTIM_BITS_KEYWORD,
+    OPTIMIZER_STRING_KEYWORDS,
+    QUANTO_CONFIG,
+    TORCHAO_CONFIG,
+    UNSUPPORTED,
+    marker_kind,
+    name_kind,
+)
 from ...facts import Facts, LoadFacts, QuantizationFacts
 from ...names import dotted_text, has_star_kwargs, keyword, string_value
 from .._engines import engine_name
@@ -21,52 +40,11 @@ from .._literals import UNKNOWN, bound_note, is_true_literal, literal, string_li
 from .._loads import load_facts
 from ..base import Report, Rule, shared
 
-INT8 = "int8"
-UNSUPPORTED = "unsupported"
-
 TEACHER_ONLY = (
     "the policy allows INT8 only in teacher code, marked with `# blyan-lint: teacher`; students, inference and "
     "training use BF16"
 )
 NOWHERE = "the policy allows no 4-bit, GPTQ, AWQ or FP8 anywhere, teachers included: use BF16 (INT8 for teachers)"
-
-
-def marker_kind(text: str) -> tuple[str, str] | None:
-    """(kind, format) from the markers in a name or quantization-type string: (UNSUPPORTED, "4-bit")."""
-    lowered = text.lower()
-    for marker in tables.UNSUPPORTED_QUANT_MARKERS:
-        if marker in lowered:
-            return UNSUPPORTED, tables.QUANT_MARKER_LABELS.get(marker, "low-bit")
-    if any(marker in lowered for marker in tables.INT8_MARKERS):
-        return INT8, "INT8"
-    return None
-
-
-def name_kind(qualified: str | None) -> tuple[str, str] | None:
-    """(kind, what it is) for a library name that is quantization machinery, else None."""
-    if qualified is None:
-        return None
-    if qualified in tables.INT8_DTYPES:
-        return INT8, "an INT8 quantized dtype"
-    if qualified in tables.FP8_DTYPES:
-        return UNSUPPORTED, "an FP8 dtype"
-    if qualified in tables.LOW_BIT_DTYPES:
-        return UNSUPPORTED, "a sub-8-bit quantized dtype"
-    if qualified in tables.INT8_CLASSES or qualified in tables.EETQ_CONFIG:
-        return INT8, "INT8 quantization"
-    if qualified.startswith(tables.INT8_MODULE_PREFIXES):
-        return INT8, "INT8 quantization"
-    last = qualified.rsplit(".", 1)[-1]
-    if qualified in tables.FOUR_BIT_CLASSES or qualified in tables.UNSUPPORTED_QUANT_CONFIGS:
-        found = marker_kind(last)
-        if found is None:
-            method = next((m for m in tables.QUANT_METHOD_NAMES if m.lower() in last.lower()), None)
-            found = UNSUPPORTED, method or last.removesuffix("Config")
-        return found[0], f"{found[1]} quantization"
-    if qualified.startswith(tables.QUANT_LIBRARY_PREFIXES):
-        found = marker_kind(last)
-        return (found[0], f"{found[1]} quantization") if found is not None else None
-    return None
 
 
 class QuantizationRule(Rule):
@@ -102,12 +80,12 @@ def _call_reports(node: ast.Call, ctx: Context) -> Iterator[tuple[str, Report]]:
     yield from _call(node, ctx)
 
 
-_SWITCHES = frozenset({tables.INT8_KEYWORD, tables.FOUR_BIT_KEYWORD, *tables.OPTIMIZER_STRING_KEYWORDS})
+_SWITCHES = frozenset({INT8_KEYWORD, FOUR_BIT_KEYWORD, *OPTIMIZER_STRING_KEYWORDS})
 
 
 def _switch_name(name: str | None) -> bool:
     """Is this keyword (or dict key) one `_entries` judges? Most calls have none."""
-    return name is not None and (name in _SWITCHES or name.startswith(tables.FOUR_BIT_KEYWORD_PREFIX))
+    return name is not None and (name in _SWITCHES or name.startswith(FOUR_BIT_KEYWORD_PREFIX))
 
 
 def _reference(node: ast.Attribute | ast.Name, ctx: Context) -> Iterator[tuple[str, Report]]:
@@ -124,14 +102,14 @@ def _reference(node: ast.Attribute | ast.Name, ctx: Context) -> Iterator[tuple[s
         return  # `isinstance(m, bnb.nn.Linear4bit)` checks for it, it does not quantize
     call = parent if isinstance(parent, ast.Call) and parent.func is node else None
     if call is not None:
-        if qualified in tables.DEQUANTIZING_CONFIGS:
-            dequantize = keyword(call, tables.DEQUANTIZE_KEYWORD)
+        if qualified in DEQUANTIZING_CONFIGS:
+            dequantize = keyword(call, DEQUANTIZE_KEYWORD)
             if dequantize is not None and is_true_literal(ctx, dequantize.value):
                 return  # `Mxfp4Config(dequantize=True)` unpacks the weights to the load's dtype
-        if qualified in tables.BIT_WIDTH_CONFIGS:
-            bits = _argument(call, 0, tables.BIT_WIDTH_CONFIGS[qualified])
+        if qualified in BIT_WIDTH_CONFIGS:
+            bits = _argument(call, 0, BIT_WIDTH_CONFIGS[qualified])
             value = bits.value if isinstance(bits, ast.keyword) else bits
-            if value is not None and literal(ctx, value) == tables.INT8_BITS:
+            if value is not None and literal(ctx, value) == INT8_BITS:
                 found = INT8, f"8-bit {qualified.rsplit('.', 1)[-1].removesuffix('Config')} (INT8) quantization"
     kind, label = found
     written = dotted_text(node) or qualified
@@ -181,14 +159,14 @@ def _entry_facts(ctx: Context, entry: _Entry, label: str, kind: str, form: str, 
 def _entries(entries: list[_Entry], ctx: Context, load: LoadFacts | None) -> Iterator[tuple[str, Report]]:
     """Loader switches (`load_in_8bit`, `load_in_4bit`, `bnb_4bit_*`) and `optim=` strings."""
     by_name = {entry.name: entry for entry in entries}
-    eight = by_name.get(tables.INT8_KEYWORD)
+    eight = by_name.get(INT8_KEYWORD)
     eight_on = eight is not None and is_true_literal(ctx, eight.value)
     if eight is not None and eight_on:
         note = bound_note(ctx, eight.value)
         message = f"`{eight.text(ctx)}`{note} loads the model in INT8; {TEACHER_ONLY}"
         yield _at(INT8, ctx, eight.first, eight.last, message, _entry_facts(ctx, eight, "INT8", INT8, "", load))
-    four = by_name.get(tables.FOUR_BIT_KEYWORD)
-    options = [entry for entry in entries if entry.name.startswith(tables.FOUR_BIT_KEYWORD_PREFIX)]
+    four = by_name.get(FOUR_BIT_KEYWORD)
+    options = [entry for entry in entries if entry.name.startswith(FOUR_BIT_KEYWORD_PREFIX)]
     if four is not None:
         value = literal(ctx, four.value)
         # Passed to a call, any value but a false literal counts (`load_in_4bit=args.bits == 4`
@@ -210,14 +188,14 @@ def _entries(entries: list[_Entry], ctx: Context, load: LoadFacts | None) -> Ite
         facts = _entry_facts(ctx, first, "4-bit", UNSUPPORTED, "", load)
         yield _at(UNSUPPORTED, ctx, first.first, first.last, message, facts)
     for entry in entries:
-        if entry.name not in tables.OPTIMIZER_STRING_KEYWORDS:
+        if entry.name not in OPTIMIZER_STRING_KEYWORDS:
             continue
         text = string_literal(ctx, entry.value)
-        if text in tables.INT8_OPTIMIZER_STRINGS:
+        if text in INT8_OPTIMIZER_STRINGS:
             message = f'`{entry.name}="{text}"` keeps the optimizer state in 8-bit; {TEACHER_ONLY}'
             facts = _entry_facts(ctx, entry, "INT8", INT8, "optimizer", load)
             yield _at(INT8, ctx, entry.first, entry.last, message, facts)
-        elif text in tables.FOUR_BIT_OPTIMIZER_STRINGS:
+        elif text in FOUR_BIT_OPTIMIZER_STRINGS:
             message = f'`{entry.name}="{text}"` keeps the optimizer state in 4-bit; {NOWHERE}'
             facts = _entry_facts(ctx, entry, "4-bit", UNSUPPORTED, "optimizer", load)
             yield _at(UNSUPPORTED, ctx, entry.first, entry.last, message, facts)
@@ -229,7 +207,7 @@ def _call(node: ast.Call, ctx: Context) -> Iterator[tuple[str, Report]]:
     if qualified is None:
         return
     spelled = dotted_text(node.func) or qualified
-    if qualified in tables.QUANTO_CONFIG:
+    if qualified in QUANTO_CONFIG:
         weights = _argument(node, 0, "weights")
         if weights is not None:
             yield from _quant_type(ctx, node, spelled, "weights", weights)
@@ -240,12 +218,12 @@ def _call(node: ast.Call, ctx: Context) -> Iterator[tuple[str, Report]]:
         activations = _argument(node, 1, "activations")
         if activations is not None:
             yield from _quant_type(ctx, node, spelled, "activations", activations)
-    elif qualified in tables.TORCHAO_CONFIG:
+    elif qualified in TORCHAO_CONFIG:
         quant_type = _argument(node, 0, "quant_type")
         if quant_type is not None:
             yield from _quant_type(ctx, node, spelled, "quant_type", quant_type)
-    elif qualified.startswith(tables.BNB_OPTIM_PREFIX):
-        bits = keyword(node, tables.OPTIM_BITS_KEYWORD)
+    elif qualified.startswith(BNB_OPTIM_PREFIX):
+        bits = keyword(node, OPTIM_BITS_KEYWORD)
         if bits is not None and literal(ctx, bits.value) == 8:
             message = f"`{spelled}(..., {bits.arg}=8)` keeps the optimizer state in 8-bit; {TEACHER_ONLY}"
             facts = QuantizationFacts("INT8", True, "optimizer", qualified, ctx.resolve(bits.value), None)

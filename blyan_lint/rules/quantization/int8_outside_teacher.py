@@ -7,22 +7,34 @@ in teacher scope. What counts as INT8 is `formats.py`'s analysis, shared with BL
 from __future__ import annotations
 
 from ...data import engines
-from ...data import names as tables
+from ...data.quantized_formats import (
+    EETQ_CONFIG,
+    INT8,
+    INT8_CLASSES,
+    INT8_DTYPES,
+    INT8_KEYWORD,
+    INT8_MARKERS,
+    INT8_MODULE_PREFIXES,
+    INT8_OPTIMIZER_STRINGS,
+    OPTIM_BITS_KEYWORD,
+    QUANTO_CONFIG,
+    TORCHAO_CONFIG,
+)
 from ..base import last_segments, spellings
-from .formats import INT8, QuantizationRule
+from .formats import QuantizationRule
 
 # What an INT8 finding cannot exist without: a marker or a name from the tables.
 
 _INT8_WORDS = frozenset(
     {
-        *spellings(tables.INT8_MARKERS),
-        *last_segments(tables.INT8_CLASSES | tables.INT8_DTYPES | tables.EETQ_CONFIG),
-        *last_segments(tables.QUANTO_CONFIG | tables.TORCHAO_CONFIG),
-        *last_segments(tables.INT8_MODULE_PREFIXES),
-        *tables.INT8_OPTIMIZER_STRINGS,
+        *spellings(INT8_MARKERS),
+        *last_segments(INT8_CLASSES | INT8_DTYPES | EETQ_CONFIG),
+        *last_segments(QUANTO_CONFIG | TORCHAO_CONFIG),
+        *last_segments(INT8_MODULE_PREFIXES),
+        *INT8_OPTIMIZER_STRINGS,
         *engines.INT8_QUANTIZATIONS,
-        tables.INT8_KEYWORD,
-        tables.OPTIM_BITS_KEYWORD,
+        INT8_KEYWORD,
+        OPTIM_BITS_KEYWORD,
     }
 )
 

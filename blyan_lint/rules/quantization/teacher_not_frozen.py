@@ -12,12 +12,22 @@ import re
 from collections.abc import Iterator
 
 from ...context import Context
-from ...data import names as tables
+from ...data.model_updates import (
+    BACKWARD_METHOD,
+    OPTIMIZER_CLASSES,
+    OPTIMIZER_NAME_WORDS,
+    OPTIMIZER_PREFIXES,
+    REQUIRES_GRAD_ATTRIBUTE,
+    REQUIRES_GRAD_METHOD,
+    STEP_METHOD,
+    TRAIN_METHOD,
+    is_optimizer,
+)
 from ...facts import TeacherUpdateFacts
+from ...fixes.edits import method_span
 from ...names import dotted_text, has_star_kwargs, keyword
-from .._common import method_span
 from .._literals import is_true_literal, literal
-from .._teacher_names import is_optimizer, mentions_teacher, names_teacher, optimizer_params
+from .._teacher_names import mentions_teacher, names_teacher, optimizer_params
 from ..base import Report, Rule, last_segments
 
 _FROZEN = "teachers are frozen checkpoints used only for validation"
@@ -32,7 +42,7 @@ def _optimizer_like(ctx: Context, node: ast.expr) -> bool:
     name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
     if name is None:
         return False
-    if {word.lower() for word in _WORDS.findall(name)} & tables.OPTIMIZER_NAME_WORDS:
+    if {word.lower() for word in _WORDS.findall(name)} & OPTIMIZER_NAME_WORDS:
         return True
     bound = ctx.follow(node).value
     return isinstance(bound, ast.Call) and is_optimizer(ctx.qualified(bound.func))
@@ -112,12 +122,12 @@ class TeacherNotFrozen(Rule):
     # Every update names its method, `requires_grad`, or an optimizer (by module or class).
     strings = frozenset(
         {
-            tables.TRAIN_METHOD,
-            tables.BACKWARD_METHOD,
-            tables.STEP_METHOD,
-            tables.REQUIRES_GRAD_ATTRIBUTE,
-            *last_segments(tables.OPTIMIZER_PREFIXES),
-            *last_segments(tables.OPTIMIZER_CLASSES),
+            TRAIN_METHOD,
+            BACKWARD_METHOD,
+            STEP_METHOD,
+            REQUIRES_GRAD_ATTRIBUTE,
+            *last_segments(OPTIMIZER_PREFIXES),
+            *last_segments(OPTIMIZER_CLASSES),
         }
     )
     # Statement words: the same, with `train` and `step` whole words (`.train()`, not `training`)
@@ -193,7 +203,7 @@ class TeacherNotFrozen(Rule):
         if not is_true_literal(ctx, node.value):
             return
         for target in node.targets:
-            if not isinstance(target, ast.Attribute) or target.attr != tables.REQUIRES_GRAD_ATTRIBUTE:
+            if not isinstance(target, ast.Attribute) or target.attr != REQUIRES_GRAD_ATTRIBUTE:
                 continue
             if whole or names_teacher(ctx, target.value):
                 does = "unfreezes {model}'s weights"
@@ -214,8 +224,8 @@ class TeacherNotFrozen(Rule):
 
     # What each updating method call is, by method name.
     _UPDATES = {
-        tables.TRAIN_METHOD: _train,
-        tables.BACKWARD_METHOD: _backward,
-        tables.STEP_METHOD: _step,
-        tables.REQUIRES_GRAD_METHOD: _requires_grad_,
+        TRAIN_METHOD: _train,
+        BACKWARD_METHOD: _backward,
+        STEP_METHOD: _step,
+        REQUIRES_GRAD_METHOD: _requires_grad_,
     }

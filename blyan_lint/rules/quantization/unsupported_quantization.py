@@ -7,22 +7,34 @@
 from __future__ import annotations
 
 from ...data import engines
-from ...data import names as tables
+from ...data.quantized_formats import (
+    FOUR_BIT_CLASSES,
+    FOUR_BIT_KEYWORD,
+    FOUR_BIT_KEYWORD_PREFIX,
+    FOUR_BIT_OPTIMIZER_STRINGS,
+    FP8_DTYPES,
+    LOW_BIT_DTYPES,
+    QUANTO_CONFIG,
+    TORCHAO_CONFIG,
+    UNSUPPORTED,
+    UNSUPPORTED_QUANT_CONFIGS,
+    UNSUPPORTED_QUANT_MARKERS,
+)
 from ..base import last_segments, spellings
-from .formats import UNSUPPORTED, QuantizationRule
+from .formats import QuantizationRule
 
 # What an unsupported-format finding cannot exist without: a marker or a name from the tables.
 _UNSUPPORTED_WORDS = frozenset(
     {
-        *spellings(tables.UNSUPPORTED_QUANT_MARKERS),
-        *last_segments(tables.FOUR_BIT_CLASSES | tables.UNSUPPORTED_QUANT_CONFIGS),
-        *last_segments(tables.FP8_DTYPES | tables.LOW_BIT_DTYPES),
-        *last_segments(tables.QUANTO_CONFIG | tables.TORCHAO_CONFIG),
-        *tables.FOUR_BIT_OPTIMIZER_STRINGS,
+        *spellings(UNSUPPORTED_QUANT_MARKERS),
+        *last_segments(FOUR_BIT_CLASSES | UNSUPPORTED_QUANT_CONFIGS),
+        *last_segments(FP8_DTYPES | LOW_BIT_DTYPES),
+        *last_segments(QUANTO_CONFIG | TORCHAO_CONFIG),
+        *FOUR_BIT_OPTIMIZER_STRINGS,
         f"{engines.QUANTIZATION_KEYWORD}=",
         engines.KV_CACHE_KEYWORD,
-        tables.FOUR_BIT_KEYWORD,
-        tables.FOUR_BIT_KEYWORD_PREFIX,
+        FOUR_BIT_KEYWORD,
+        FOUR_BIT_KEYWORD_PREFIX,
     }
 )
 

@@ -6,14 +6,15 @@ import ast
 import re
 from collections.abc import Iterator
 
-from ..context import Context
-from ..data import adapters
-from ..data import names as tables
-from ..facts import AdapterFacts
-from ..findings import Applicability, Edit, Fix
-from ..names import dotted_text, has_star_kwargs, keyword
-from ._common import insert_keyword_fix, method_span
-from .base import Report, Rule
+from ...context import Context
+from ...data import adapters
+from ...data.loaders import MODULE_CHAIN_METHODS
+from ...facts import AdapterFacts
+from ...findings import Applicability, Edit, Fix
+from ...fixes.edits import insert_keyword_fix, method_span
+from ...names import dotted_text, has_star_kwargs, keyword
+from .._literals import literal
+from ..base import Report, Rule
 
 _FLAG = f"{adapters.PARAMETER}=False"
 _MAX_HOPS = 4
@@ -93,7 +94,7 @@ class Fp32AdapterWeights(Rule):
             fix = insert_keyword_fix(ctx, node, _FLAG, f"Add `{_FLAG}`", ()) if fixable else None
             yield _report(ctx, node, f"`{spelled}(...)` without `{_FLAG}` upcasts", remedy, fix, facts)
             return
-        value = _constant(ctx, flag.value)
+        value = literal(ctx, flag.value)
         if value is False:
             return
         written = f"`{spelled}(..., {adapters.PARAMETER}={ctx.source(flag.value)})`"
@@ -121,12 +122,6 @@ def _report(ctx: Context, node: ast.Call, does: str, remedy: str, fix: Fix | Non
         start, end = method_span(ctx, node)
         return Report(start, end, message, fix=fix, facts=facts)
     return ctx.report(node, message, fix=fix, facts=facts)
-
-
-def _constant(ctx: Context, node: ast.expr) -> object:
-    """The literal value of an expression, through local bindings; None when unknown."""
-    is_literal, value, _ = ctx.constant(node)
-    return value if is_literal else None
 
 
 def _entry_point(ctx: Context, node: ast.Call) -> tuple[str, bool] | None:
@@ -170,9 +165,9 @@ def _peft_name(ctx: Context, node: ast.expr) -> str | None:
 def _is_mixed(ctx: Context, node: ast.Call) -> bool:
     kw = keyword(node, adapters.MIXED_KEYWORD)
     if kw is not None:
-        return _constant(ctx, kw.value) is True
+        return literal(ctx, kw.value) is True
     if len(node.args) > adapters.MIXED_POSITION:
-        return _constant(ctx, node.args[adapters.MIXED_POSITION]) is True
+        return literal(ctx, node.args[adapters.MIXED_POSITION]) is True
     return False
 
 
@@ -196,7 +191,7 @@ def _holds(ctx: Context, node: ast.expr, hops: int) -> str | None:
                 owner = _peft_name(ctx, func.value)
                 if owner in adapters.PEFT_MODEL_CLASSES or owner in adapters.AUTO_PEFT_CLASSES:
                     return _PEFT_MODEL
-            if func.attr in tables.MODULE_CHAIN_METHODS:
+            if func.attr in MODULE_CHAIN_METHODS:
                 return _holds(ctx, func.value, hops + 1)
         return None
     if isinstance(node, ast.Name):
@@ -210,6 +205,3 @@ def _holds(ctx: Context, node: ast.expr, hops: int) -> str | None:
         if adapters.RECEIVER_WORD in (word.lower() for word in _WORDS.findall(last)):
             return _PEFT_MODEL
     return None
-
-
-RULES = (Fp32AdapterWeights,)

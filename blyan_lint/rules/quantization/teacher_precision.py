@@ -10,20 +10,28 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from ..context import Context
-from ..data import engines
-from ..data import names as tables
-from ..facts import CastFacts, LoadFacts, TeacherPrecisionFacts
-from ..findings import Applicability, Edit, Fix, Report
-from ..names import dotted_text, has_star_kwargs, keyword, string_value
-from ._common import bf16_attr_fix, bf16_string_fix, dtype_label, insert_keyword_fix, method_span, torch_name
-from ._engines import engine_name
-from ._loads import dtype_keyword, load_facts, origin_of
-from ._values import is_model
-from .base import Rule, last_segments
+from ...context import Context
+from ...data import engines
+from ...data.dtypes import BF16, CAST_METHODS, dtype_label
+from ...data.loaders import LOADER_METHODS, PIPELINE_FACTORIES, PIPELINE_MODEL_KWARGS, QUANTIZATION_CONFIG_KEYWORD
+from ...data.quantized_formats import (
+    EETQ_CONFIG,
+    FOUR_BIT_KEYWORD,
+    INT8,
+    INT8_KEYWORD,
+    QUANTO_CONFIG,
+    TORCHAO_CONFIG,
+    marker_kind,
+)
+from ...facts import CastFacts, LoadFacts, TeacherPrecisionFacts
+from ...findings import Applicability, Edit, Fix, Report
+from ...fixes.edits import bf16_attr_fix, bf16_string_fix, insert_keyword_fix, method_span, torch_name
+from ...names import dotted_text, has_star_kwargs, keyword, string_value
+from .._engines import engine_name
+from .._loads import dtype_keyword, load_facts, origin_of
+from .._values import is_model
+from ..base import Rule, last_segments
 
-BF16 = tables.BF16
-_INT8 = "int8"
 _ENGINE_REMEDY = (
     'the policy allows a teacher only in INT8 (the one exception) or BF16: serve it with `dtype="bfloat16"` or '
     'an INT8 format (`quantization="experts_int8"`)'
@@ -84,12 +92,12 @@ class TeacherPrecision(Rule):
         "variable is reported without a fix."
     )
     applies_to_teacher = True
-    watches = tables.PIPELINE_FACTORIES | engines.ENGINES
-    methods = frozenset({*tables.LOADER_METHODS, *tables.CAST_METHODS, "to", "type"})
+    watches = PIPELINE_FACTORIES | engines.ENGINES
+    methods = frozenset({*LOADER_METHODS, *CAST_METHODS, "to", "type"})
     # Statement words: not `.to` / `.type`, which it flags only for a dtype (`.half`, `.float`, ...)
     statement_words = (
-        *(f".{method}" for method in (*tables.LOADER_METHODS, *tables.CAST_METHODS)),
-        *last_segments(tables.PIPELINE_FACTORIES | engines.ENGINES),
+        *(f".{method}" for method in (*LOADER_METHODS, *CAST_METHODS)),
+        *last_segments(PIPELINE_FACTORIES | engines.ENGINES),
     )
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
@@ -107,7 +115,7 @@ class TeacherPrecision(Rule):
     def _load(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         if has_star_kwargs(node) or _run_time_switch(ctx, node):
             return
-        if keyword(node, tables.PIPELINE_MODEL_KWARGS) is not None:
+        if keyword(node, PIPELINE_MODEL_KWARGS) is not None:
             return  # `pipeline(..., model_kwargs={...})` may carry the dtype or the quantization
         facts = load_facts(ctx, node)
         quantization = _quantization(ctx, node, facts)
@@ -119,17 +127,17 @@ class TeacherPrecision(Rule):
         if kw is None:
             result = TeacherPrecisionFacts("load", facts.dtype, facts, None)
             start, end = method_span(ctx, node) if isinstance(node.func, ast.Attribute) else ctx.span(node)
-            fix = insert_keyword_fix(ctx, node, f"torch_dtype={torch}.bfloat16", "Add `torch_dtype` BF16", imports)
+            added = insert_keyword_fix(ctx, node, f"torch_dtype={torch}.bfloat16", "Add `torch_dtype` BF16", imports)
             message = (
                 f"`{_callee(node)}()` loads a teacher with neither a dtype nor an INT8 quantization config: FP32 "
                 f"(transformers 4) or the checkpoint's dtype (transformers 5); {remedy}"
             )
-            yield Report(start, end, message, fix=fix, facts=result)
+            yield Report(start, end, message, fix=added, facts=result)
             return
         followed = ctx.follow(kw.value)  # not through parameter defaults: a caller may pass BF16
         if not followed.known:
             return
-        if string_value(followed.value) == "auto":  # type: ignore[arg-type]
+        if string_value(followed.value) == "auto":
             dtype = "auto"
             edit = Edit(ctx.start(kw.value), ctx.end(kw.value), f"{torch}.bfloat16")
             fix: Fix | None = Fix(Applicability.SAFE, f"Use `{kw.arg}={torch}.bfloat16`", (edit,), imports)
@@ -160,17 +168,17 @@ class TeacherPrecision(Rule):
         facts = load_facts(ctx, node)
         remedy = _ENGINE_REMEDY
         if kw is None:
-            fix = insert_keyword_fix(ctx, node, 'dtype="bfloat16"', 'Add `dtype="bfloat16"`', ())
+            added = insert_keyword_fix(ctx, node, 'dtype="bfloat16"', 'Add `dtype="bfloat16"`', ())
             message = (
                 f'`{spelled}` without `dtype="bfloat16"` serves the teacher in its checkpoint\'s dtype (the default '
                 f'"auto": FP16 for an FP32 or FP16 checkpoint); {remedy}'
             )
-            yield ctx.report(node.func, message, fix=fix, facts=TeacherPrecisionFacts("load", "absent", facts, None))
+            yield ctx.report(node.func, message, fix=added, facts=TeacherPrecisionFacts("load", "absent", facts, None))
             return
         followed = ctx.follow(kw.value)
         if not followed.known:
             return
-        text = string_value(followed.value)  # type: ignore[arg-type]
+        text = string_value(followed.value)
         dtype = "auto" if text == engines.AUTO else ctx.dtype_value(followed.value, strings=True)
         if dtype is None or dtype == BF16:
             return
@@ -179,7 +187,7 @@ class TeacherPrecision(Rule):
             if dtype == "auto"
             else (f"serves the teacher in {dtype_label(dtype)}, which is neither INT8 nor BF16")
         )
-        fix = None
+        fix: Fix | None = None
         if not followed.via and text is not None:
             start, end = ctx.start(kw.value), ctx.end(kw.value)
             quote = ctx.lines[start.line - 1][start.col - 1] if start.line == end.line else ""
@@ -195,10 +203,10 @@ class TeacherPrecision(Rule):
         if ctx.qualified(receiver) is not None:
             return  # a module function (`np.float`), not a model method
         argument: ast.expr | None = None
-        if method in tables.CAST_METHODS:
+        if method in CAST_METHODS:
             if node.args or node.keywords:
                 return
-            dtype = tables.CAST_METHODS[method]
+            dtype = CAST_METHODS[method]
         elif method in ("to", "type"):
             dtype_kw = keyword(node, "dtype") if method == "to" else None
             candidates = [*node.args, *([dtype_kw.value] if dtype_kw is not None else [])]
@@ -249,39 +257,35 @@ def _callee(node: ast.Call) -> str:
 
 def _run_time_switch(ctx: Context, node: ast.Call) -> bool:
     """`load_in_8bit=args.int8`: whether the load is INT8 is decided at run time."""
-    for kw in node.keywords:
-        if kw.arg in (tables.INT8_KEYWORD, tables.FOUR_BIT_KEYWORD) and not ctx.constant(kw.value)[0]:
-            return True
-    return False
+    switches = (INT8_KEYWORD, FOUR_BIT_KEYWORD)
+    return any(kw.arg in switches and not ctx.constant(kw.value)[0] for kw in node.keywords)
 
 
 def _quantization(ctx: Context, node: ast.Call, facts: LoadFacts) -> str:
     """ "none", "int8", or "other" (a format BLY402 reports, or one that cannot be told)."""
-    if facts.quantization in ("none", _INT8):
+    if facts.quantization in ("none", INT8):
         return facts.quantization
-    kw = keyword(node, tables.QUANTIZATION_CONFIG_KEYWORD)
+    kw = keyword(node, QUANTIZATION_CONFIG_KEYWORD)
     config = ctx.follow(kw.value).value if kw is not None else None
     if not isinstance(config, ast.Call):
         return "other"
     qualified = ctx.qualified(config.func)
-    if qualified in tables.EETQ_CONFIG:
-        return _INT8
-    if qualified in tables.QUANTO_CONFIG:
+    if qualified in EETQ_CONFIG:
+        return INT8
+    if qualified in QUANTO_CONFIG:
         weights = _argument(config, 0, "weights")
         text = ctx.constant(weights)[1] if weights is not None else "int8"  # Quanto's default
-        return _INT8 if isinstance(text, str) and _int8_text(text) else "other"
-    if qualified in tables.TORCHAO_CONFIG:
+        return INT8 if isinstance(text, str) and _int8_text(text) else "other"
+    if qualified in TORCHAO_CONFIG:
         quant_type = _argument(config, 0, "quant_type")
         text = ctx.constant(quant_type)[1] if quant_type is not None else None
-        return _INT8 if isinstance(text, str) and _int8_text(text) else "other"
+        return INT8 if isinstance(text, str) and _int8_text(text) else "other"
     return "other"
 
 
 def _int8_text(text: str) -> bool:
-    lowered = text.lower()
-    if any(marker in lowered for marker in tables.UNSUPPORTED_QUANT_MARKERS):
-        return False
-    return any(marker in lowered for marker in tables.INT8_MARKERS)
+    found = marker_kind(text)
+    return found is not None and found[0] == INT8
 
 
 def _argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
@@ -299,6 +303,3 @@ def _literal_fix(ctx: Context, value: ast.expr) -> Fix | None:
         return bf16_string_fix(ctx, value)
     qualified = ctx.qualified(value)
     return bf16_attr_fix(ctx, value, qualified) if qualified else None
-
-
-RULES = (TeacherPrecision,)

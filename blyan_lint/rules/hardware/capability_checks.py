@@ -9,9 +9,15 @@ from dataclasses import dataclass
 
 from ...config import BUILTIN_GUARD_FUNCTIONS
 from ...context import Context
-from ...data import names as tables
+from ...data.devices import (
+    BF16_MIN_MAJOR,
+    FAIL_FAST_CALLS,
+    GET_DEVICE_CAPABILITY,
+    GET_DEVICE_PROPERTIES,
+    IS_BF16_SUPPORTED,
+)
 from ...names import dotted_text
-from ._facts import _after
+from .shared import statements_after
 
 # How deep a test's structure (`cap()[0]`, `not (a or b)`) is taken apart.
 _MAX_DEPTH = 8
@@ -50,9 +56,9 @@ def _capability_value(ctx: Context, node: ast.expr, depth: int = 0) -> str | Non
         return _capability_value(ctx, node.value, depth + 1)
     if isinstance(node, ast.Call):
         qualified = ctx.qualified(node.func)
-        if qualified in tables.GET_DEVICE_CAPABILITY:
+        if qualified in GET_DEVICE_CAPABILITY:
             return "tuple"
-        if qualified in tables.GET_DEVICE_PROPERTIES:
+        if qualified in GET_DEVICE_PROPERTIES:
             return "props"
         return None
     if isinstance(node, ast.Tuple) and len(node.elts) >= 2:
@@ -97,7 +103,7 @@ def _compare_means(ctx: Context, node: ast.Compare) -> str | None:
         if kind is None or op not in _MIRROR:
             return None
         op = _MIRROR[op]
-    major = float(tables.BF16_MIN_MAJOR)
+    major = float(BF16_MIN_MAJOR)
     if kind == "major":
         bound = _number(other)
         if bound is None:
@@ -123,7 +129,7 @@ def _atom_means(ctx: Context, node: ast.expr, depth: int) -> tuple[str, str] | N
     if isinstance(node, ast.Compare):
         means = _compare_means(ctx, node)
         return (means, "capability") if means else None
-    if isinstance(node, ast.Call) and ctx.qualified(node.func) in tables.IS_BF16_SUPPORTED:
+    if isinstance(node, ast.Call) and ctx.qualified(node.func) in IS_BF16_SUPPORTED:
         return _PASSES, "bf16"
     if isinstance(node, (ast.Name, ast.Attribute)) and depth < _MAX_DEPTH:
         followed = ctx.follow(node)
@@ -160,7 +166,7 @@ def _test_means(ctx: Context, test: ast.expr, depth: int = 0) -> tuple[str, str]
 
 
 @dataclass(frozen=True)
-class _Check:
+class CapabilityCheck:
     """A capability check and the code that runs when the GPU lacks BF16."""
 
     node: ast.If
@@ -169,31 +175,32 @@ class _Check:
     after: bool  # the failing side is the code after the `if` (its body returns early)
 
 
-def _capability_check(ctx: Context, node: ast.If) -> _Check | None:
-    checks = ctx.extras.get(_Check)
-    if checks is None:
-        checks = ctx.extras[_Check] = {}  # BLY303-305 all ask what each `if` checks: answered once
+def capability_check(ctx: Context, node: ast.If) -> CapabilityCheck | None:
+    checks = ctx.extras.get(CapabilityCheck)
+    if not isinstance(checks, dict):
+        checks = ctx.extras[CapabilityCheck] = {}  # BLY303-305 all ask what each `if` checks: answered once
     key = id(node)
-    if key not in checks:  # type: ignore[operator]
-        checks[key] = _judge_check(ctx, node)  # type: ignore[index]
-    return checks[key]  # type: ignore[index]
+    if key not in checks:
+        checks[key] = _judge_check(ctx, node)
+    found: CapabilityCheck | None = checks[key]
+    return found
 
 
-def _judge_check(ctx: Context, node: ast.If) -> _Check | None:
+def _judge_check(ctx: Context, node: ast.If) -> CapabilityCheck | None:
     found = _test_means(ctx, node.test)
     if found is None:
         return None
     means, kind = found
     if means == _FAILS:
-        return _Check(node, kind, node.body, False)
+        return CapabilityCheck(node, kind, node.body, False)
     if node.orelse:
-        return _Check(node, kind, node.orelse, False)
+        return CapabilityCheck(node, kind, node.orelse, False)
     if _terminates(node.body):
-        return _Check(node, kind, _after(ctx, node), True)
-    return _Check(node, kind, [], False)
+        return CapabilityCheck(node, kind, statements_after(ctx, node), True)
+    return CapabilityCheck(node, kind, [], False)
 
 
-def _is_guard_call(ctx: Context, call: ast.Call) -> bool:
+def is_guard_call(ctx: Context, call: ast.Call) -> bool:
     """A call to one of the configured `guard-functions`, or to blyan-lint's own runtime guard."""
     guards = (*ctx.settings.guard_functions, *BUILTIN_GUARD_FUNCTIONS)
     spelled = dotted_text(call.func)
@@ -207,21 +214,21 @@ def _is_guard_call(ctx: Context, call: ast.Call) -> bool:
     return False
 
 
-def _fails_fast(ctx: Context, call: ast.Call) -> bool:
+def fails_fast(ctx: Context, call: ast.Call) -> bool:
     name = ctx.qualified(call.func) or dotted_text(call.func)
-    return name in tables.FAIL_FAST_CALLS or _is_guard_call(ctx, call)
+    return name in FAIL_FAST_CALLS or is_guard_call(ctx, call)
 
 
-def _always_raises(ctx: Context, body: list[ast.stmt]) -> bool:
+def always_raises(ctx: Context, body: list[ast.stmt]) -> bool:
     """Does this block always raise (or exit, or call a guard function) before leaving?"""
     for stmt in body:
         if isinstance(stmt, ast.Raise):
             return True
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and _fails_fast(ctx, stmt.value):
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and fails_fast(ctx, stmt.value):
             return True
-        if isinstance(stmt, ast.If) and _always_raises(ctx, stmt.body) and _always_raises(ctx, stmt.orelse):
+        if isinstance(stmt, ast.If) and always_raises(ctx, stmt.body) and always_raises(ctx, stmt.orelse):
             return True
-        if isinstance(stmt, (ast.With, ast.AsyncWith)) and _always_raises(ctx, stmt.body):
+        if isinstance(stmt, (ast.With, ast.AsyncWith)) and always_raises(ctx, stmt.body):
             return True
         if isinstance(stmt, (ast.Return, ast.Continue, ast.Break)):
             return False

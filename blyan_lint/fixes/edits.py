@@ -1,9 +1,12 @@
-"""Statement-level text edits for the structural (unsafe) fixes: unwrapping a `with`,
-dropping a `with` item, a decorator or whole statements.
+"""The text edits fixes are made of, built from a file's source and its syntax tree; the
+applier (`fixes/apply.py`) applies them, checks the result parses and re-lints it.
 
-Each helper returns None when the code is laid out in a way the edit cannot handle
-exactly (statements sharing a line, multi-line strings that dedenting would change, ...):
-then the finding is reported without a fix rather than with a risky one.
+Expression-level edits keep the user's spelling (`th.float16` -> `th.bfloat16`, the quote
+style of a string, the layout of a call's arguments). Statement-level edits, for the
+structural (unsafe) fixes, unwrap a `with`, drop a `with` item, a decorator or whole
+statements. Each builder returns None when the code is laid out in a way the edit cannot
+handle exactly (statements sharing a line, multi-line strings that dedenting would
+change, ...): then the finding is reported without a fix rather than with a risky one.
 """
 
 from __future__ import annotations
@@ -12,7 +15,101 @@ import ast
 from collections.abc import Iterable
 
 from ..context import Context
-from ..findings import Edit, Position
+from ..data.dtypes import BF16_STRING_FOR
+from ..findings import Applicability, Edit, Fix, Position
+from ..names import string_value
+
+# -- expression-level edits -------------------------------------------------------------
+
+
+def attr_start(ctx: Context, func: ast.Attribute) -> Position:
+    """Where the attribute name of `x.attr` starts (it is the last token of the node)."""
+    end = ctx.end(func)
+    return Position(end.line, end.col - len(func.attr))
+
+
+def method_span(ctx: Context, call: ast.Call) -> tuple[Position, Position]:
+    """`model.half()` -> the span of `half()`: the most specific part of a method call."""
+    assert isinstance(call.func, ast.Attribute)
+    return attr_start(ctx, call.func), ctx.end(call)
+
+
+def torch_name(ctx: Context) -> tuple[str, tuple[str, ...]]:
+    """How this file spells `torch`, and the import to add if it has none."""
+    alias = ctx.names.alias_for("torch")
+    if alias is not None:
+        return alias, ()
+    return "torch", ("torch",)
+
+
+def bf16_attr_fix(ctx: Context, node: ast.AST, spelling: str) -> Fix | None:
+    """`th.float16` -> `th.bfloat16`, keeping the user's alias; None when not a plain attribute."""
+    if not isinstance(node, ast.Attribute):
+        return None
+    target = "BFloat16Tensor" if spelling.endswith("Tensor") else "bfloat16"
+    start = attr_start(ctx, node)
+    return Fix(
+        Applicability.SAFE,
+        f"Use `{target}`",
+        (Edit(start, ctx.end(node), target),),
+    )
+
+
+def bf16_string_fix(ctx: Context, node: ast.AST) -> Fix | None:
+    """`"fp16"` -> `"bf16"`, `'float16'` -> `'bfloat16'`, keeping the quote style."""
+    value = string_value(node)  # type: ignore[arg-type]
+    if value is None or value not in BF16_STRING_FOR:
+        return None
+    start, end = ctx.start(node), ctx.end(node)
+    if start.line != end.line:
+        return None
+    text = ctx.lines[start.line - 1][start.col - 1 : end.col - 1]
+    if text not in (f"'{value}'", f'"{value}"'):
+        return None  # prefixed, escaped or concatenated: leave it to a human
+    new = BF16_STRING_FOR[value]
+    return Fix(Applicability.SAFE, f'Use "{new}"', (Edit(start, end, text.replace(value, new, 1)),))
+
+
+def insert_keyword_fix(ctx: Context, call: ast.Call, keyword_text: str, title: str, imports: tuple[str, ...]) -> Fix:
+    """Append `keyword_text` to a call's arguments, following its layout.
+
+    One-line calls get `, kw=...`; exploded calls (closing paren on its own line) get a
+    new line with the last argument's indentation and a trailing comma if they use one.
+    """
+    end = ctx.end(call)
+    close = Position(end.line, end.col - 1)  # the `)`
+    args: list[ast.expr | ast.keyword] = [*call.args, *call.keywords]
+    if not args:
+        return Fix(Applicability.SAFE, title, (Edit(close, close, keyword_text),), imports)
+    last = max(args, key=lambda a: (a.end_lineno or 0, a.end_col_offset or 0))
+    last_end = ctx.end(last)
+    between = _text_between(ctx, last_end, close)
+    trailing_comma = between.lstrip().startswith(",")
+    if close.line > last_end.line:  # exploded: `)` on a later line; a new line per argument
+        indent_line = ctx.lines[ctx.start(last).line - 1]
+        indent = indent_line[: len(indent_line) - len(indent_line.lstrip())]
+        comma_line = last_end.line + (between[: between.index(",")].count("\n") if trailing_comma else 0)
+        line_end = Position(comma_line, len(ctx.lines[comma_line - 1]) + 1)  # after any comment
+        new_line = ctx.newline + indent + keyword_text + ("," if trailing_comma else "")
+        edits = [Edit(line_end, line_end, new_line)]
+        if not trailing_comma:
+            edits.insert(0, Edit(last_end, last_end, ","))
+        return Fix(Applicability.SAFE, title, tuple(edits), imports)
+    if trailing_comma:
+        return Fix(Applicability.SAFE, title, (Edit(close, close, f" {keyword_text}"),), imports)
+    return Fix(Applicability.SAFE, title, (Edit(last_end, last_end, f", {keyword_text}"),), imports)
+
+
+def _text_between(ctx: Context, start: Position, end: Position) -> str:
+    if start.line == end.line:
+        return ctx.lines[start.line - 1][start.col - 1 : end.col - 1]
+    parts = [ctx.lines[start.line - 1][start.col - 1 :]]
+    parts.extend(ctx.lines[start.line : end.line - 1])
+    parts.append(ctx.lines[end.line - 1][: end.col - 1])
+    return "\n".join(parts)
+
+
+# -- statement-level edits --------------------------------------------------------------
 
 
 def _line(ctx: Context, number: int) -> str:
@@ -36,8 +133,9 @@ def ends_its_line(ctx: Context, node: ast.AST) -> bool:
 def has_multiline_string(node: ast.AST) -> bool:
     """Dedenting would change the value of a string literal that spans lines."""
     for sub in ast.walk(node):
-        spans_lines = isinstance(sub, (ast.Constant, ast.JoinedStr)) and sub.lineno != sub.end_lineno
-        if spans_lines and (isinstance(sub, ast.JoinedStr) or isinstance(sub.value, (str, bytes))):
+        if isinstance(sub, ast.JoinedStr) and sub.lineno != sub.end_lineno:
+            return True
+        if isinstance(sub, ast.Constant) and sub.lineno != sub.end_lineno and isinstance(sub.value, (str, bytes)):
             return True
     return False
 

@@ -1,23 +1,8 @@
-"""BLY000: the tool's own finding, emitted by the engine when a file cannot be checked."""
+"""BLY001 unused-suppression: a `# noqa` that suppresses nothing (off by default)."""
 
 from __future__ import annotations
 
-from .base import FileRule, Rule
-
-
-class UnreadableFile(FileRule):
-    code = "BLY000"
-    name = "unreadable-file"
-    summary = "A file that cannot be read, decoded or parsed; the run exits 2."
-    policy = "Enforcement: a policy gate fails closed. A file nobody could check is not a file that passed."
-    why = (
-        "A linter that skips what it cannot parse lets any breach through by a syntax error, an odd "
-        "encoding or a file newer than the checker's Python. blyan-lint reports the file with the reason "
-        "and exits 2, and still checks every other file."
-    )
-    example = "def load(path:\n    return open(path).read()\n"
-    fixed = "def load(path):\n    return open(path).read()\n"
-    fix_safety = "No automatic fix: make the file readable, or run blyan-lint under the Python it targets."
+from ..base import Rule
 
 
 class UnusedSuppression(Rule):
@@ -46,6 +31,3 @@ class UnusedSuppression(Rule):
     )
     applies_to_teacher = True
     triggers = ("noqa", "NOQA", "Noqa", "NoQA")
-
-
-RULES = (UnreadableFile, UnusedSuppression)
