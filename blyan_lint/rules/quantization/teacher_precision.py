@@ -25,7 +25,14 @@ from ...data.quantized_formats import (
 )
 from ...facts import CastFacts, LoadFacts, TeacherPrecisionFacts
 from ...findings import Applicability, Edit, Fix, Report
-from ...fixes.edits import bf16_attr_fix, bf16_string_fix, insert_keyword_fix, method_span, torch_name
+from ...fixes.edits import (
+    bf16_attr_fix,
+    bf16_string_fix,
+    insert_keyword_fix,
+    method_call_edits,
+    method_span,
+    torch_name,
+)
 from ...names import dotted_text, has_star_kwargs, keyword, string_value
 from .._engines import engine_name
 from .._loads import dtype_keyword, load_facts, origin_of
@@ -219,7 +226,7 @@ class TeacherPrecision(Rule):
             fix: Fix | None = Fix(
                 Applicability.SAFE,
                 f"Use `.to({torch}.bfloat16)`",
-                (Edit(start, end, f"to({torch}.bfloat16)"),),
+                method_call_edits(ctx, node, "to", f"{torch}.bfloat16"),
                 imports,
             )
             written = f".{method}()"
