@@ -12,7 +12,8 @@ from collections.abc import Iterator
 
 from ...context import Context
 from ...data import engines
-from ...data.dtypes import BF16, CAST_METHODS, dtype_label
+from ...data.devices import DEVICE_MOVE_METHOD
+from ...data.dtypes import BF16, CAST_METHODS, TYPE_METHOD, dtype_label
 from ...data.loaders import LOADER_METHODS, PIPELINE_FACTORIES, PIPELINE_MODEL_KWARGS, QUANTIZATION_CONFIG_KEYWORD
 from ...data.quantized_formats import (
     EETQ_CONFIG,
@@ -100,7 +101,7 @@ class TeacherPrecision(Rule):
     )
     applies_to_teacher = True
     watches = PIPELINE_FACTORIES | engines.ENGINES
-    methods = frozenset({*LOADER_METHODS, *CAST_METHODS, "to", "type"})
+    methods = frozenset({*LOADER_METHODS, *CAST_METHODS, DEVICE_MOVE_METHOD, TYPE_METHOD})
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         if not ctx.scope.is_teacher:
@@ -209,8 +210,8 @@ class TeacherPrecision(Rule):
             if node.args or node.keywords:
                 return
             dtype = CAST_METHODS[method]
-        elif method in ("to", "type"):
-            dtype_kw = keyword(node, "dtype") if method == "to" else None
+        elif method in (DEVICE_MOVE_METHOD, TYPE_METHOD):
+            dtype_kw = keyword(node, "dtype") if method == DEVICE_MOVE_METHOD else None
             candidates = [*node.args, *([dtype_kw.value] if dtype_kw is not None else [])]
             found = [(arg, ctx.dtype_value(arg)) for arg in candidates]
             argument, dtype = next(((a, d) for a, d in found if d is not None), (None, None))  # type: ignore[assignment]
