@@ -16,7 +16,7 @@ from functools import lru_cache
 from . import registry, suppress
 from .config import Settings
 from .findings import Finding, unreadable
-from .kinds import CONFIG, WEIGHTS
+from .kinds import CONFIG, READ_IN_PART, WEIGHTS
 from .post_walk import reported_findings
 from .readers import Unreadable
 from .rules.base import FileRule
@@ -30,9 +30,9 @@ Read = tuple[object, "str | None"]
 
 @dataclass(frozen=True)
 class Reader:
-    read: Callable[[str, bytes | None], Read]  # (path, the file's bytes: None unless read whole)
-    # For a kind whose reader opens the file itself to read a part of it (a checkpoint's header):
-    # the bytes its findings depend on, which a cache hashes instead of the file. None: read whole.
+    read: Callable[[str, bytes | None], Read]  # (path, the file's bytes: None for `kinds.READ_IN_PART`)
+    # For a kind read in part: the bytes its findings depend on (a header), which a cache
+    # hashes instead of the whole file.
     fingerprint: Callable[[str], bytes] | None = None
 
 
@@ -64,8 +64,7 @@ READERS: dict[str, Reader] = {
 
 def reads_whole_file(kind: str) -> bool:
     """Whether files of this kind are read whole (within max-file-size) before their check."""
-    reader = READERS.get(kind)
-    return reader is None or reader.fingerprint is None
+    return kind not in READ_IN_PART
 
 
 @lru_cache(maxsize=64)

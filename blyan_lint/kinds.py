@@ -13,6 +13,10 @@ NOTEBOOK = "notebook"
 # JSON Lines is data (datasets, logs), not configuration: never checked, never a BLY000.
 DATA = "data"
 
+# Kinds whose reader opens the file and reads only a part of it (a checkpoint's header):
+# they are never read whole, so no size limit applies and their scope comes from the path.
+READ_IN_PART = frozenset({WEIGHTS})
+
 # kind -> the suffixes that name it, tried in this order
 SUFFIXES: dict[str, tuple[str, ...]] = {
     PYTHON: (".py", ".pyi"),

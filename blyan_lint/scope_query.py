@@ -6,6 +6,7 @@ import ast
 
 from .config import Settings
 from .findings import Scope
+from .kinds import READ_IN_PART, file_kind
 from .scope import enclosing_scope, file_scope, relative_posix
 from .sources import decode_python, read_bytes
 
@@ -52,13 +53,19 @@ def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> 
 
 
 def describe(path: str, line: int | None, settings: Settings) -> tuple[str, bool]:
-    data = read_bytes(path)
-    if isinstance(data, str):
-        return f"{path}: {data}", False
-    try:
-        scope = scope_at(data, path, line, settings)
-    except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
-        return f"{path}: cannot parse: {exc}", False
+    """The scope of `path` (at `line`), as the check decides it: a file read in part (a
+    checkpoint) by its path alone, as the check never reads it whole; others by their bytes,
+    read within the same max-file-size."""
+    if file_kind(path) in READ_IN_PART:
+        scope = file_scope(None, relative_posix(path, settings.root), settings.teacher_paths)
+    else:
+        data = read_bytes(path, settings.max_file_size)
+        if isinstance(data, str):
+            return f"{path}: {data}", False
+        try:
+            scope = scope_at(data, path, line, settings)
+        except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
+            return f"{path}: cannot parse: {exc}", False
     where = f"{path}:{line}" if line else path
     config = settings.source or "defaults (no [tool.blyan-lint] found)"
     return f"{where}: {scope.role}\n  reason: {scope.reason}\n  config: {config}", True

@@ -42,6 +42,8 @@ DEFERRED = (
     "blyan_lint.report.json_format",
     "blyan_lint.report.sarif",
     "blyan_lint.readers.safetensors",
+    "blyan_lint.readers.configs",  # the config readers, and pyyaml with them, load with the first config file
+    "yaml",
     "multiprocessing",
     "concurrent.futures",
     "difflib",

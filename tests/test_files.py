@@ -668,6 +668,18 @@ def test_cli_checks_a_2gb_checkpoint_without_reading_its_tensors(project, monkey
     assert bounded.counter["bytes"] <= 2 * (8 + len(header))
 
 
+def test_scope_of_a_checkpoint_comes_from_its_path_whatever_its_size(project, capsys):
+    header = st_header({"w": ("F32", [2**28], [0, 2**30])})  # 1 GiB of tensors: over max-file-size
+    (project / "teacher_ckpt").mkdir()
+    path = write_st(project / "teacher_ckpt" / "big.safetensors", header)
+    os.truncate(path, 8 + len(header) + 2**30)
+    code, out, _ = run(["scope", "teacher_ckpt/big.safetensors"], capsys)  # as `check`: never read whole
+    reason = "  reason: teacher: path matches **/*teacher*/**"
+    assert (code, out.splitlines()[:2]) == (0, ["teacher_ckpt/big.safetensors: teacher", reason])
+    code, out, _ = run(["scope", "weights/model.safetensors"], capsys)
+    assert (code, out.splitlines()[0]) == (0, "weights/model.safetensors: student")
+
+
 def test_module_entry_point_checks_weights_and_configs(project):
     proc = subprocess.run(
         [sys.executable, "-m", "blyan_lint", "check", "conf/ds.json", "weights/model.safetensors"],

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .devices import DEEPSPEED_OFFLOAD_DEVICES
+from .devices import DEEPSPEED_OFFLOAD_DEVICES, DEEPSPEED_OFFLOAD_PLACES
 from .dtypes import BF16, BF16_STRING_FOR, DTYPE_KEYWORDS, DTYPE_LABELS, DTYPE_STRINGS
 from .mixed_precision import ACCELERATE_MIXED_PRECISION, LIGHTNING_COMPLIANT_PRECISION, LIGHTNING_PRECISION
 from .quantized_formats import FOUR_BIT_OPTIMIZER_STRINGS, INT8_OPTIMIZER_STRINGS
@@ -114,7 +114,6 @@ class ConfigKey:
 
 
 _MIXED = "the policy forbids mixed precision"
-_OFFLOAD_PLACES = {"cpu": "in CPU memory", "nvme": "on NVMe storage"}
 _BF16 = "the policy requires BF16"
 _MODEL_BF16 = "set it to false and load the model in BF16"
 
@@ -187,7 +186,9 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     *(
         ConfigKey(
             "device",
-            one_of({device: f"keeps {what} {_OFFLOAD_PLACES[device]}" for device in DEEPSPEED_OFFLOAD_DEVICES}),
+            one_of(
+                {device: f"keeps {what} {DEEPSPEED_OFFLOAD_PLACES[device]}" for device in DEEPSPEED_OFFLOAD_DEVICES}
+            ),
             "the policy has no CPU mode (BF16 requires GPU support)",
             f"remove `{section}` and keep {what} on the GPUs",
             example=f"zero_optimization:\n  {section}:\n    device: cpu\n",

@@ -53,7 +53,9 @@ FSDP_OFFLOAD_OPTION = "offload"
 ENGINE_CPU_OFFLOAD_KEYWORD = "cpu_offload_gb"
 # DeepSpeed ZeRO: `"offload_optimizer": {"device": "cpu"}`, `"offload_param": {"device": "nvme"}`.
 DEEPSPEED_OFFLOAD_SECTIONS: frozenset[str] = frozenset({"offload_optimizer", "offload_param"})
-DEEPSPEED_OFFLOAD_DEVICES: frozenset[str] = frozenset({"cpu", "nvme"})
+# ... the devices those sections offload to, and where each keeps the data (for messages).
+DEEPSPEED_OFFLOAD_PLACES: dict[str, str] = {"cpu": "in CPU memory", "nvme": "on NVMe storage"}
+DEEPSPEED_OFFLOAD_DEVICES: frozenset[str] = frozenset(DEEPSPEED_OFFLOAD_PLACES)
 DEEPSPEED_DEVICE_KEY = "device"
 # diffusers pipelines' offload methods, and accelerate's hooks that do the same to a model.
 OFFLOAD_METHODS: frozenset[str] = frozenset({"enable_model_cpu_offload", "enable_sequential_cpu_offload"})

@@ -13,6 +13,7 @@ from ...data.devices import (
     CPU_OFFLOAD_SWITCH,
     DEEPSPEED_DEVICE_KEY,
     DEEPSPEED_OFFLOAD_DEVICES,
+    DEEPSPEED_OFFLOAD_PLACES,
     DEEPSPEED_OFFLOAD_SECTIONS,
     DEVICE_KEYWORD,
     DEVICE_MAP_KEYWORD,
@@ -236,7 +237,7 @@ class CpuPlacement(HardwareRule):
         yield ctx.report_span(
             first,
             device,
-            f'`"{section}": {{"device": {ctx.source(device)}}}`{note} keeps {what} {_OFFLOAD_PLACES[target]} '
+            f'`"{section}": {{"device": {ctx.source(device)}}}`{note} keeps {what} {DEEPSPEED_OFFLOAD_PLACES[target]} '
             "(DeepSpeed ZeRO-Offload); the policy has no CPU mode (BF16 requires GPU support): remove the "
             f'"{section}" section and keep {what} on the GPUs',
             facts=_facts(ctx, "deepspeed_offload", target, device, module=section),
@@ -308,7 +309,6 @@ class CpuPlacement(HardwareRule):
 
 
 _KEEP_ON_GPU = "keep parameters and optimizer state on the GPUs (shard across more of them)"
-_OFFLOAD_PLACES = {"cpu": "in CPU memory", "nvme": "on NVMe storage"}
 
 
 def _facts(

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 
 from ...context import Context
 from ...data import engines
-from ...data.dtypes import BF16, CAST_METHODS, dtype_label
+from ...data.devices import DEVICE_MOVE_METHOD
+from ...data.dtypes import BF16, CAST_METHODS, TYPE_METHOD, dtype_label
 from ...data.loaders import LOADER_METHODS, PIPELINE_FACTORIES, PIPELINE_MODEL_KWARGS, QUANTIZATION_CONFIG_KEYWORD
 from ...data.quantized_formats import (
     EETQ_CONFIG,
@@ -25,7 +26,14 @@ from ...data.quantized_formats import (
 )
 from ...facts import CastFacts, LoadFacts, TeacherPrecisionFacts
 from ...findings import Applicability, Edit, Fix, Report
-from ...fixes.edits import bf16_attr_fix, bf16_string_fix, insert_keyword_fix, method_span, torch_name
+from ...fixes.edits import (
+    bf16_attr_fix,
+    bf16_string_fix,
+    insert_keyword_fix,
+    method_call_edits,
+    method_span,
+    torch_name,
+)
 from ...names import dotted_text, has_star_kwargs, keyword, string_value
 from .._engines import engine_name
 from .._loads import dtype_keyword, load_facts, origin_of
@@ -93,7 +101,7 @@ class TeacherPrecision(Rule):
     )
     applies_to_teacher = True
     watches = PIPELINE_FACTORIES | engines.ENGINES
-    methods = frozenset({*LOADER_METHODS, *CAST_METHODS, "to", "type"})
+    methods = frozenset({*LOADER_METHODS, *CAST_METHODS, DEVICE_MOVE_METHOD, TYPE_METHOD})
     # Statement words: not `.to` / `.type`, which it flags only for a dtype (`.half`, `.float`, ...)
     statement_words = (
         *(f".{method}" for method in (*LOADER_METHODS, *CAST_METHODS)),
@@ -207,8 +215,8 @@ class TeacherPrecision(Rule):
             if node.args or node.keywords:
                 return
             dtype = CAST_METHODS[method]
-        elif method in ("to", "type"):
-            dtype_kw = keyword(node, "dtype") if method == "to" else None
+        elif method in (DEVICE_MOVE_METHOD, TYPE_METHOD):
+            dtype_kw = keyword(node, "dtype") if method == DEVICE_MOVE_METHOD else None
             candidates = [*node.args, *([dtype_kw.value] if dtype_kw is not None else [])]
             found = [(arg, ctx.dtype_value(arg)) for arg in candidates]
             argument, dtype = next(((a, d) for a, d in found if d is not None), (None, None))  # type: ignore[assignment]
@@ -224,7 +232,7 @@ class TeacherPrecision(Rule):
             fix: Fix | None = Fix(
                 Applicability.SAFE,
                 f"Use `.to({torch}.bfloat16)`",
-                (Edit(start, end, f"to({torch}.bfloat16)"),),
+                method_call_edits(ctx, node, "to", f"{torch}.bfloat16"),
                 imports,
             )
             written = f".{method}()"
