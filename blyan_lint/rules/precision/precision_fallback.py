@@ -162,7 +162,7 @@ def _bound_before(ctx: Context, node: ast.stmt) -> set[str]:
             arguments = parent.args
             every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
             return names | {a.arg for a in every if a is not None}
-        if isinstance(parent, (ast.ClassDef, ast.Lambda)):
+        if isinstance(parent, ast.ClassDef):
             return names
         child = parent
     return names
