@@ -40,6 +40,7 @@ demo-gpu:
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/blyan-lint check --no-cache blyan_lint scripts $(wildcard benchmarks)
 
 test-py: $(VENV)/.installed
@@ -60,4 +61,4 @@ docs: $(VENV)/.installed
 	$(VENV)/bin/python -m blyan_lint.report.json_schema > docs/json-schema.json
 
 clean:
-	rm -rf $(VENV) $(VENV312) .blyan_lint_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV312) .blyan_lint_cache .pytest_cache .ruff_cache .mypy_cache

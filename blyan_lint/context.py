@@ -40,6 +40,10 @@ class Context:
         # Per-file state a rule family keeps between nodes (keyed by the rule or its helper
         # class); it lives and dies with this context, so nothing leaks across files.
         self.extras: dict[object, object] = {}
+        # The file's text, lower-cased UTF-8 (set by the engine), for `file_holds`.
+        self.lowered: bytes | None = None
+        self.variants = b""  # ... and its `words.risky_regions` spellings
+        self._holds: dict[tuple[str, ...], bool] = {}
 
     # -- where we are ----------------------------------------------------------------
     @property
@@ -85,6 +89,17 @@ class Context:
         first, last = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
         text = self.lines[first - 1] if first == last else "\n".join(self.lines[first - 1 : last])
         return any(word in text for word in words)
+
+    def file_holds(self, words: tuple[str, ...]) -> bool:
+        """Does the file hold any of these lower-case words anywhere? A precheck before an
+        expensive question: a name a rule follows is bound in the file, so its text is there
+        too, in some spelling (`words.risky_regions`). True where no text is given."""
+        found = self._holds.get(words)
+        if found is None:
+            text, variants = self.lowered, self.variants
+            found = text is None or any(w.encode() in text or w.encode() in variants for w in words)
+            self._holds[words] = found
+        return found
 
     def source(self, node: ast.AST) -> str:
         """The source text of a node (`ast.get_source_segment`, read from the lines held

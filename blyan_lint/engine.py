@@ -8,6 +8,7 @@ walks, filters and sorts.
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Sequence
 
 from . import bounds, suppress
@@ -16,10 +17,14 @@ from .context import Context
 from .findings import Finding, Report, Scope, unreadable
 from .post_walk import reported_findings
 from .prefilter import active_rules
+from .prune import Pruner, statement_words
 from .pyversion import syntax_error_message
 from .rules.base import Rule, Visit
 from .scope import enclosing_scope, file_scope, relative_posix
 from .sources import decode_python, split_lines
+from .words import risky_regions
+
+PRUNE_SWITCH = "BLYAN_LINT_PRUNE"
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 # Nodes with no children worth visiting (Name's only child is its Load/Store context).
@@ -56,6 +61,7 @@ class _Walker:
         self.skip = frozenset(t for t in _LEAVES if t not in self.everything and t not in self.by_name)
         self.every_name = ast.Name in self.everything
         self.name_keys = self.by_name.get(ast.Name, {})
+        self.pruner: Pruner | None = None
 
     def _key(self, node: ast.AST) -> str | None:
         if isinstance(node, ast.Attribute):
@@ -75,6 +81,19 @@ class _Walker:
             ctx.names.bind_statement(node)  # type: ignore[arg-type]
         elif node_type is ast.NamedExpr:
             ctx.names.bind_walrus(node)  # type: ignore[arg-type]
+        self._dispatch(node, node_type)
+        if node_type in _LEAVES:
+            return
+        if node_type is ast.Import or node_type is ast.ImportFrom:
+            ctx.names.add_import(node)  # type: ignore[arg-type]
+            return
+        if node_type in _DEFS:
+            self._visit_definition(node, node_type)
+            return
+        self._children(node)
+
+    def _dispatch(self, node: ast.AST, node_type: type) -> None:
+        ctx = self.ctx
         rules = self.everything.get(node_type)
         keyed = self.by_name.get(node_type)
         if keyed:
@@ -86,15 +105,37 @@ class _Walker:
             for rule, visit in rules:
                 for report in visit(node, ctx):
                     self.reports.append((rule, scope, report))
-        if node_type in _LEAVES:
-            return
-        if node_type is ast.Import or node_type is ast.ImportFrom:
-            ctx.names.add_import(node)  # type: ignore[arg-type]
-            return
-        if node_type in _DEFS:
-            self._visit_definition(node, node_type)
-            return
-        self._children(node)
+
+    # -- statement pruning (`prune`): module and class bodies unit by unit ------------------
+    def walk_pruned(self, module: ast.Module, pruner: Pruner) -> None:
+        self.pruner = pruner
+        self._dispatch(module, ast.Module)
+        self._pruned_children(module)
+
+    def _pruned_children(self, node: ast.AST) -> None:
+        """`_children`, with the body walked unit by unit (hot: walked; cold: replayed)."""
+        stack = self.ctx.stack
+        stack.append(node)
+        pruner = self.pruner
+        assert pruner is not None
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if field != "body":
+                for child in value if isinstance(value, list) else (value,):
+                    if isinstance(child, ast.AST) and child.__class__ not in self.skip:
+                        self.visit(child)
+                continue
+            for index, unit in enumerate(value):  # type: ignore[arg-type]
+                if unit.__class__ is ast.ClassDef:
+                    self._dispatch(unit, ast.ClassDef)
+                    self._visit_definition(unit, ast.ClassDef, pruned=True)
+                    pruner.learn_class(unit)
+                    continue
+                hot = pruner.hot(unit, value, index)  # type: ignore[arg-type]
+                if hot:
+                    self.visit(unit)
+                pruner.after(unit, walked=hot)
+        stack.pop()
 
     def _children(self, node: ast.AST) -> None:
         stack = self.ctx.stack
@@ -113,7 +154,7 @@ class _Walker:
                     visit(child)
         stack.pop()
 
-    def _visit_definition(self, node: ast.AST, node_type: type) -> None:
+    def _visit_definition(self, node: ast.AST, node_type: type, pruned: bool = False) -> None:
         ctx = self.ctx
         pushed_scope = False
         if not ctx.scopes[-1].is_teacher:
@@ -125,7 +166,10 @@ class _Walker:
         is_function = node_type is not ast.ClassDef
         if is_function:
             ctx.names.enter_function(node)  # type: ignore[arg-type]
-        self._children(node)
+        if pruned:
+            self._pruned_children(node)
+        else:
+            self._children(node)
         if is_function:
             ctx.names.exit_function()
         if pushed_scope:
@@ -140,15 +184,18 @@ def check_python(
     prefilter: bool = True,
     tree: ast.AST | None = None,
     keep_suppressed: bool = False,
+    prune: bool = True,
 ) -> list[Finding]:
     """All findings for one Python file. `tree`, when the caller parsed the same source
     already (flake8 does), saves the second parse."""
     try:
-        return _check_python(path, source, settings, rules, prefilter, tree, keep_suppressed)
+        return _check_python(path, source, settings, rules, prefilter, tree, keep_suppressed, prune)
     except RecursionError:  # valid but deeply nested: again, with room for the depth
         if bounds.deep():
             raise
-        return bounds.with_depth(lambda: _check_python(path, source, settings, rules, prefilter, tree, keep_suppressed))
+        return bounds.with_depth(
+            lambda: _check_python(path, source, settings, rules, prefilter, tree, keep_suppressed, prune)
+        )
 
 
 def _check_python(
@@ -159,6 +206,7 @@ def _check_python(
     prefilter: bool,
     tree: ast.AST | None,
     keep_suppressed: bool,
+    prune: bool,
 ) -> list[Finding]:
     try:
         text = decode_python(source)
@@ -178,15 +226,24 @@ def _check_python(
     selected = frozenset(rule.code for rule in rules)  # before the prefilter: BLY001 judges every selected code
     data = "\n".join(lines).encode("utf-8", "surrogatepass")  # what the words are searched in, once
     lowered = data.lower()
-    rules = active_rules(rules, data, lowered) if prefilter else tuple(rules)
+    regions = risky_regions(data)  # where the bytes may not spell what the code means
+    rules = active_rules(rules, data, lowered, regions) if prefilter else tuple(rules)
     if not rules:
         return []  # parsed (an unparsable file still fails closed), but nothing can fire here
     rel = relative_posix(path, settings.root)
     newline = "\r\n" if "\r\n" in text else ("\r" if "\r" in text else "\n")
-    ctx = Context(path, lines, settings, file_scope(source, rel, settings.teacher_paths), newline)
+    # the pragma's regex only where its words occur (a cheap test first; the same bytes it needs)
+    pragma_source = source if b"blyan-lint" in source else None
+    ctx = Context(path, lines, settings, file_scope(pragma_source, rel, settings.teacher_paths), newline)
+    ctx.lowered = lowered
+    ctx.variants = b"\0".join(text for _, _, text in regions)
     walker = _Walker(ctx, rules)
+    words = statement_words(rules) if prune and _pruning(settings) and isinstance(tree, ast.Module) else None
     try:
-        walker.visit(tree)
+        if words is not None:
+            walker.walk_pruned(tree, Pruner(ctx.names, lines, data, words, regions))  # type: ignore[arg-type]
+        else:
+            walker.visit(tree)
         for rule in rules:
             for report in rule.finish(ctx):
                 walker.reports.append((rule, ctx.file_scope, report))
@@ -205,6 +262,12 @@ def _check_python(
         path=path,
         has_noqa=b"noqa" in lowered,
     )
+
+
+def _pruning(settings: Settings) -> bool:
+    """Statement pruning is on unless switched off (`BLYAN_LINT_PRUNE=0`, for the tests that
+    compare it with the full walk) or guard functions are configured (any call may be one)."""
+    return not settings.guard_functions and os.environ.get(PRUNE_SWITCH, "1") != "0"
 
 
 def _reason(exc: BaseException) -> str:

@@ -33,6 +33,7 @@ _RISKY = re.compile(rb"%s|%s" % (_ESCAPE, _JUNCTION.replace(b"[rbuf]", b"[rRbBuU
 _JOIN = re.compile(_JUNCTION.replace(b"[rbuf]", b"[rRbBuUfF]"))
 _DECODE = re.compile(_ESCAPE)
 _DOTTED = re.compile(rb"\.%s(\w+)" % _GAP.replace(b")*", b")+"))
+_IDENTIFIER_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _CONTEXT_LINES = 2
 _TOKENS = re.compile(r"\w+|[^\w]")
@@ -66,8 +67,18 @@ def dotted_names(data: bytes) -> frozenset[bytes]:
 def risky_text(data: bytes) -> bytes | None:
     """Where the code in these bytes can mean words its bytes do not spell (an escape, a
     literal junction, a character that NFKC or lower-casing turns into ASCII): `variant` of
-    the lines around each such place (two lines either side, for a word or a gap that
-    starts or ends beyond them), joined by NULs. None where the bytes spell everything."""
+    the lines around each such place, joined by NULs. None where the bytes spell everything."""
+    regions = risky_regions(data)
+    return b"\0".join(text for _, _, text in regions) if regions else None
+
+
+Regions = list[tuple[int, int, bytes]]
+
+
+def risky_regions(data: bytes) -> Regions:
+    """(start, end, `variant` of the text there) for the lines around each place where the
+    code can mean words its bytes do not spell, two lines either side (for a word or a gap
+    that starts or ends beyond them)."""
     # two searches: one alternation would lose the literal-prefix scan of the escapes
     places = [m.span() for m in _DECODE.finditer(data)] + [m.span() for m in _JOIN.finditer(data)]
     if not data.isascii():
@@ -78,8 +89,6 @@ def risky_text(data: bytes) -> bytes | None:
             for m in chars.finditer(text):
                 offset = len(text[: m.start()].encode("utf-8", "surrogatepass"))
                 places.append((offset, offset + 1))
-    if not places:
-        return None
     regions: list[tuple[int, int]] = []
     for start, end in sorted(places):
         for _ in range(_CONTEXT_LINES + 1):
@@ -91,7 +100,27 @@ def risky_text(data: bytes) -> bytes | None:
             regions[-1] = (regions[-1][0], max(end, regions[-1][1]))
         else:
             regions.append((start, end))
-    return b"\0".join(variant(data[a:b]) for a, b in regions)
+    return [(a, b, variant(data[a:b])) for a, b in regions]
+
+
+def find_all(text: bytes, word: bytes, whole_before: bool = False, whole_after: bool = False) -> list[int]:
+    """Every start offset of `word` in `text`; with `whole_*`, only where no identifier
+    character touches it on that side (a non-ASCII byte does not count: it may fold)."""
+    found = []
+    at = text.find(word)
+    size = len(word)
+    while at >= 0:
+        if not (whole_before and at > 0 and text[at - 1] in _IDENTIFIER_BYTES) and not (
+            whole_after and text[at + size : at + size + 1] and text[at + size] in _IDENTIFIER_BYTES
+        ):
+            found.append(at)
+        at = text.find(word, at + 1)
+    return found
+
+
+def dotted_positions(data: bytes) -> list[tuple[int, bytes]]:
+    """(offset, name) of each name written after a dot with a gap."""
+    return [(m.start(), m.group(1)) for m in _DOTTED.finditer(data)]
 
 
 @lru_cache(maxsize=4096)

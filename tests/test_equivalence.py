@@ -1,4 +1,5 @@
-"""Speed features change nothing: prefilter, cache and process pool give identical output."""
+"""Speed features change nothing: prefilter, statement pruning, cache and process pool give
+identical output."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 
 from blyan_lint.api import Overrides, check_file
 from blyan_lint.cache import CACHE_DIR
+from blyan_lint.engine import PRUNE_SWITCH
 from blyan_lint.runner import RunOptions, run
 
 from .helpers import FIXTURES, ROOT
@@ -42,6 +44,19 @@ def test_cache_pool_and_prefilter_give_identical_output(tmp_path, monkeypatch):
         assert files == baseline[0]
         assert rendered(findings) == rendered(baseline[1])
     assert variants[-1][2].cached == len(baseline[0]) and variants[-1][2].checked == 0
+
+
+def test_pruning_and_prefilter_off_give_identical_output(monkeypatch):
+    """Statement pruning (issue 16) changes nothing: the whole fixture tree, pruning and the
+    prefilter both off against both on (tests/test_pruning.py does it file by file and fuzzed)."""
+    monkeypatch.chdir(ROOT)
+    paths = ["fixtures"]
+    default = run(paths, Overrides(), RunOptions(use_cache=False, jobs=2))
+    monkeypatch.setenv(PRUNE_SWITCH, "0")
+    unpruned = run(paths, Overrides(prefilter=False), RunOptions(use_cache=False, jobs=2))
+    assert default[1], "the fixtures produce findings"
+    assert default[0] == unpruned[0]
+    assert rendered(default[1]) == rendered(unpruned[1])
 
 
 def test_cache_rechecks_only_changed_files(tmp_path, monkeypatch):

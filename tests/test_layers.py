@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # the one table of codes
     ("registry",),
     # checking one input, and applying fixes (noqa needs the known codes, hence above registry)
-    ("suppress", "prefilter", "post_walk", "engine", "scope_query", "fixes"),
+    ("suppress", "prefilter", "prune", "post_walk", "engine", "scope_query", "fixes"),
     # checking files and trees
     ("api", "file_checks", "notebooks", "notebook_cells", "notebook_json", "runner", "cache", "discovery"),
     # adapters and outputs over the api

@@ -37,6 +37,10 @@ CASES = {
     "parenthesized 1": (PIPELINE + "-(1))\n", "BLY302"),
     "hexadecimal 1": (PIPELINE + "-0x1)\n", "BLY302"),
     "blanks around a keyword's =": ("from vllm import LLM\nllm = LLM('m', quantization = 'awq')\n", "BLY402"),
+    "an FSDP offload option (no CPU word)": (
+        "from transformers import TrainingArguments\nargs = TrainingArguments('o', fsdp='full_shard offload')\n",
+        "BLY302",
+    ),
     "a letter that lower-cases to ASCII": (
         "from transformers import AutoModelForCausalLM\n"
         "m = AutoModelForCausalLM.from_pretrained('m', torch_dtype='auto', device_map='dis\u212a')\n",

@@ -34,6 +34,40 @@ def method_span(ctx: Context, call: ast.Call) -> tuple[Position, Position]:
     return attr_start(ctx, call.func), ctx.end(call)
 
 
+def past_closing_parens(ctx: Context, start: Position, limit: Position) -> tuple[Position, Position]:
+    """From `start` (an expression's `ast` end) towards `limit`, over whitespace, comments,
+    line continuations and `)`: (the position after the last `)`, or `start` when there is
+    none; the position of the first other character). The `ast` end of a parenthesised
+    expression lies inside its parentheses: `f((x))`, `(x.half)()`."""
+    line, col = start.line, start.col
+    after = start
+    while (line, col) < (limit.line, limit.col):
+        text = ctx.lines[line - 1] if line <= len(ctx.lines) else ""
+        char = text[col - 1] if col <= len(text) else "#"  # past a line's end: go on with the next
+        if char == "#":
+            line, col = line + 1, 1
+            continue
+        if char == ")":
+            after = Position(line, col + 1)
+        elif not (char.isspace() or char == "\\"):
+            break
+        col += 1
+    return after, Position(line, col)
+
+
+def method_call_edits(ctx: Context, call: ast.Call, method: str, arguments: str) -> tuple[Edit, ...]:
+    """`x.half()` -> `x.to(torch.bfloat16)`: the method's name and arguments replaced, in one
+    edit from the name to the call's end; in two where parentheses close around the method
+    before its arguments (`(x.half)()` -> `(x.to)(torch.bfloat16)`), so that they stay."""
+    assert isinstance(call.func, ast.Attribute)
+    start, end = method_span(ctx, call)
+    name_end = ctx.end(call.func)
+    closed, opening = past_closing_parens(ctx, name_end, end)
+    if closed == name_end:
+        return (Edit(start, end, f"{method}({arguments})"),)
+    return Edit(start, name_end, method), Edit(opening, end, f"({arguments})")
+
+
 def torch_name(ctx: Context) -> tuple[str, tuple[str, ...]]:
     """How this file spells `torch`, and the import to add if it has none."""
     alias = ctx.names.alias_for("torch")
@@ -82,7 +116,7 @@ def insert_keyword_fix(ctx: Context, call: ast.Call, keyword_text: str, title: s
     if not args:
         return Fix(Applicability.SAFE, title, (Edit(close, close, keyword_text),), imports)
     last = max(args, key=lambda a: (a.end_lineno or 0, a.end_col_offset or 0))
-    last_end = ctx.end(last)
+    last_end, _ = past_closing_parens(ctx, ctx.end(last), close)  # `f((x))`: after its `)`
     between = _text_between(ctx, last_end, close)
     trailing_comma = between.lstrip().startswith(",")
     if close.line > last_end.line:  # exploded: `)` on a later line; a new line per argument

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ..findings import Report, Scope
 
 if TYPE_CHECKING:
     from ..context import Context
 
-__all__ = ["FileRule", "Report", "Rule", "last_segments", "spellings", "trigger_words"]
+__all__ = ["FileRule", "Report", "Rule", "last_segments", "shared", "spellings", "trigger_words"]
 # (Report lives in findings; rule modules may import it from here too.)
 
 Visit = Callable[[ast.AST, "Context"], Iterator[Report]]
@@ -47,6 +47,20 @@ def trigger_words(words: Iterable[str]) -> tuple[str, ...]:
         if not any(shorter in word for shorter in kept):
             kept.append(word)
     return tuple(sorted(kept))
+
+
+_T = TypeVar("_T")
+
+
+def shared(ctx: Context, owner: object, node: ast.AST, compute: Callable[[], Iterable[_T]]) -> list[_T]:
+    """`compute()`'s results for this node, computed once for every rule that asks with the
+    same `owner` (BLY401 and BLY402 judge the same constructs, each keeps its own kind): the
+    last node's results are kept in the context until another node is asked about."""
+    memo = ctx.extras.get(owner)
+    if not (isinstance(memo, tuple) and memo[0] is node and memo[1] is compute.__code__):
+        memo = (node, compute.__code__, list(compute()))
+        ctx.extras[owner] = memo
+    return memo[2]  # type: ignore[no-any-return]
 
 
 class Rule:
@@ -79,6 +93,13 @@ class Rule:
     # Substrings, at least one of which a file must contain for this rule to fire there:
     # `strings`, or else the names (a method as `.half(`).
     triggers: ClassVar[tuple[str, ...]] = ()
+    # Statement pruning (`blyan_lint.prune`): a module- or class-level statement is walked
+    # for this rule only when its text holds one of these words (any case; `a&b`: both;
+    # `\\bw\\b`: a whole word), or a name bound or imported from text that holds one.
+    # Derived (`_derived_statement_words`); None means the rule needs every statement. A rule
+    # whose `finish()` judges what the walk showed it declares its own words, covering every
+    # node it notes.
+    statement_words: ClassVar[tuple[str, ...] | None] = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -87,10 +108,13 @@ class Rule:
             cls.node_types = tuple(getattr(ast, n[6:]) for n in visits)
         if "names" not in cls.__dict__ and (cls.watches or cls.methods):
             cls.names = last_segments(cls.watches) | cls.methods
+        explicit_triggers = "triggers" in cls.__dict__
         if "triggers" not in cls.__dict__ and (cls.strings or cls.watches or cls.methods):
             # `.half`, not `.half(`: `(t.half)()` and `t.half ()` call it too
             words = cls.strings or {*last_segments(cls.watches), *(f".{m}" for m in cls.methods)}
             cls.triggers = trigger_words(words)
+        if "statement_words" not in cls.__dict__:
+            cls.statement_words = _derived_statement_words(cls, explicit_triggers)
 
     def visitor(self, node_type: type[ast.AST]) -> Visit:
         """The method that judges nodes of this type: `visit_Call`, or a legacy `check`."""
@@ -113,6 +137,25 @@ class Rule:
     @property
     def group(self) -> str:
         return self.code[:4]
+
+
+def _derived_statement_words(rule: type[Rule], explicit_triggers: bool) -> tuple[str, ...] | None:
+    """A rule's statement words where it declares none: its `strings` (the text its findings
+    spell, or what they follow or import), else the names and keywords it is handed (which
+    the statement holding the node spells). None, so every statement is walked, where that is
+    not known: a `finish()` that judges the module from what it saw, triggers set by hand, a
+    node type it sees whatever it spells."""
+    if rule.finish is not Rule.finish or (explicit_triggers and not rule.strings):
+        return None
+    if rule.strings:
+        return rule.triggers or None
+    words: set[str] = set()
+    for node_type in rule.node_types:
+        keys = rule.keywords if node_type is ast.keyword else rule.names if node_type in _KEYED_BY_NAME else None
+        if keys is None:
+            return None
+        words.update(keys)
+    return tuple(sorted(words)) or None
 
 
 class FileRule:

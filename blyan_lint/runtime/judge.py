@@ -36,6 +36,8 @@ JUDGES: dict[str, Callable[[Evidence], Verdict]] = {
 
 
 class Judge(Evidence):
+    """One finding's verdict: its rule's judge over the replays' evidence."""
+
     def run(self) -> Verdict:
         if self.module_error:
             return self.verdict(UNRESOLVED, self.module_error)

@@ -6,12 +6,18 @@ import ast
 from collections.abc import Iterator
 
 from ...context import Context
-from ...data.devices import CUDA_IS_AVAILABLE, GET_DEVICE_CAPABILITY, GET_DEVICE_PROPERTIES, IS_BF16_SUPPORTED
+from ...data.devices import (
+    CPU_DEVICE_INDEX,
+    CUDA_IS_AVAILABLE,
+    GET_DEVICE_CAPABILITY,
+    GET_DEVICE_PROPERTIES,
+    IS_BF16_SUPPORTED,
+)
 from ...facts import DeviceFallbackFacts
 from ...findings import Applicability, Edit, Fix
 from ...names import DEFAULT, dotted_text
 from .._conditionals import conditional_parts, if_chain, is_elif
-from ..base import Report
+from ..base import Report, last_segments
 from .shared import (
     CPU_INDEX_KIND,
     CPU_KIND,
@@ -27,6 +33,16 @@ from .shared import (
 )
 
 _HARDWARE_QUERIES = CUDA_IS_AVAILABLE | GET_DEVICE_CAPABILITY | IS_BF16_SUPPORTED | GET_DEVICE_PROPERTIES
+_MINUS_ONE = str(CPU_DEVICE_INDEX)
+# The hardware queries' names: a file without one asks none (a precheck; BLY301 sees every `if`).
+_QUERY_NAMES = tuple(sorted(last_segments(_HARDWARE_QUERIES)))
+
+
+def _query(ctx: Context, tests: list[ast.expr]) -> str | None:
+    """The first hardware query the tests ask."""
+    if not ctx.file_holds(_QUERY_NAMES):
+        return None
+    return next((q for q in (_hardware_query(ctx, t) for t in tests) if q), None)
 
 
 def _hardware_query(ctx: Context, test: ast.AST) -> str | None:
@@ -91,13 +107,18 @@ class CpuFallback(HardwareRule):
         "are reported without a fix."
     )
     strings = CPU_WORDS
+    # Statement words: -1 is the CPU only against a hardware query (`_falls_back`)
+    statement_words = (
+        *sorted(CPU_WORDS - {_MINUS_ONE}),
+        *(f"{_MINUS_ONE}&{query}" for query in sorted(last_segments(_HARDWARE_QUERIES))),
+    )
 
     def visit_IfExp(self, node: ast.IfExp, ctx: Context) -> Iterator[Report]:
         parts = conditional_parts(ctx, node)
         if parts is None:
             return  # the outermost conditional of a chain reports for the whole chain
         leaves, tests = parts
-        query = next((q for q in (_hardware_query(ctx, t) for t in tests) if q), None)
+        query = _query(ctx, tests)
         flag = None if query else next((f for f in map(_flag_test, tests) if f), None)
         kinds = [device_kind(ctx, leaf) for leaf in leaves]
         if not _falls_back(kinds, query, flag):
@@ -128,7 +149,7 @@ class CpuFallback(HardwareRule):
         if is_elif(ctx, node):
             return  # its chain was judged at the first `if`
         tests, branches, current = if_chain(node)
-        query = next((q for q in (_hardware_query(ctx, t) for t in tests) if q), None)
+        query = _query(ctx, tests)
         flag = None if query else next((f for f in map(_flag_test, tests) if f), None)
         if query is None and flag is None:
             return

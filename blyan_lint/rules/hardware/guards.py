@@ -82,6 +82,11 @@ class MissingCapabilityGuard(HardwareRule):
     )
     applies_to_teacher = False
     strings = BF16_WORDS  # any call may be a configured guard: every call is seen, no `watches`
+    # Statement words: what `finish` judges from, a BF16 site, a capability check or the built-in
+    # guard (configured `guard-functions` switch pruning off: any call may be one of them)
+    statement_words = tuple(
+        sorted(BF16_WORDS | last_segments(CAPABILITY_QUERIES) | last_segments(BUILTIN_GUARD_FUNCTIONS))
+    )
 
     # Both visits only take notes; the module is judged once, in `finish`.
     def visit_If(self, node: ast.If, ctx: Context) -> Iterator[Report]:

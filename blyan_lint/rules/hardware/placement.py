@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from ...context import Context
 from ...data.devices import (
+    CPU_DEVICE_INDEX,
     CPU_MOVE_METHOD,
     CPU_OFFLOAD_KEYWORDS,
     CPU_OFFLOAD_SWITCH,
@@ -32,7 +33,7 @@ from ...facts import LoadFacts, PlacementFacts
 from ...fixes.edits import method_span
 from ...names import dotted_text, is_true, keyword, string_value
 from .._loads import load_facts
-from ..base import Report, spellings
+from ..base import Report, last_segments, spellings
 from .shared import CPU_KIND, NO_CPU_MODE, OFFLOAD_WORDS, HardwareRule, device_kind, followed_value, is_cpu
 
 # -- BLY302 --------------------------------------------------------------------------------
@@ -91,7 +92,12 @@ class CpuPlacement(HardwareRule):
             ENGINE_CPU_OFFLOAD_KEYWORD,
         }
     )
-    strings = OFFLOAD_WORDS | spellings(DEEPSPEED_OFFLOAD_DEVICES)
+    strings = OFFLOAD_WORDS | spellings(DEEPSPEED_OFFLOAD_DEVICES) | {FSDP_OFFLOAD_OPTION}
+    # Statement words: -1 is the CPU only as a pipeline's device
+    statement_words = (
+        *sorted(strings - {str(CPU_DEVICE_INDEX)}),
+        *(f"{CPU_DEVICE_INDEX}&{name}" for name in sorted(last_segments(PIPELINE_FACTORIES))),
+    )
 
     def visit_Dict(self, node: ast.Dict, ctx: Context) -> Iterator[Report]:
         for key, value in zip(node.keys, node.values, strict=True):

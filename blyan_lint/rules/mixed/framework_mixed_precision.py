@@ -111,6 +111,11 @@ class FrameworkMixedPrecision(Rule):
             *last_segments(q.rsplit(".", 1)[0] for q in APEX_AMP_INITIALIZE),  # `amp` of apex.amp
         }
     )
+    # Statement words: the same, with `amp` a whole word (not `example`) and `precision` a
+    # keyword (`precision=`, `mixed_precision=`). Its `finish` judges constructions of the
+    # subclasses it noted; a class is always entered, and one whose bases hold a word taints
+    # its name (`blyan_lint.prune`).
+    statement_words = tuple(sorted({"amp": r"\bamp\b", "precision": "precision="}.get(w, w) for w in strings))
 
     def visit_Dict(self, node: ast.Dict, ctx: Context) -> Iterator[Report]:
         return self._deepspeed_dict(node, ctx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from ...context import Context
-from ...data.dtypes import BF16, DTYPE_ATTRS, DTYPE_STRINGS
+from ...data.dtypes import BF16, CAST_METHODS, DTYPE_ATTRS, DTYPE_STRINGS
 from ...names import dotted_text
 from ..base import last_segments
 
@@ -15,6 +15,14 @@ NON_BF16_WORDS = frozenset(
         *last_segments(q for q, dtype in DTYPE_ATTRS.items() if dtype != BF16),
         *(text for text, dtype in DTYPE_STRINGS.items() if dtype != BF16),
     }
+)
+# Statement words (`Rule.statement_words`): a dtype object is an attribute of torch
+# (`th.half`, `torch.HalfTensor`, `t.half()` for the casts) or imported, which names it;
+# a dtype string is quoted. `float` alone (an annotation, a call) selects nothing.
+CAST_WORDS = tuple(f".{method}" for method in CAST_METHODS)
+NON_BF16_STATEMENT_WORDS = (
+    *CAST_WORDS,
+    *(f"{quote}{text}{quote}" for text, dtype in DTYPE_STRINGS.items() if dtype != BF16 for quote in "'\""),
 )
 
 

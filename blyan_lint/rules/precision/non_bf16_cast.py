@@ -9,13 +9,13 @@ from ...context import Context
 from ...data.devices import DEVICE_MOVE_METHOD
 from ...data.dtypes import BF16, CAST_METHODS, LEGACY_TYPE_STRINGS, TYPE_METHOD, dtype_label
 from ...facts import CastFacts, Value
-from ...findings import Applicability, Edit, Fix, Position
-from ...fixes.edits import bf16_attr_fix, method_span, torch_name
+from ...findings import Applicability, Fix, Position
+from ...fixes.edits import bf16_attr_fix, method_call_edits, method_span, torch_name
 from ...names import keyword, string_value
 from .._loads import origin_of
 from .._values import cast_reason, unsafe
 from ..base import Report, Rule
-from .dtype_arguments import dtype_argument
+from .dtype_arguments import CAST_WORDS, dtype_argument
 
 
 class NonBf16Cast(Rule):
@@ -53,6 +53,7 @@ class NonBf16Cast(Rule):
     )
     methods = frozenset({*CAST_METHODS, DEVICE_MOVE_METHOD, TYPE_METHOD})
     supersedes = frozenset({"BLY101"})
+    statement_words = CAST_WORDS  # `.to(x)` and `.type(x)` are flagged only for a dtype, which spells one
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         func = node.func
@@ -67,7 +68,8 @@ class NonBf16Cast(Rule):
             start, end = method_span(ctx, node)
             torch, imports = torch_name(ctx)
             facts = self._facts(ctx, node, start, method, "", CAST_METHODS[method], None)
-            cast = Fix(Applicability.SAFE, self.fix_title(torch), (Edit(start, end, f"to({torch}.bfloat16)"),), imports)
+            edits = method_call_edits(ctx, node, "to", f"{torch}.bfloat16")
+            cast = Fix(Applicability.SAFE, self.fix_title(torch), edits, imports)
             fix = None if _feeds_numpy(ctx, node) else _cast_fix(ctx, cast, func.value)
             yield Report(start, end, self.message(facts, torch), fix=fix, facts=facts)
         elif method == DEVICE_MOVE_METHOD:

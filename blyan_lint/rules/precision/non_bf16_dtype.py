@@ -12,7 +12,7 @@ from ...fixes.edits import bf16_attr_fix, bf16_string_fix
 from ...names import dotted_text, string_value
 from .._values import enclosing_integer_factory, integer_factory, integer_reason, unsafe
 from ..base import Report, Rule
-from .dtype_arguments import NON_BF16_WORDS
+from .dtype_arguments import NON_BF16_STATEMENT_WORDS, NON_BF16_WORDS
 
 
 class NonBf16Dtype(Rule):
@@ -43,6 +43,7 @@ class NonBf16Dtype(Rule):
     methods = frozenset({"getattr"})  # getattr(torch, "float16")
     keywords = DTYPE_KEYWORDS
     strings = NON_BF16_WORDS
+    statement_words = NON_BF16_STATEMENT_WORDS
 
     def visit_keyword(self, node: ast.keyword, ctx: Context) -> Iterator[Report]:
         factory = integer_factory(ctx, ctx.parent)

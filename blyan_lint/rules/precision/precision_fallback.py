@@ -13,7 +13,7 @@ from ...findings import Applicability, Edit, Fix
 from ...fixes.edits import remove_statements, replace_by_block, statement_blocks
 from .._conditionals import conditional_parts, if_chain, is_elif, walk_within
 from ..base import Report, Rule
-from .dtype_arguments import NON_BF16_WORDS
+from .dtype_arguments import NON_BF16_STATEMENT_WORDS, NON_BF16_WORDS
 
 _CAPABILITY_CHECKS = IS_BF16_SUPPORTED | GET_DEVICE_CAPABILITY
 _KNOWN_CONDITION_CALLS = IS_BF16_SUPPORTED | GET_DEVICE_CAPABILITY | CUDA_IS_AVAILABLE
@@ -37,12 +37,15 @@ class PrecisionFallback(Rule):
     fixed = "import torch\n\ndef pick_dtype():\n    return torch.bfloat16\n"
     fix_safety = (
         "Unsafe (opt-in with `--unsafe-fixes`): a conditional expression is replaced by its BF16 branch; an "
-        "if/elif/else statement by its BF16 block, re-indented (or removed, when BF16 was chosen before it). "
-        "Offered only when every condition calls nothing but capability checks and every branch that goes away "
-        "only assigns or returns a dtype; a branch with side effects (logging, loading) means no fix."
+        "if/elif/else statement by its BF16 block, re-indented, or removed when BF16 was chosen before it (a "
+        "path through it does nothing and every name it binds is bound before it). Offered only when every "
+        "condition calls nothing but capability checks and every branch that goes away only assigns or returns "
+        "a dtype; a branch with side effects (logging, loading), or a removal that would leave a name unbound, "
+        "means no fix."
     )
     supersedes = frozenset({"BLY101"})
     strings = NON_BF16_WORDS
+    statement_words = NON_BF16_STATEMENT_WORDS
 
     def visit_IfExp(self, node: ast.IfExp, ctx: Context) -> Iterator[Report]:
         parts = conditional_parts(ctx, node)
@@ -124,10 +127,60 @@ def _collapse_fix(
         title = "Keep only the BF16 branch"
         edits: tuple[Edit, ...] | None = (edit,) if edit is not None else None
     else:
+        if not _removal_keeps_meaning(ctx, node, branches):
+            return None
         removal = remove_statements(ctx, [node], statement_blocks(ctx.stack[0]))
         title = "Remove the fallback; BF16 was already chosen"
         edits = tuple(removal) if removal is not None else None
     return Fix(Applicability.UNSAFE, title, edits) if edits else None
+
+
+def _removal_keeps_meaning(ctx: Context, node: ast.If, branches: list[list[ast.stmt]]) -> bool:
+    """Dropping the whole `if` is the policy GPU's path only when one path through it does
+    nothing (BF16 was chosen before it) and every name it binds is bound before it: else the
+    names it binds would be left unbound (`if ok: d = fp32 else: d = fp16` has no BF16 path)."""
+    if not any(all(isinstance(stmt, ast.Pass) for stmt in body) for body in branches):
+        return False
+    bound = {name for body in branches for stmt in body for name in _bound_by(stmt)}
+    return bound <= _bound_before(ctx, node)
+
+
+def _bound_before(ctx: Context, node: ast.stmt) -> set[str]:
+    """Names surely bound when `node` runs: by the statements before it in its block and in
+    each enclosing block of the same scope, and a function's parameters."""
+    names: set[str] = set()
+    child: ast.AST = node
+    for parent in reversed(ctx.stack):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(parent, field, None)
+            if isinstance(block, list) and any(stmt is child for stmt in block):
+                for stmt in block[: next(i for i, stmt in enumerate(block) if stmt is child)]:
+                    if isinstance(stmt, ast.Delete):
+                        names -= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+                    names |= _bound_by(stmt)
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = parent.args
+            every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+            return names | {a.arg for a in every if a is not None}
+        if isinstance(parent, ast.ClassDef):
+            return names
+        child = parent
+    return names
+
+
+def _bound_by(stmt: ast.stmt) -> set[str]:
+    """Names a statement binds whenever it runs to its end."""
+    if isinstance(stmt, ast.Assign):
+        return {n.id for target in stmt.targets for n in ast.walk(target) if isinstance(n, ast.Name)}
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        return {stmt.target.id}
+    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+        return {stmt.target.id}
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".", 1)[0] for a in stmt.names if a.name != "*"}
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {stmt.name}
+    return set()
 
 
 def _side_effect_free(body: list[ast.stmt]) -> bool:

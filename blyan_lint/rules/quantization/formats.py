@@ -8,7 +8,7 @@ kind and each rule keeps the findings of its own.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import ClassVar, NamedTuple
 
 from ...context import Context
@@ -38,7 +38,7 @@ from ...names import dotted_text, has_star_kwargs, keyword, string_value
 from .._engines import engine_name
 from .._literals import UNKNOWN, bound_note, is_true_literal, literal, string_literal
 from .._loads import load_facts
-from ..base import Report, Rule
+from ..base import Report, Rule, shared
 
 TEACHER_ONLY = (
     "the policy allows INT8 only in teacher code, marked with `# blyan-lint: teacher`; students, inference and "
@@ -52,27 +52,32 @@ class QuantizationRule(Rule):
 
     kind: ClassVar[str]
 
+    # Both rules ask about each node; it is judged once (`shared`), each keeps its kind.
     def visit_Attribute(self, node: ast.Attribute, ctx: Context) -> Iterator[Report]:
-        return self._mine(_reference(node, ctx))
+        return self._mine(shared(ctx, QuantizationRule, node, lambda: _reference(node, ctx)))
 
     def visit_Name(self, node: ast.Name, ctx: Context) -> Iterator[Report]:
-        return self._mine(_reference(node, ctx))
+        return self._mine(shared(ctx, QuantizationRule, node, lambda: _reference(node, ctx)))
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
-        engine = engine_name(ctx, node)
-        if engine is not None:  # vLLM / SGLang: `quantization=` and `kv_cache_dtype=` (catalog 1.1)
-            yield from self._mine(_engine_reports(ctx, node, engine))
-        if any(_switch_name(kw.arg) for kw in node.keywords):
-            load = load_facts(ctx, node) if ctx.names.is_load(node) else None
-            yield from self._mine(_entries(_call_entries(node), ctx, load))
-        yield from self._mine(_call(node, ctx))
+        return self._mine(shared(ctx, QuantizationRule, node, lambda: _call_reports(node, ctx)))
 
     def visit_Dict(self, node: ast.Dict, ctx: Context) -> Iterator[Report]:
         if any(_switch_name(string_value(k)) for k in node.keys):
-            yield from self._mine(_entries(_dict_entries(node), ctx, None))
+            yield from self._mine(shared(ctx, QuantizationRule, node, lambda: _entries(_dict_entries(node), ctx, None)))
 
-    def _mine(self, found: Iterator[tuple[str, Report]]) -> Iterator[Report]:
+    def _mine(self, found: Iterable[tuple[str, Report]]) -> Iterator[Report]:
         return (report for kind, report in found if kind == self.kind)
+
+
+def _call_reports(node: ast.Call, ctx: Context) -> Iterator[tuple[str, Report]]:
+    engine = engine_name(ctx, node)
+    if engine is not None:  # vLLM / SGLang: `quantization=` and `kv_cache_dtype=` (catalog 1.1)
+        yield from _engine_reports(ctx, node, engine)
+    if any(_switch_name(kw.arg) for kw in node.keywords):
+        load = load_facts(ctx, node) if ctx.names.is_load(node) else None
+        yield from _entries(_call_entries(node), ctx, load)
+    yield from _call(node, ctx)
 
 
 _SWITCHES = frozenset({INT8_KEYWORD, FOUR_BIT_KEYWORD, *OPTIMIZER_STRING_KEYWORDS})

@@ -130,6 +130,8 @@ class TeacherNotFrozen(Rule):
             *last_segments(OPTIMIZER_CLASSES),
         }
     )
+    # Statement words: the same, with `train` and `step` whole words (`.train()`, not `training`)
+    statement_words = tuple(sorted({"train": r"\btrain\b", "step": r"\bstep\b"}.get(w, w) for w in strings))
 
     def visit_Assign(self, node: ast.Assign, ctx: Context) -> Iterator[Report]:
         return self._assign(node, ctx, ctx.file_scope.is_teacher)

@@ -26,12 +26,19 @@ from ...data.quantized_formats import (
 )
 from ...facts import CastFacts, LoadFacts, TeacherPrecisionFacts
 from ...findings import Applicability, Edit, Fix, Report
-from ...fixes.edits import bf16_attr_fix, bf16_string_fix, insert_keyword_fix, method_span, torch_name
+from ...fixes.edits import (
+    bf16_attr_fix,
+    bf16_string_fix,
+    insert_keyword_fix,
+    method_call_edits,
+    method_span,
+    torch_name,
+)
 from ...names import dotted_text, has_star_kwargs, keyword, string_value
 from .._engines import engine_name
 from .._loads import dtype_keyword, load_facts, origin_of
 from .._values import is_model
-from ..base import Rule
+from ..base import Rule, last_segments
 
 _ENGINE_REMEDY = (
     'the policy allows a teacher only in INT8 (the one exception) or BF16: serve it with `dtype="bfloat16"` or '
@@ -95,6 +102,11 @@ class TeacherPrecision(Rule):
     applies_to_teacher = True
     watches = PIPELINE_FACTORIES | engines.ENGINES
     methods = frozenset({*LOADER_METHODS, *CAST_METHODS, DEVICE_MOVE_METHOD, TYPE_METHOD})
+    # Statement words: not `.to` / `.type`, which it flags only for a dtype (`.half`, `.float`, ...)
+    statement_words = (
+        *(f".{method}" for method in (*LOADER_METHODS, *CAST_METHODS)),
+        *last_segments(PIPELINE_FACTORIES | engines.ENGINES),
+    )
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         if not ctx.scope.is_teacher:
@@ -220,7 +232,7 @@ class TeacherPrecision(Rule):
             fix: Fix | None = Fix(
                 Applicability.SAFE,
                 f"Use `.to({torch}.bfloat16)`",
-                (Edit(start, end, f"to({torch}.bfloat16)"),),
+                method_call_edits(ctx, node, "to", f"{torch}.bfloat16"),
                 imports,
             )
             written = f".{method}()"
