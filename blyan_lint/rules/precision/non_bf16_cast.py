@@ -68,9 +68,14 @@ class NonBf16Cast(Rule):
             start, end = method_span(ctx, node)
             torch, imports = torch_name(ctx)
             facts = self._facts(ctx, node, start, method, "", CAST_METHODS[method], None)
-            edits = method_call_edits(ctx, node, "to", f"{torch}.bfloat16")
+            # `memory_format=` is kept: `.to()` takes it too, and dropping it changes the layout
+            kept = [ctx.source(kw.value) for kw in node.keywords]
+            arguments = "".join((f"{torch}.bfloat16", *(f", memory_format={text}" for text in kept)))
+            edits = method_call_edits(ctx, node, "to", arguments)
             cast = Fix(Applicability.SAFE, self.fix_title(torch), edits, imports)
-            fix = None if _feeds_numpy(ctx, node) else _cast_fix(ctx, cast, func.value)
+            # over several lines the arguments may hold comments, which the edit would drop
+            keeps_arguments = all(kept) and (not kept or start.line == end.line)
+            fix = None if _feeds_numpy(ctx, node) or not keeps_arguments else _cast_fix(ctx, cast, func.value)
             yield Report(start, end, self.message(facts, torch), fix=fix, facts=facts)
         elif method == DEVICE_MOVE_METHOD:
             yield from self._to(node, ctx)
