@@ -10,7 +10,7 @@ Anything safetensors itself would refuse to load (a file shorter than 8 bytes, a
 length past the end of the file, a header that is not UTF-8 JSON of the right shape, an
 unknown dtype, tensor data past the end of the file or of the wrong size for its dtype and
 shape) raises `HeaderError` with the reason (BLY000): a weight file nobody could check did
-not pass. BLY502 (`rules/config_and_weights.py`) judges the dtypes read here.
+not pass. BLY502 (`rules/config_and_weights/weights_not_bf16.py`) judges the dtypes read here.
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ what is required.
 
 from __future__ import annotations
 
+from .capability_guard import MissingCapabilityGuard
 from .fallback import CpuFallback
-from .guards import MissingCapabilityGuard, SoftCapabilityCheck
 from .messages import UnclearGpuError
 from .placement import CpuPlacement
+from .soft_capability_check import SoftCapabilityCheck
 
 RULES = (CpuFallback, CpuPlacement, MissingCapabilityGuard, SoftCapabilityCheck, UnclearGpuError)

@@ -1,10 +1,5 @@
-"""BLY5xx: configuration and weight files (policy: "Blockchain Weights: BF16").
-
-The readers (`blyan_lint.readers`) turn each file into data: a config's leaves under known
-precision keys, a checkpoint's floating tensors by dtype. These rules judge that data, from
-the meanings in `data/config_keys.py`; the pipeline (`file_checks`) does the rest, as the
-engine does for Python: scope, precedence, `# noqa`, order.
-"""
+"""BLY501 config-non-bf16: a precision key of a YAML/JSON/TOML config set to something other
+than BF16."""
 
 from __future__ import annotations
 
@@ -12,18 +7,16 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ..data import config_keys
-from ..data.config_keys import ConfigKey, normalize_key
-from ..findings import Position, Report, Scope
-from ..kinds import CONFIG, WEIGHTS
-from ..readers import shown
-from .base import FileRule
+from ...data import config_keys
+from ...data.config_keys import ConfigKey, normalize_key
+from ...findings import Position, Report, Scope
+from ...kinds import CONFIG
+from ...readers import shown
+from ..base import FileRule
+from .policy import WEIGHTS_CLAUSE
 
-if TYPE_CHECKING:  # the safetensors reader loads with the first checkpoint, not with every check
-    from ..readers.config_leaves import ConfigDocument, Leaf, Path
-    from ..readers.safetensors import FloatingTensors
-
-_WEIGHTS_CLAUSE = "Blockchain Weights: BF16 — storage and reconstruction consistency."
+if TYPE_CHECKING:  # the config readers load with the first config file, not with every check
+    from ...readers.config_leaves import ConfigDocument, Leaf, Path
 
 
 class ConfigNonBf16(FileRule):
@@ -35,7 +28,7 @@ class ConfigNonBf16(FileRule):
         "included), INT8 outside teacher paths, 4-bit, CPU offload or an FP8 KV cache."
     )
     policy = (
-        f"{_WEIGHTS_CLAUSE} All models involved in learning and inference MUST use BF16; No Mixed "
+        f"{WEIGHTS_CLAUSE} All models involved in learning and inference MUST use BF16; No Mixed "
         "Precision; Teacher Models: INT8 (the only exception)."
     )
     why = (
@@ -74,67 +67,6 @@ class ConfigNonBf16(FileRule):
         for leaf, message in _judge(document.locate(flagged), scope):
             start = leaf.start or Position(1, 1)
             yield Report(start, leaf.end or start, message)
-
-
-class WeightsNotBf16(FileRule):
-    code = "BLY502"
-    name = "weights-not-bf16"
-    summary = (
-        "A `.safetensors` file holding floating-point tensors that are not BF16 (F16, F32, F64, FP8, ...), "
-        "found from its header alone."
-    )
-    policy = _WEIGHTS_CLAUSE
-    why = (
-        "Weights are stored and reconstructed on every node; a checkpoint saved in FP16 or FP32 is rounded "
-        "differently from the BF16 model that learns from it, so nodes that load it disagree. Only the 8-byte "
-        "length and the JSON header are read, never the tensor data, so a 100 GB checkpoint is checked in "
-        "milliseconds. Integer tensors (token ids, position ids, masks) are not flagged. A header that cannot "
-        "be read (truncated file, header length past the end, invalid JSON) is BLY000. The example below is "
-        "the file's JSON header."
-    )
-    example = (
-        "{\n"
-        '  "__metadata__": {"format": "pt"},\n'
-        '  "lm_head.weight": {"dtype": "F16", "shape": [4, 4], "data_offsets": [0, 32]},\n'
-        '  "position_ids": {"dtype": "I64", "shape": [1, 4], "data_offsets": [32, 64]}\n'
-        "}\n"
-    )
-    fixed = (
-        "{\n"
-        '  "__metadata__": {"format": "pt"},\n'
-        '  "lm_head.weight": {"dtype": "BF16", "shape": [4, 4], "data_offsets": [0, 32]},\n'
-        '  "position_ids": {"dtype": "I64", "shape": [1, 4], "data_offsets": [32, 64]}\n'
-        "}\n"
-    )
-    example_path = "model.safetensors"
-    fix_safety = (
-        "No automatic fix: re-save the weights in BF16 (`model.to(torch.bfloat16)` then `save_file`) and "
-        "check the model still reproduces its outputs."
-    )
-    # RULES.md Scopes: in teacher scope only BLY402, BLY403 and BLY3xx apply. Teacher checkpoints are the
-    # INT8 exception, whose scales and unquantized layers are FP16/FP32 by construction.
-    applies_to_teacher = False
-    kinds = (WEIGHTS,)
-
-    def check(self, tensors: FloatingTensors, scope: Scope) -> Iterator[Report]:
-        breaches = {dtype: len(names) for dtype, names in tensors.by_dtype.items() if dtype != "BF16"}
-        if not breaches:
-            return
-        parts = []
-        for dtype, count in sorted(breaches.items(), key=lambda kv: (-kv[1], kv[0])):
-            names = sorted(tensors.by_dtype[dtype])[:_EXAMPLES_PER_DTYPE]
-            more = ", ..." if count > len(names) else ""
-            parts.append(f"{dtype} x{count} (e.g. {', '.join(shown(n) for n in names)}{more})")
-        message = (
-            f"{sum(breaches.values())} of {tensors.total} floating tensors are not BF16: {', '.join(parts)}; "
-            "the policy stores weights in BF16: convert them before saving"
-        )
-        yield Report(Position(1, 1), Position(1, 1), message)
-
-
-RULES = (ConfigNonBf16, WeightsNotBf16)
-
-_EXAMPLES_PER_DTYPE = 2
 
 
 # -- judging a config's leaves (BLY501) ------------------------------------------------------
