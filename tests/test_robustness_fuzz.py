@@ -222,7 +222,7 @@ def check_fix(text: str, findings) -> None:
         compile(result.text, "fuzz.py", "exec", dont_inherit=True)
     again = fix_text(result.text, lint, unsafe=True)
     assert again.text == result.text, "a second --fix changed the file"
-    blocked = conditional_imports(text)  # such fixes are not applied, by design
+    blocked = conditional_imports(result.text)  # such fixes are not applied, by design
     assert not [f for f in again.remaining if wanted(f, True) and not blocked & set(f.fix.imports)], "fixable left"
     _assert_each_pass_changes_only_its_fixes(text, lint, result.text)
 
@@ -231,8 +231,8 @@ def _assert_each_pass_changes_only_its_fixes(text: str, lint, final: str) -> Non
     """Replays the fixer's passes: each changes only lines its own fixes span (a later pass
     may fix what an earlier one made fixable)."""
     current = lint(text)
-    blocked = conditional_imports(text)
     for _ in range(MAX_PASSES):
+        blocked = conditional_imports(text)  # per pass, as the fixer: a fix may lift the condition
         chosen = _non_overlapping([f for f in current if wanted(f, True) and not blocked & set(f.fix.imports)])
         if not chosen:
             break

@@ -54,8 +54,10 @@ def fix_text(
     """Fix `text` until nothing fixable is left; `lint` re-checks a candidate text."""
     applied: list[Finding] = []
     current = findings if findings is not None else lint(text)
-    blocked = conditional_imports(text)
     for _ in range(MAX_PASSES):
+        # per pass: a fix may take the condition away (an unwrapped `with`), and the run must
+        # reach what a second run would
+        blocked = conditional_imports(text)
         fixable = [f for f in current if _applicable(f, unsafe, blocked)]
         if not fixable:
             return FixResult(text, tuple(applied), tuple(current))
@@ -68,7 +70,7 @@ def fix_text(
         _check_cleared(chosen, current, after, text, candidate)
         text, current = candidate, after
         applied.extend(chosen)
-    if any(_applicable(f, unsafe, blocked) for f in current):
+    if any(_applicable(f, unsafe, conditional_imports(text)) for f in current):
         raise FixError(f"fixes did not converge after {MAX_PASSES} passes")
     return FixResult(text, tuple(applied), tuple(current))
 
