@@ -96,3 +96,13 @@ def test_a_file_that_does_not_compile_as_it_is_is_reported_as_such():
     outcome = fix_file("m.py", Overrides(), False, write=False, source=source.encode())
     assert outcome.error is not None
     assert "does not compile as it is" in outcome.error and "global" in outcome.error
+
+
+def test_one_fix_run_reaches_what_a_second_would_when_a_fix_lifts_the_condition():
+    """Unwrapping the autocast makes `import torch` unconditional, so the cast fix becomes
+    allowed in the same run (found by fuzzing, seed 523). Kept out of `fixtures/fixes/`: the
+    per-family codemods run BLY1xx before BLY2xx, so they need a second run for this chain."""
+    source = 'y = t.half()\nwith torch.autocast("cuda", dtype=torch.float16):\n    import torch\n\n    out = model(y)\n'
+    once = fixed(source, unsafe=True)
+    assert once == "y = t.to(torch.bfloat16)\nimport torch\n\nout = model(y)\n"
+    assert fixed(once, unsafe=True) == once
