@@ -237,6 +237,8 @@ def _check_python(
     ctx = Context(path, lines, settings, file_scope(pragma_source, rel, settings.teacher_paths), newline)
     ctx.lowered = lowered
     ctx.variants = b"\0".join(text for _, _, text in regions)
+    if isinstance(tree, ast.Module):
+        ctx.names.tree = tree
     walker = _Walker(ctx, rules)
     words = statement_words(rules) if prune and _pruning(settings) and isinstance(tree, ast.Module) else None
     try:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from .data import loaders as tables
+from .import_sites import ImportSite, conditional_roots, local_names, module_level_imports
 
 # How many bindings `follow()` goes through (`dev = DEVICE`, `DEVICE = "cpu"`): enough for
 # real code; a longer chain is left unresolved rather than guessed.
@@ -38,6 +39,11 @@ class Binding(NamedTuple):
     visible: tuple[int, int]  # (line, byte column) from which on it holds: the end of its statement
     line: int
     how: str = ASSIGN  # ASSIGN | UNPACK | PARAMETER | DEFAULT (a parameter with a default) | LOOP
+
+
+class ModuleName(NamedTuple):
+    local: str  # how the code spells the module there
+    imported: bool  # False: nothing binds it yet; a fix writing it must add `import module`
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,13 @@ class SemanticModel:
         # (frame, name or dotted attribute) -> bindings in document order
         self._bindings: dict[tuple[int, str], list[Binding]] = {}
         self.frames: list[int] = [_MODULE]  # ids of the enclosing function definitions
+        self.functions: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda] = []  # ... and the nodes
+        self.tree: ast.Module | None = None  # the module walked, for questions about what comes later
+        # module -> (frame, site) of `import` statements inside functions, in document order
+        self._function_imports: dict[str, list[tuple[int, ImportSite]]] = {}
+        self._module_imports: dict[str, list[ImportSite]] = {}
+        self._locals: dict[int, frozenset[str]] = {}
+        self._conditional_roots: set[str] | None = None
 
     # -- imports -------------------------------------------------------------------
     def add_import(self, node: ast.Import | ast.ImportFrom) -> None:
@@ -73,6 +86,10 @@ class SemanticModel:
                 else:
                     root = alias.name.split(".", 1)[0]
                     self._imports[root] = root
+                if self.frames[-1] != _MODULE:
+                    site = ImportSite(_end(node), alias.asname or alias.name.split(".", 1)[0])
+                    module = alias.name if alias.asname else site.local
+                    self._function_imports.setdefault(module, []).append((self.frames[-1], site))
             return
         if node.level:
             self._add_relative(node)
@@ -97,6 +114,46 @@ class SemanticModel:
             if alias.name != "*" and base:
                 self._relative[alias.asname or alias.name] = ".".join([*base, alias.name])
 
+    def module_name_at(self, module: str, at: ast.AST) -> ModuleName | None:
+        """The name a fix can write for `module` where `at` is: one an import has bound by
+        then (in this function or an enclosing one before `at`; at module level before `at`,
+        or anywhere when `at` is in a function body, which runs after the module is imported),
+        else `module` itself, unbound, for the fix to import; None when no name can serve
+        (a function binds `torch` itself, the module binds it to something else, or imports it
+        only conditionally, so that an unconditional import would change what it requires)."""
+        here = (at.lineno, at.col_offset)  # type: ignore[attr-defined]
+        for depth in range(len(self.frames) - 1, 0, -1):
+            for frame, site in reversed(self._function_imports.get(module, ())):
+                if frame == self.frames[depth] and site.visible <= here and self._free_within(site.local, depth):
+                    return ModuleName(site.local, True)
+        if self.tree is not None:
+            sites = self._module_imports.get(module)
+            if sites is None:
+                sites = self._module_imports[module] = module_level_imports(self.tree, module)
+            reachable = sites if len(self.frames) > 1 else [s for s in reversed(sites) if s.visible <= here]
+            for site in reachable:
+                if self._free_within(site.local, 0):
+                    return ModuleName(site.local, True)
+        other = self._imports.get(module, module) != module or (_MODULE, module) in self._bindings
+        if other or not self._free_within(module, 0) or module in self._conditional():
+            return None  # an `import` added at the top would shadow, be shadowed, or make `module` required
+        return ModuleName(module, False)
+
+    def _conditional(self) -> set[str]:
+        if self._conditional_roots is None:
+            self._conditional_roots = conditional_roots(self.tree) if self.tree is not None else set()
+        return self._conditional_roots
+
+    def _free_within(self, name: str, depth: int) -> bool:
+        """No function inside frame `depth` (counting from the module, 0) binds `name` itself."""
+        for function in self.functions[depth:]:
+            names = self._locals.get(id(function))
+            if names is None:
+                names = self._locals[id(function)] = local_names(function)
+            if name in names:
+                return False
+        return True
+
     def project_name(self, node: ast.AST) -> str | None:
         """Like `qualified_name`, but also through the project's relative imports:
         `require_bf16_gpu` after `from .gpu import require_bf16_gpu` in package `blyan_node`
@@ -119,13 +176,6 @@ class SemanticModel:
         if qualified is None:
             return local
         return qualified.rpartition(".")[2]
-
-    def alias_for(self, module: str) -> str | None:
-        """The local name bound to `module` (`th` after `import torch as th`), if any."""
-        for local, qualified in self._imports.items():
-            if qualified == module:
-                return local
-        return None
 
     def qualified_name(self, node: ast.AST) -> str | None:
         """`th.cuda.amp.autocast` -> `torch.cuda.amp.autocast`; None when not a library name."""
@@ -171,6 +221,7 @@ class SemanticModel:
     # -- frames --------------------------------------------------------------------
     def enter_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
         self.frames.append(id(node))
+        self.functions.append(node)
         body = node.body
         first = body[0] if isinstance(body, list) else body
         visible = (first.lineno, first.col_offset)  # parameters hold in the body, not in the defaults
@@ -185,6 +236,7 @@ class SemanticModel:
 
     def exit_function(self) -> None:
         self.frames.pop()
+        self.functions.pop()
 
     # -- recording bindings ------------------------------------------------------------
     def bind_statement(self, node: ast.stmt) -> None:

@@ -104,5 +104,6 @@ def test_one_fix_run_reaches_what_a_second_would_when_a_fix_lifts_the_condition(
     per-family codemods run BLY1xx before BLY2xx, so they need a second run for this chain."""
     source = 'y = t.half()\nwith torch.autocast("cuda", dtype=torch.float16):\n    import torch\n\n    out = model(y)\n'
     once = fixed(source, unsafe=True)
-    assert once == "y = t.to(torch.bfloat16)\nimport torch\n\nout = model(y)\n"
+    # the cast runs before the file's own `import torch`: the fix imports it first
+    assert once == "import torch\ny = t.to(torch.bfloat16)\nimport torch\n\nout = model(y)\n"
     assert fixed(once, unsafe=True) == once

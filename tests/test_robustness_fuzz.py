@@ -37,6 +37,8 @@ from blyan_lint.fixes.apply import (
 )
 from blyan_lint.sources import decode_python
 
+from .unbound_names import unbound_loads
+
 LONG = os.environ.get("FUZZ_EXAMPLES")
 EXAMPLES = int(LONG) if LONG else 40
 SEED = int(os.environ.get("FUZZ_SEED", "13"))
@@ -220,11 +222,22 @@ def check_fix(text: str, findings) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         compile(result.text, "fuzz.py", "exec", dont_inherit=True)
+    _assert_fixes_bind_what_they_write(text, result.text)
     again = fix_text(result.text, lint, unsafe=True)
     assert again.text == result.text, "a second --fix changed the file"
     blocked = conditional_imports(result.text)  # such fixes are not applied, by design
     assert not [f for f in again.remaining if wanted(f, True) and not blocked & set(f.fix.imports)], "fixable left"
     _assert_each_pass_changes_only_its_fixes(text, lint, result.text)
+
+
+def _assert_fixes_bind_what_they_write(before: str, after: str) -> None:
+    """No fix loads a name that nothing binds where it runs (`torch.bfloat16` above the
+    file's `import torch`, an alias imported in another function) or unbinds one still used."""
+    try:
+        grown = unbound_loads(after) - unbound_loads(before)
+    except RecursionError:
+        return  # nesting deeper than the oracle's recursion; the other properties still hold
+    assert not grown, f"the fixed program loads names nothing binds there: {dict(grown)}"
 
 
 def _assert_each_pass_changes_only_its_fixes(text: str, lint, final: str) -> None:

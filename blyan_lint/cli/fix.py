@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, overrides: Overrides, paths: list[str]) -> int
         files_word = "file" if len(changed) == 1 else "files"
         print(f"{verb} {applied} finding{'s' if applied != 1 else ''} in {len(changed)} {files_word}.", file=sys.stderr)
         if not args.fix_only and not args.diff:
-            print(summary(files, findings), file=sys.stderr)
+            print(summary(files, findings, fixed_unsafe=args.unsafe_fixes), file=sys.stderr)
     report_config_errors(findings)
     if errors or any(f.code == UNREADABLE for f in findings):
         return EXIT_ERROR

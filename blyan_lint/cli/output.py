@@ -15,7 +15,9 @@ from ..report import FORMATS, colour
 _NOT_CHECKED = "not checked: "  # the BLY000 of a file whose configuration is invalid
 
 
-def summary(files: list[str], findings: list[Finding], cached: int = 0) -> str:
+def summary(files: list[str], findings: list[Finding], cached: int = 0, fixed_unsafe: bool | None = None) -> str:
+    """The closing line; `fixed_unsafe` after a `--fix` run (whether unsafe fixes were on),
+    whose remaining fixable findings are those the fixer declined, not ones a flag would fix."""
     if not files:
         return "No files to check."
     from_cache = f", {cached} from cache" if cached else ""
@@ -29,6 +31,16 @@ def summary(files: list[str], findings: list[Finding], cached: int = 0) -> str:
         f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {affected} of {len(files)} files"
         f"{from_cache} ({len(findings) - teacher} student, {teacher} teacher)."
     )
+    if fixed_unsafe is not None:
+        declined = fixable + (unsafe if fixed_unsafe else 0)
+        if declined:
+            text += (
+                f" {declined} fix{'es' if declined != 1 else ''} not applied: each would add an import the "
+                "file makes only conditionally, or still overlapped another after every pass."
+            )
+        if unsafe and not fixed_unsafe:
+            text += f" [~] {unsafe} more with --unsafe-fixes."
+        return text
     if fixable:
         text += f" [*] {fixable} fixable with --fix."
     if unsafe:

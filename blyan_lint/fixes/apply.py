@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from .. import bounds
 from ..findings import Applicability, Edit, Finding, Fix, Position
+from ..import_sites import conditional_roots
 
 MAX_PASSES = 10
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -141,18 +142,20 @@ def newline_of(text: str) -> str:
 
 
 def add_imports(text: str, modules: list[str]) -> str:
-    """Add `import m` for modules the text does not bind yet, after the leading imports."""
+    """Add `import m` after the leading imports, for modules a fix writes where no import
+    binds them (`torch` in a cast above the file's own `import torch`, or in a file without
+    one); one the leading block already imports is not added twice."""
     if not modules:
         return text
     try:
         tree = _parse(text)
     except SyntaxError:
         return text
-    bound = _module_level_imports(tree)
-    missing = [m for m in modules if m not in bound]
+    line = _import_line(tree)
+    leading = {a.name for node in tree.body if isinstance(node, ast.Import) and node.lineno < line for a in node.names}
+    missing = [m for m in modules if m not in leading]
     if not missing:
         return text
-    line = _import_line(tree)
     nl = newline_of(text)
     block = "".join(f"import {m}{nl}" for m in missing)
     offsets = _line_offsets(text)
@@ -165,39 +168,14 @@ def add_imports(text: str, modules: list[str]) -> str:
 
 
 def conditional_imports(text: str) -> set[str]:
-    """Modules the text imports only conditionally (in `try`/`if`, or inside a function) and
-    never plainly at the top: a fix needing `import m` there is not applied, as adding an
-    unconditional import would make the module fail to import without `m`."""
+    """Modules the text imports only conditionally (`import_sites.conditional_roots`): a fix
+    needing `import m` there is not applied. The rules offer no such fix; this guards fixes
+    built elsewhere (an editor's, a codemod's) and the text as each pass leaves it."""
     try:
         tree = _parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
-    top = {a.name for node in tree.body if isinstance(node, ast.Import) for a in node.names if a.asname is None}
-    anywhere = {
-        a.name.split(".", 1)[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import)
-        for a in node.names
-        if a.asname is None
-    }
-    return anywhere - top
-
-
-def _module_level_imports(tree: ast.Module) -> set[str]:
-    """Names `import m` binds at module level, also inside `try`/`if`."""
-    bound: set[str] = set()
-    stack: list[ast.AST] = list(tree.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Import):
-            bound.update(a.name for a in node.names if a.asname is None)
-        elif isinstance(node, ast.stmt) and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            for field in ("body", "orelse", "finalbody", "handlers"):
-                stack.extend(getattr(node, field, ()))
-            stack.extend(getattr(node, "cases", ()))
-        elif isinstance(node, (ast.ExceptHandler, ast.match_case)):
-            stack.extend(node.body)
-    return bound
+    return conditional_roots(tree)
 
 
 def _import_line(tree: ast.Module) -> int:

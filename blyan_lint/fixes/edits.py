@@ -68,12 +68,20 @@ def method_call_edits(ctx: Context, call: ast.Call, method: str, arguments: str)
     return Edit(start, name_end, method), Edit(opening, end, f"({arguments})")
 
 
-def torch_name(ctx: Context) -> tuple[str, tuple[str, ...]]:
-    """How this file spells `torch`, and the import to add if it has none."""
-    alias = ctx.names.alias_for("torch")
-    if alias is not None:
-        return alias, ()
-    return "torch", ("torch",)
+def torch_name(ctx: Context, at: ast.AST) -> tuple[str, tuple[str, ...]] | None:
+    """How a fix at `at` spells `torch`, and the import to add when nothing binds it there
+    yet; None when no spelling would hold the module there (a fix would raise NameError or
+    UnboundLocalError, so none is offered)."""
+    found = ctx.names.module_name_at("torch", at)
+    if found is None:
+        return None
+    return found.local, (() if found.imported else ("torch",))
+
+
+def torch_spelling(ctx: Context, at: ast.AST) -> str:
+    """`torch_name` for messages: the file's alias where one reaches, else `torch`."""
+    found = torch_name(ctx, at)
+    return "torch" if found is None else found[0]
 
 
 def bf16_attr_fix(ctx: Context, node: ast.AST, spelling: str) -> Fix | None:

@@ -15,7 +15,7 @@ from ...data.dtypes import BF16, BF16_CAST_METHODS, SET_DEFAULT_DTYPE
 from ...data.loaders import LOADER_DTYPE_KEYWORDS, LOADER_METHODS, PIPELINE_FACTORIES
 from ...facts import CapabilityGuardFacts
 from ...findings import Position
-from ...fixes.edits import method_span, torch_name
+from ...fixes.edits import method_span, torch_spelling
 from ...names import keyword
 from ..base import Report, last_segments
 from .capability_checks import always_raises, capability_check, is_guard_call
@@ -101,14 +101,13 @@ class MissingCapabilityGuard(HardwareRule):
         if state.first_bf16 is None and not ctx.scope.is_teacher:
             site = _bf16_site(ctx, node)
             if site is not None:
-                state.first_bf16 = (node, *site)
+                state.first_bf16 = (torch_spelling(ctx, node), *site)  # `torch` as spelled there
 
     def finish(self, ctx: Context) -> Iterator[Report]:
         state = ctx.extras.get(self)
         if not isinstance(state, FileState) or state.first_bf16 is None or state.guarded:
             return
-        _, start, end, what = state.first_bf16
-        torch, _ = torch_name(ctx)
+        torch, start, end, what = state.first_bf16
         guards = ctx.settings.guard_functions
         also = f", or call `{guards[0]}()`" if len(guards) == 1 else ""
         if len(guards) > 1:

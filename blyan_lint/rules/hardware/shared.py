@@ -62,7 +62,7 @@ class HardwareRule(Rule):
 
 @dataclass
 class FileState:
-    first_bf16: tuple[ast.AST, Position, Position, str] | None = None
+    first_bf16: tuple[str, Position, Position, str] | None = None  # torch's spelling there, span, what
     guarded: bool = False
     soft_check_line: int | None = None
 

@@ -82,23 +82,23 @@ class ImplicitDtypeLoad(Rule):
             return
         if not ctx.names.is_model_class(func.value):
             return
-        torch, imports = torch_name(ctx)
         kw = dtype_keyword(node)
         if kw is not None and string_value(kw.value) != "auto":
             return  # an explicit dtype: BLY101 judges it
+        spelled = torch_name(ctx, node)
+        torch, imports = spelled or ("torch", ())
         facts = load_facts(ctx, node)
+        fix: Fix | None = None
         if kw is not None:
-            fix = Fix(
-                Applicability.SAFE,
-                self.fix_title(facts, torch),
-                (Edit(ctx.start(kw.value), ctx.end(kw.value), f"{torch}.bfloat16"),),
-                imports,
-            )
+            if spelled is not None:
+                edit = Edit(ctx.start(kw.value), ctx.end(kw.value), f"{torch}.bfloat16")
+                fix = Fix(Applicability.SAFE, self.fix_title(facts, torch), (edit,), imports)
             yield ctx.report(kw.value, self.message(facts, torch), fix=fix, facts=facts)
             return
         start, end = method_span(ctx, node)
-        keyword_text = f"torch_dtype={torch}.bfloat16"
-        fix = insert_keyword_fix(ctx, node, keyword_text, self.fix_title(facts, torch), imports)
+        if spelled is not None:
+            keyword_text = f"torch_dtype={torch}.bfloat16"
+            fix = insert_keyword_fix(ctx, node, keyword_text, self.fix_title(facts, torch), imports)
         yield Report(start, end, self.message(facts, torch), fix=fix, facts=facts)
 
     @staticmethod

@@ -10,7 +10,7 @@ from ...data.devices import DEVICE_MOVE_METHOD
 from ...data.dtypes import BF16, CAST_METHODS, LEGACY_TYPE_STRINGS, TYPE_METHOD, dtype_label
 from ...facts import CastFacts, Value
 from ...findings import Applicability, Fix, Position
-from ...fixes.edits import bf16_attr_fix, method_call_edits, method_span, torch_name
+from ...fixes.edits import bf16_attr_fix, method_call_edits, method_span, torch_name, torch_spelling
 from ...names import keyword, string_value
 from .._loads import origin_of
 from .._values import cast_reason, unsafe
@@ -66,16 +66,18 @@ class NonBf16Cast(Rule):
             if node.args or any(kw.arg != "memory_format" for kw in node.keywords):
                 return
             start, end = method_span(ctx, node)
-            torch, imports = torch_name(ctx)
+            spelled = torch_name(ctx, node)
+            torch = "torch" if spelled is None else spelled[0]
             facts = self._facts(ctx, node, start, method, "", CAST_METHODS[method], None)
             # `memory_format=` is kept: `.to()` takes it too, and dropping it changes the layout
             kept = [ctx.source(kw.value) for kw in node.keywords]
-            arguments = "".join((f"{torch}.bfloat16", *(f", memory_format={text}" for text in kept)))
-            edits = method_call_edits(ctx, node, "to", arguments)
-            cast = Fix(Applicability.SAFE, self.fix_title(torch), edits, imports)
             # over several lines the arguments may hold comments, which the edit would drop
             keeps_arguments = all(kept) and (not kept or start.line == end.line)
-            fix = None if _feeds_numpy(ctx, node) or not keeps_arguments else _cast_fix(ctx, cast, func.value)
+            fix = None
+            if spelled is not None and keeps_arguments and not _feeds_numpy(ctx, node):
+                arguments = "".join((f"{torch}.bfloat16", *(f", memory_format={text}" for text in kept)))
+                edits = method_call_edits(ctx, node, "to", arguments)
+                fix = _cast_fix(ctx, Fix(Applicability.SAFE, self.fix_title(torch), edits, spelled[1]), func.value)
             yield Report(start, end, self.message(facts, torch), fix=fix, facts=facts)
         elif method == DEVICE_MOVE_METHOD:
             yield from self._to(node, ctx)
@@ -124,7 +126,7 @@ class NonBf16Cast(Rule):
         fix = None if _feeds_numpy(ctx, call) else _cast_fix(ctx, fix, call.func.value)  # type: ignore[attr-defined]
         facts = self._facts(ctx, call, start, method, written, canonical, ctx.resolve(arg))
         return Report(
-            start, end, self.message(facts, torch_name(ctx)[0]), fix=fix, covers=(ctx.span(arg),), facts=facts
+            start, end, self.message(facts, torch_spelling(ctx, call)), fix=fix, covers=(ctx.span(arg),), facts=facts
         )
 
     @staticmethod

@@ -129,13 +129,17 @@ class TeacherPrecision(Rule):
         quantization = _quantization(ctx, node, facts)
         if quantization != "none":
             return  # INT8 is the exception; other formats are BLY402's; unknown is not judged
-        torch, imports = torch_name(ctx)
+        spelled = torch_name(ctx, node)
+        torch, imports = spelled or ("torch", ())
         remedy = _REMEDY.format(torch=torch)
         kw = dtype_keyword(node)
         if kw is None:
             result = TeacherPrecisionFacts("load", facts.dtype, facts, None)
             start, end = method_span(ctx, node) if isinstance(node.func, ast.Attribute) else ctx.span(node)
-            added = insert_keyword_fix(ctx, node, f"torch_dtype={torch}.bfloat16", "Add `torch_dtype` BF16", imports)
+            added = None
+            if spelled is not None:
+                keyword_text = f"torch_dtype={torch}.bfloat16"
+                added = insert_keyword_fix(ctx, node, keyword_text, "Add `torch_dtype` BF16", imports)
             message = (
                 f"`{_callee(node)}()` loads a teacher with neither a dtype nor an INT8 quantization config: FP32 "
                 f"(transformers 4) or the checkpoint's dtype (transformers 5); {remedy}"
@@ -148,7 +152,9 @@ class TeacherPrecision(Rule):
         if string_value(followed.value) == "auto":
             dtype = "auto"
             edit = Edit(ctx.start(kw.value), ctx.end(kw.value), f"{torch}.bfloat16")
-            fix: Fix | None = Fix(Applicability.SAFE, f"Use `{kw.arg}={torch}.bfloat16`", (edit,), imports)
+            fix: Fix | None = None
+            if spelled is not None:
+                fix = Fix(Applicability.SAFE, f"Use `{kw.arg}={torch}.bfloat16`", (edit,), imports)
             message = f'`{kw.arg}="auto"` lets the checkpoint decide the teacher\'s precision; {remedy}'
         else:
             found = ctx.dtype_value(followed.value, strings=True)
@@ -226,15 +232,14 @@ class TeacherPrecision(Rule):
             return
         if not is_model(ctx, receiver):
             return  # logits, losses and other tensors cast for a metric are not the teacher
-        torch, imports = torch_name(ctx)
+        torch_spelled = torch_name(ctx, node)
+        torch, imports = torch_spelled or ("torch", ())
         start, end = method_span(ctx, node)
         if argument is None:
-            fix: Fix | None = Fix(
-                Applicability.SAFE,
-                f"Use `.to({torch}.bfloat16)`",
-                method_call_edits(ctx, node, "to", f"{torch}.bfloat16"),
-                imports,
-            )
+            edits = method_call_edits(ctx, node, "to", f"{torch}.bfloat16")
+            fix: Fix | None = None
+            if torch_spelled is not None:
+                fix = Fix(Applicability.SAFE, f"Use `.to({torch}.bfloat16)`", edits, imports)
             written = f".{method}()"
         else:
             qualified = ctx.qualified(argument)
