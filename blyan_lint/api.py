@@ -132,6 +132,12 @@ def _rules(codes: frozenset[str]) -> registry.RuleSet:
     return registry.python_rules(codes)
 
 
+def load_rules(codes: frozenset[str]) -> None:
+    """Make every Python rule of a selection now (each is otherwise made with the first
+    file that can need it): before worker processes fork, so they share the imports."""
+    tuple(_rules(codes))
+
+
 def rules_for(path: str, overrides: Overrides) -> registry.RuleSet:
     """The Python rules selected for this file."""
     return _rules(selected_codes(path, settings_for(path, overrides), overrides))

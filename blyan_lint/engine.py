@@ -31,8 +31,13 @@ if TYPE_CHECKING:  # loaded with the first file a rule can fire on (`_walk`): st
 PRUNE_SWITCH = "BLYAN_LINT_PRUNE"
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-# Nodes with no children worth visiting (Name's only child is its Load/Store context).
-_LEAVES = frozenset({ast.Constant, ast.Name, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue})
+# Nodes with no children worth visiting (Name's only child is its Load/Store context), and
+# the operator singletons (`ast.Add()`), which have none.
+_OPERATORS = (ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+_LEAVES = frozenset(
+    {ast.Constant, ast.Name, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue}
+    | {kind for base in _OPERATORS for kind in base.__subclasses__()}
+)
 # Statements that bind names: recorded in the semantic model before rules see them.
 _BINDING_STATEMENTS = frozenset(
     {ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith}
@@ -281,7 +286,8 @@ def _walk(
     words = statement_words(rules) if prune and _pruning(settings) and isinstance(tree, ast.Module) else None
     try:
         if words is not None:
-            walker.walk_pruned(tree, Pruner(ctx.names, lines, data, words, regions))  # type: ignore[arg-type]
+            pruner = Pruner(ctx.names, lines, data, words, regions, lowered)
+            walker.walk_pruned(tree, pruner)  # type: ignore[arg-type]
         else:
             walker.visit(tree)
         for rule in rules:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from .api import FileSettings, Overrides, check_file, explicit_settings, fix_file, resolve
+from .api import FileSettings, Overrides, check_file, explicit_settings, fix_file, load_rules, resolve
 from .cache import CACHE_DIR, Cache, digest, remove_stale_temp_files
 from .discovery import Unreachable, discover
 from .file_checks import READERS
@@ -168,13 +168,20 @@ def run(paths: Iterable[str], overrides: Overrides, options: RunOptions) -> tupl
 
 
 def _execute(tasks: list[Task], jobs: int | None) -> list[tuple[str, str | None, list[Finding] | None]]:
+    if _pooled(tasks, jobs):  # each rule's module imported once, here, not once per worker
+        for codes in {resolved.codes for _, _, resolved, _, _ in tasks}:
+            load_rules(codes)
     return _map(_check_one, tasks, jobs)
+
+
+def _pooled(tasks: list[T], jobs: int | None) -> bool:
+    return (jobs or os.cpu_count() or 1) > 1 and len(tasks) >= POOL_THRESHOLD
 
 
 def _map(work: Callable[[T], R], tasks: list[T], jobs: int | None) -> list[R]:
     """`work` over the tasks, in worker processes when there are enough of them."""
     workers = jobs or os.cpu_count() or 1
-    if workers <= 1 or len(tasks) < POOL_THRESHOLD:
+    if not _pooled(tasks, jobs):
         return [work(task) for task in tasks]
     # Largest files first, in small chunks, so no worker is left with one big file at the end.
     ordered = sorted(tasks, key=_size, reverse=True)

@@ -111,3 +111,12 @@ def test_a_warm_cache_answers_without_importing_a_rule_module(tmp_path):
     assert first.startswith("1 ['blyan_lint.rules.precision."), first
     warm, summary = _rule_modules_loaded(tmp_path, "train.py")
     assert warm == "1 []" and "1 from cache" in summary, summary  # the findings' facts decode without the rules
+
+
+def test_a_pooled_run_imports_the_rules_once_before_the_workers_fork(tmp_path):
+    for index in range(40):  # past the pool threshold
+        (tmp_path / f"m{index}.py").write_text("x = 1\n")
+    loaded, _ = _rule_modules_loaded(tmp_path, "--no-cache", "-q", "-j", "2", ".")
+    assert loaded.startswith("0 [") and "blyan_lint.rules.hardware.fallback" in loaded, loaded
+    loaded, _ = _rule_modules_loaded(tmp_path, "--no-cache", "-q", "-j", "1", ".")
+    assert loaded == "0 []"  # in one process, no file here needs a rule
