@@ -5,11 +5,12 @@ from __future__ import annotations
 import ast
 import math
 
+from .bindings import Followed
 from .config import Settings
 from .data import dtypes as tables
 from .facts import ABSENT_VALUE, CALL, EXPRESSION, LITERAL, NAME, UNKNOWN, Hop, Value, binding_note
 from .findings import Position, Report, Scope
-from .names import Followed, SemanticModel, dotted_text, string_value
+from .names import SemanticModel, dotted_text, string_value
 from .scope import relative_posix
 
 _INSPECTING_CALLS = frozenset({"isinstance", "issubclass"})

@@ -10,7 +10,9 @@ Built while the engine walks a module in document order (the shape of ruff's
   from the end of its statement on, so `model = model.cpu()` reads the old `model`;
 - one `follow()` with one hop limit and cycle detection, which also writes the
   "(`x` is ..., line n)" note of messages;
-- `loaded_from()`: the loader call (`X.from_pretrained(...)`) a value comes from.
+- `producer()`: the expression a value comes from, through bindings and methods that hand
+  back their receiver (`model.eval()`), which rules classify (a loader call: `loaded_from()`;
+  a model, a PEFT model, integer data).
 
 Rules only ask; nothing else in the package keeps or follows bindings.
 """
@@ -18,45 +20,19 @@ Rules only ask; nothing else in the package keeps or follows bindings.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import NamedTuple
 
+from .bindings import ASSIGN, DEFAULT, LOOP, MAX_HOPS, PARAMETER, UNPACK, Binding, Followed
 from .data import loaders as tables
 from .import_sites import ImportSite, conditional_roots, local_names, module_level_imports
 
-# How many bindings `follow()` goes through (`dev = DEVICE`, `DEVICE = "cpu"`): enough for
-# real code; a longer chain is left unresolved rather than guessed.
-MAX_HOPS = 8
+CHAIN = tables.MODULE_CHAIN_METHODS  # methods that return the module they are called on (`model.eval()`)
 _MODULE = 0  # the frame of module-level code
-
-ASSIGN, UNPACK, PARAMETER, DEFAULT, LOOP = "assign", "unpack", "parameter", "default", "loop"
-
-
-class Binding(NamedTuple):
-    """One binding of a name or `self.` attribute (a tuple: files make thousands of them)."""
-
-    value: ast.expr | None  # what it was bound to; None when it cannot be followed (a loop variable)
-    visible: tuple[int, int]  # (line, byte column) from which on it holds: the end of its statement
-    line: int
-    how: str = ASSIGN  # ASSIGN | UNPACK | PARAMETER | DEFAULT (a parameter with a default) | LOOP
 
 
 class ModuleName(NamedTuple):
     local: str  # how the code spells the module there
     imported: bool  # False: nothing binds it yet; a fix writing it must add `import module`
-
-
-@dataclass(frozen=True)
-class Followed:
-    """What an expression stands for, and the bindings followed to get there."""
-
-    value: ast.expr  # the last expression reached (the node itself when nothing was followed)
-    via: tuple[tuple[str, Binding], ...] = ()  # (name as written, its binding), first to last
-    known: bool = True  # False when the last name is bound to something not followed (a parameter)
-
-    @property
-    def followed(self) -> bool:
-        return bool(self.via)
 
 
 class SemanticModel:
@@ -327,10 +303,26 @@ class SemanticModel:
         """What `node` stands for, through at most `MAX_HOPS` bindings, never twice the
         same one (`a = b; b = a` is no loop). Parameter defaults are followed only when
         asked (`defaults=True`): a caller may pass anything else."""
+        return self.producer(node, through=frozenset(), defaults=defaults, same_frame=same_frame)
+
+    def producer(
+        self, node: ast.expr, *, through: frozenset[str] = CHAIN, defaults: bool = False, same_frame: bool = False
+    ) -> Followed:
+        """The expression that produced `node`'s value: `follow()` (the same bindings and
+        hop limit) also through calls of methods in `through`, which hand back their receiver
+        (`model.eval().to(dev)` is `model`; no hop); `via` holds the names passed through."""
         current = node
         via: list[tuple[str, Binding]] = []
         seen: set[int] = set()
-        while len(via) < MAX_HOPS and isinstance(current, (ast.Name, ast.Attribute)):
+        while True:
+            if isinstance(current, ast.Call):
+                func = current.func
+                if not (isinstance(func, ast.Attribute) and func.attr in through):
+                    break
+                current = func.value
+                continue
+            if len(via) >= MAX_HOPS or not isinstance(current, (ast.Name, ast.Attribute)):
+                break
             binding = self.lookup(current, same_frame)
             if binding is None or id(binding) in seen:
                 break
@@ -345,23 +337,8 @@ class SemanticModel:
         """The loader call (`X.from_pretrained(...)`, `pipeline(...)`) a value comes from,
         through names and `self.` attributes bound in the same function and module methods
         that return the module (`model.eval()`)."""
-        current: ast.expr = node
-        for _ in range(MAX_HOPS):
-            if isinstance(current, ast.Call):
-                if self.is_load(current):
-                    return current
-                func = current.func
-                if not (isinstance(func, ast.Attribute) and func.attr in tables.MODULE_CHAIN_METHODS):
-                    return None
-                current = func.value
-            elif isinstance(current, (ast.Name, ast.Attribute)):
-                followed = self.follow(current, same_frame=True)
-                if not followed.followed or not followed.known:
-                    return None
-                current = followed.value
-            else:
-                return None
-        return None
+        value = self.producer(node, same_frame=True).value
+        return value if isinstance(value, ast.Call) and self.is_load(value) else None
 
 
 def _end(node: ast.AST) -> tuple[int, int]:

@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # words generated from the rules, importing none)
     ("", "data", "facts", "findings", "bounds", "pyversion", "codec", "links", "kinds", "words", "rule_table"),
     # settings, names, scope, reading a file, and the readers of non-Python inputs
-    ("config", "names", "import_sites", "scope", "sources", "readers"),
+    ("config", "bindings", "names", "import_sites", "scope", "sources", "readers"),
     # the rules and what they read: the semantic context, the edit builders
     ("context", "rules", "fixes.edits"),
     # the one table of codes

@@ -9,7 +9,8 @@ import textwrap
 import pytest
 
 from blyan_lint.api import Overrides, check_file
-from blyan_lint.names import MAX_HOPS, SemanticModel
+from blyan_lint.bindings import MAX_HOPS
+from blyan_lint.names import SemanticModel
 
 
 def lint(tmp_path, text):
@@ -95,6 +96,80 @@ def test_parameters_shadow_module_bindings_and_defaults_follow_only_on_request(t
     use = g.body[0].value.args[0]
     assert not model.follow(use).known
     assert model.qualified_name(model.follow(use, defaults=True).value) == "torch.float32"
+
+
+# -- producer(): back through bindings and methods that return their receiver ----------
+
+
+def _function_model(text):
+    """The model as the walk leaves it at the end of the only function in `text` (module
+    statements and the function's own bound in order), and the value it returns."""
+    tree = ast.parse(textwrap.dedent(text))
+    model = SemanticModel()
+    function = None
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef):
+            function = stmt
+        else:
+            model.bind_statement(stmt)
+    model.enter_function(function)
+    for stmt in function.body:
+        model.bind_statement(stmt)
+    return model, function.body[-1].value
+
+
+def _spelled(produced):
+    return [name for name, _ in produced.via]
+
+
+def test_producer_goes_back_through_names_attributes_and_module_methods():
+    model, returned = _function_model("""\
+        def f(self, name):
+            loaded = AutoModel.from_pretrained(name)
+            self.model = loaded.eval().to("cuda")
+            ready = self.model.train()
+            return ready
+    """)
+    produced = model.producer(returned)
+    assert isinstance(produced.value, ast.Call) and produced.value.func.attr == "from_pretrained"
+    assert _spelled(produced) == ["ready", "self.model", "loaded"] and produced.known
+    assert isinstance(model.follow(returned).value, ast.Call)  # follow() stops at `self.model.train()`
+    assert model.follow(returned).value.func.attr == "train"
+    assert model.producer(returned, through=frozenset()) == model.follow(returned)
+
+
+def test_the_hop_limit_counts_bindings_not_method_calls():
+    rebound = "\n".join(["    model = model.eval().train()"] * (MAX_HOPS - 1))
+    model, returned = _function_model(f"def f():\n    model = load()\n{rebound}\n    return model\n")
+    produced = model.producer(returned)
+    assert isinstance(produced.value, ast.Call) and produced.value.func.id == "load"
+    assert len(produced.via) == MAX_HOPS
+    chain = "\n".join(f"    a{i} = a{i - 1}" for i in range(1, MAX_HOPS + 1))
+    model, returned = _function_model(f"def f():\n    a0 = load()\n{chain}\n    return a{MAX_HOPS}\n")
+    produced = model.producer(returned)
+    assert isinstance(produced.value, ast.Name) and produced.value.id == "a0"  # the limit: a0 is not followed
+    assert len(produced.via) == MAX_HOPS
+
+
+def test_producer_stops_at_what_it_cannot_follow():
+    model, returned = _function_model("def f(x):\n    x = x.eval()\n    y = x\n    return y.cpu()\n")
+    produced = model.producer(returned)
+    assert isinstance(produced.value, ast.Name) and produced.value.id == "x" and not produced.known
+    assert _spelled(produced) == ["y", "x"]
+    model, returned = _function_model("def f():\n    a = b\n    b = a\n    return a.eval()\n")
+    produced = model.producer(returned)
+    assert isinstance(produced.value, ast.Name) and produced.value.id == "b" and produced.known
+    assert _spelled(produced) == ["a"]
+
+
+def test_producer_in_the_same_frame_only_and_through_other_methods():
+    model, returned = _function_model("m = load()\ndef f():\n    return m.eval()\n")
+    assert isinstance(model.producer(returned).value, ast.Call)
+    assert isinstance(model.producer(returned, same_frame=True).value, ast.Name)
+    model, returned = _function_model("def f(d):\n    p = torch.arange(3).unsqueeze(0)\n    return p.to(d).long()\n")
+    assert model.producer(returned).value.func.attr == "long"  # `.long()` keeps data, not a module
+    data = frozenset({"to", "long", "unsqueeze"})
+    assert model.producer(returned, through=data).value.func.attr == "arange"
 
 
 # -- the same value through a local, a `self.` attribute or a tuple: the same verdict ------

@@ -18,11 +18,10 @@ from dataclasses import replace
 from ..context import Context
 from ..data import values
 from ..data.dtypes import DTYPE_KEYWORDS
-from ..data.loaders import LOADER_METHODS, MODULE_CHAIN_METHODS
+from ..data.loaders import LOADER_METHODS
 from ..findings import Applicability, Fix
 from ..names import dotted_text
 
-_MAX_HOPS = 6
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -39,26 +38,25 @@ def _names_a_model(name: str) -> bool:
     return bool(found & values.MODEL_WORDS) and not found & values.DATA_WORDS
 
 
-def is_model(ctx: Context, node: ast.expr, hops: int = 0) -> bool:
-    """Is `node` known to hold a model (see the module docstring for the evidence)?"""
-    if hops > _MAX_HOPS:
-        return False
-    if isinstance(node, ast.Call):
-        return _builds_model(ctx, node, hops)
-    if isinstance(node, (ast.Name, ast.Attribute)):
-        followed = ctx.follow(node)
-        if followed.via and followed.known:
-            return is_model(ctx, followed.value, hops + 1)
-    if isinstance(node, ast.Name):
-        if node.id == "self":
+def is_model(ctx: Context, node: ast.expr) -> bool:
+    """Is `node` known to hold a model (see the module docstring for the evidence)? The
+    expression that produced it decides; where that is a name not followed further (a
+    parameter, `self`), its annotation or class decides, else a name it passed through."""
+    produced = ctx.names.producer(node)
+    value = produced.value
+    if isinstance(value, ast.Call):
+        return _builds_model(ctx, value)
+    if isinstance(value, ast.Name):
+        if value.id == "self":
             return _in_module_class(ctx)
-        return _annotated_module(ctx, node.id) or _names_a_model(node.id)
-    if isinstance(node, ast.Attribute):
-        return ctx.qualified(node) is None and _names_a_model(node.attr)
-    return False
+        if _annotated_module(ctx, value.id):
+            return True
+    elif not isinstance(value, ast.Attribute) or ctx.qualified(value) is not None:
+        return False  # a subscript, an operation, a library name: nothing a name word overrules
+    return any(_names_a_model(name) for name in produced.passed_names)
 
 
-def _builds_model(ctx: Context, call: ast.Call, hops: int) -> bool:
+def _builds_model(ctx: Context, call: ast.Call) -> bool:
     func = call.func
     qualified = ctx.qualified(func)
     if qualified is not None:
@@ -67,11 +65,8 @@ def _builds_model(ctx: Context, call: ast.Call, hops: int) -> bool:
         last = qualified.rsplit(".", 1)[-1]
         if qualified.startswith(values.TORCH_NN_PREFIX) and last[:1].isupper():
             return True  # `nn.Linear(...)`, `nn.Sequential(...)`
-    if isinstance(func, ast.Attribute):
-        if func.attr in LOADER_METHODS:
-            return ctx.names.is_model_class(func.value)
-        if func.attr in MODULE_CHAIN_METHODS:
-            return is_model(ctx, func.value, hops + 1)
+    if isinstance(func, ast.Attribute) and func.attr in LOADER_METHODS:
+        return ctx.names.is_model_class(func.value)
     name = dotted_text(func)
     if name is None:
         return False
@@ -107,24 +102,11 @@ def _annotated_module(ctx: Context, name: str) -> bool:
     return False
 
 
-def integer_source(ctx: Context, node: ast.expr, hops: int = 0) -> str | None:
+def integer_source(ctx: Context, node: ast.expr) -> str | None:
     """`torch.arange` when `node` comes from an integer-valued factory (through local names
     and methods that keep the data: `.unsqueeze(0)`, `.to(device)`), else None."""
-    if hops > _MAX_HOPS:
-        return None
-    if isinstance(node, ast.Call):
-        qualified = ctx.qualified(node.func)
-        if qualified in values.INTEGER_FACTORIES:
-            return qualified
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in values.SAME_DATA_METHODS:
-            return integer_source(ctx, func.value, hops + 1)
-        return None
-    if isinstance(node, (ast.Name, ast.Attribute)):
-        followed = ctx.follow(node)
-        if followed.via:
-            return integer_source(ctx, followed.value, hops + 1)
-    return None
+    value = ctx.names.producer(node, through=values.SAME_DATA_METHODS).value
+    return integer_factory(ctx, value)
 
 
 def enclosing_integer_factory(ctx: Context) -> str | None:

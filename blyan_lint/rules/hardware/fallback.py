@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ...bindings import DEFAULT
 from ...context import Context
 from ...data.devices import (
     CPU_DEVICE_INDEX,
@@ -15,7 +16,7 @@ from ...data.devices import (
 )
 from ...facts import DeviceFallbackFacts
 from ...findings import Applicability, Edit, Fix
-from ...names import DEFAULT, dotted_text
+from ...names import dotted_text
 from .._conditionals import conditional_parts, if_chain, is_elif
 from ..base import Report, last_segments
 from .shared import (

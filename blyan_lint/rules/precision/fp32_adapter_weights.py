@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterator
 
 from ...context import Context
 from ...data import adapters
-from ...data.loaders import MODULE_CHAIN_METHODS
 from ...facts import AdapterFacts
 from ...findings import Applicability, Edit, Fix
 from ...fixes.edits import insert_keyword_fix, method_span
 from ...names import dotted_text, has_star_kwargs, keyword
 from .._literals import literal
+from .._values import words
 from ..base import Report, Rule
 
 _FLAG = f"{adapters.PARAMETER}=False"
-_MAX_HOPS = 4
-_WORDS = re.compile(r"[A-Za-z][a-z]*")
 
 # What a call produces, for the methods called on its result.
 _PEFT_MODEL = "peft model"
@@ -144,7 +141,7 @@ def _entry_point(ctx: Context, node: ast.Call) -> tuple[str, bool] | None:
             return spelled, False
         return None
     if func.attr in adapters.ADAPTER_METHODS:
-        held = _holds(ctx, func.value, 0)
+        held = _holds(ctx, func.value)
         if held == _PEFT_MODEL or (held == _MIXED_MODEL and func.attr in adapters.MIXED_ADAPTER_METHODS):
             return spelled, True
     return None
@@ -171,37 +168,32 @@ def _is_mixed(ctx: Context, node: ast.Call) -> bool:
     return False
 
 
-def _holds(ctx: Context, node: ast.expr, hops: int) -> str | None:
-    """What a receiver holds: a PEFT model (made by a PEFT entry point, through local names
-    and module methods that return the module), a mixed model, or unknown (None). A name
-    that says `peft` (`peft_model`, `self.peft_lm`) is taken at its word."""
-    if hops > _MAX_HOPS:
-        return None
-    if isinstance(node, ast.Call):
-        func = node.func
-        qualified = _peft_name(ctx, func)
-        if qualified in adapters.MIXED_MODEL_CLASSES:
-            return _MIXED_MODEL
-        if qualified in adapters.GET_PEFT_MODEL:
-            return _MIXED_MODEL if _is_mixed(ctx, node) else _PEFT_MODEL
-        if qualified in adapters.PEFT_MODEL_CLASSES:
-            return _PEFT_MODEL
-        if isinstance(func, ast.Attribute):
-            if func.attr == adapters.LOAD_METHOD:
-                owner = _peft_name(ctx, func.value)
-                if owner in adapters.PEFT_MODEL_CLASSES or owner in adapters.AUTO_PEFT_CLASSES:
-                    return _PEFT_MODEL
-            if func.attr in MODULE_CHAIN_METHODS:
-                return _holds(ctx, func.value, hops + 1)
-        return None
-    if isinstance(node, ast.Name):
-        followed = ctx.follow(node)
-        if followed.via:
-            held = _holds(ctx, followed.value, hops + 1)
-            if held is not None:
-                return held
-    if isinstance(node, (ast.Name, ast.Attribute)):
-        last = node.id if isinstance(node, ast.Name) else node.attr
-        if adapters.RECEIVER_WORD in (word.lower() for word in _WORDS.findall(last)):
+def _holds(ctx: Context, node: ast.expr) -> str | None:
+    """What a receiver holds: a PEFT model (made by a PEFT entry point, through local names,
+    `self.` attributes and module methods that return the module), a mixed model, or unknown
+    (None). Otherwise a name it passed through that says `peft` (`peft_model`, `self.peft_lm`)
+    is taken at its word."""
+    produced = ctx.names.producer(node)
+    value = produced.value
+    made = _made_by(ctx, value) if isinstance(value, ast.Call) else None
+    if made is not None:
+        return made
+    if any(adapters.RECEIVER_WORD in words(name) for name in produced.passed_names):
+        return _PEFT_MODEL
+    return None
+
+
+def _made_by(ctx: Context, call: ast.Call) -> str | None:
+    func = call.func
+    qualified = _peft_name(ctx, func)
+    if qualified in adapters.MIXED_MODEL_CLASSES:
+        return _MIXED_MODEL
+    if qualified in adapters.GET_PEFT_MODEL:
+        return _MIXED_MODEL if _is_mixed(ctx, call) else _PEFT_MODEL
+    if qualified in adapters.PEFT_MODEL_CLASSES:
+        return _PEFT_MODEL
+    if isinstance(func, ast.Attribute) and func.attr == adapters.LOAD_METHOD:
+        owner = _peft_name(ctx, func.value)
+        if owner in adapters.PEFT_MODEL_CLASSES or owner in adapters.AUTO_PEFT_CLASSES:
             return _PEFT_MODEL
     return None
