@@ -15,18 +15,16 @@ key, from another version or settings, or shaped wrongly is ignored and rebuilt.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
-import json
 import os
 import stat as stat_module
-import tempfile
 from dataclasses import dataclass, field, replace
 
-from . import __version__, facts  # noqa: F401  (cached findings carry facts; the codec decodes only loaded types)
+from . import __version__
 from .codec import CodecError, decode, encode
 from .findings import Finding
 
+# hashlib, hmac, json and tempfile load where they are used: every `check --no-cache` and
+# every command's parser import this module (for CACHE_DIR), and OpenSSL's start-up is not free.
 CACHE_DIR = ".blyan_lint_cache"
 _FORMAT = 2
 _SECRET_BYTES = 32
@@ -57,6 +55,10 @@ class Cache:
 
     @classmethod
     def open(cls, directory: str, settings_key: str) -> Cache:
+        import hashlib
+
+        from . import facts  # noqa: F401  (cached findings carry facts; the codec decodes only loaded types)
+
         secret = user_secret()
         if secret is None:
             return cls(None)
@@ -121,6 +123,11 @@ class Cache:
         return _rebased(entry.decoded, path)
 
     def save(self) -> None:
+        import hashlib
+        import hmac
+        import json
+        import tempfile
+
         if not self.dirty or self.path is None:
             return
         directory = os.path.dirname(self.path)
@@ -152,6 +159,10 @@ class Cache:
 
 def _load(path: str, secret: bytes, settings_key: str) -> dict[str, Entry]:
     """The entries of a cache file, or none if anything about it is not as written."""
+    import hashlib
+    import hmac
+    import json
+
     try:
         with open(path, "rb") as fh:
             if not stat_module.S_ISREG(os.fstat(fh.fileno()).st_mode):
@@ -191,6 +202,8 @@ def user_cache_root() -> str:
 def user_secret() -> bytes | None:
     """This user's cache-signing key, created on first use (mode 0600); None when it can
     neither be read nor created, or is not private to this user (then nothing is cached)."""
+    import tempfile
+
     root = user_cache_root()
     path = os.path.join(root, "secret")
     try:
@@ -285,6 +298,8 @@ def _unlink_quietly(path: str) -> None:
 
 
 def digest(data: bytes) -> str:
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()
 
 
