@@ -236,10 +236,11 @@ def _check_python(
     data = "\n".join(lines).encode("utf-8", "surrogatepass")  # what the words are searched in, once
     lowered = data.lower()
     regions = risky_regions(data)  # where the bytes may not spell what the code means
-    rules = active_rules(rules, data, lowered, regions) if prefilter else tuple(rules)
+    absent: set[bytes] = set()  # words the prefilter found missing: the pruner does not look again
+    rules = active_rules(rules, data, lowered, regions, absent) if prefilter else tuple(rules)
     if not rules:
         return []  # parsed (an unparsable file still fails closed), but nothing can fire here
-    reports = _walk(path, source, text, lines, tree, settings, rules, data, lowered, regions, prune)
+    reports = _walk(path, source, text, lines, tree, settings, rules, data, lowered, regions, prune, absent)
     if reports is None:
         return [unreadable(path, "cannot check: the code is nested too deeply")]
     findings = reported_findings(path, reports, rules)
@@ -267,6 +268,7 @@ def _walk(
     lowered: bytes,
     regions: Regions,
     prune: bool,
+    absent: set[bytes],
 ) -> list[tuple[Rule, Scope, Report]] | None:
     """Every rule's reports on the file: one walk (pruned where it can be), then `finish`.
     None where the code is nested too deeply to walk."""
@@ -286,7 +288,7 @@ def _walk(
     words = statement_words(rules) if prune and _pruning(settings) and isinstance(tree, ast.Module) else None
     try:
         if words is not None:
-            pruner = Pruner(ctx.names, lines, data, words, regions, lowered)
+            pruner = Pruner(ctx.names, data, words, regions, lowered, frozenset(absent))
             walker.walk_pruned(tree, pruner)  # type: ignore[arg-type]
         else:
             walker.visit(tree)

@@ -52,14 +52,15 @@ class Words:
         self.guards = tuple(
             max(t, key=len).encode("utf-8") if t and len(max(t, key=len)) >= 3 else None for t in tokens
         )
-        plain = [c == p and _WORD.fullmatch(c.decode("utf-8")) is not None for p, c in zip(parts, cores, strict=True)]
+        plain = [
+            (j, c.decode("utf-8"), len(c))
+            for j, (p, c) in enumerate(zip(parts, cores, strict=True))
+            if c == p and _WORD.fullmatch(c.decode("utf-8")) is not None
+        ]
+        # (a plain word holds no separator: inside one of the tokens = inside their NUL-joined text)
         self.implied = tuple(
-            tuple(
-                j
-                for j, shorter in enumerate(cores)
-                if j != i and plain[j] and len(shorter) < len(core) and any(shorter.decode() in t for t in tokens[i])
-            )
-            for i, core in enumerate(cores)
+            tuple(j for j, shorter, size in plain if size < len(core) and shorter in inside)
+            for core, inside in zip(cores, ("\0".join(t) for t in tokens), strict=True)
         )
 
         # parts that need more than a substring test: a gap, a dot, a boundary
@@ -85,17 +86,21 @@ class Words:
             found.append(hit)
         return found
 
-    def positions(self, text: bytes) -> list[list[int]]:
-        """Where each part occurs in the text (sorted start offsets), gapped spellings too."""
+    def positions(self, text: bytes, absent: frozenset[bytes] = frozenset()) -> list[list[int]]:
+        """Where each part occurs in the text (sorted start offsets), gapped spellings too.
+        `absent`: parts already known not to occur in it, in any spelling (`Plan.keep` found)."""
         dotted: list[tuple[int, bytes]] | None = None
         guards: dict[bytes, bool] = {}  # `half` absent: no `.half`, `"half"` or `'half'` either
         found: list[list[int]] = []
         for i, (part, core) in enumerate(zip(self.parts, self.cores, strict=True)):
+            if part in absent:
+                found.append([])
+                continue
             guard = self.guards[i]
             if guard is not None:
                 present = guards.get(guard)
-                if present is None:
-                    present = guards[guard] = guard in text
+                if present is None:  # a guard is a plain word: absent as a part, absent as bytes
+                    present = guards[guard] = guard not in absent and guard in text
                 if not present:
                     found.append([])
                     continue
@@ -172,9 +177,13 @@ class Plan:
         self.rule_words = tuple(tuple(index[w] for w in words) for words in per_rule)
         self.rule_parts = tuple(tuple(self.words.conjunctions[i][0] for i in ids) for ids in self.rule_words)
 
-    def keep(self, data: bytes, lowered: bytes, regions: Regions | None = None) -> list[bool]:
+    def keep(
+        self, data: bytes, lowered: bytes, regions: Regions | None = None, absent: set[bytes] | None = None
+    ) -> list[bool]:
         """Which of the rules can fire on a file. `data`: its UTF-8 text; `lowered`: the
-        same, lower-cased; `regions`: its `risky_regions`, where the caller has them."""
+        same, lower-cased; `regions`: its `risky_regions`, where the caller has them;
+        `absent`: a set to which the words found not to occur in `lowered` are added (the
+        pruner's word index need not search for them again)."""
         words = self.words
         cores, implied, special = words.cores, words.implied, words.special
         tester = words.tester(lowered)
@@ -196,6 +205,8 @@ class Plan:
                     hit = True
                     break
             keep.append(hit)
+        if absent is not None:
+            absent.update(words.parts[part] for part, found in known.items() if not found)
         if all(keep):
             return keep
         if regions is None:
@@ -213,11 +224,16 @@ def plan_for(triggers: tuple[tuple[str, ...], ...]) -> Plan:
 
 
 def active_rules(
-    rules: Sequence[Rule], data: bytes, lowered: bytes | None = None, regions: Regions | None = None
+    rules: Sequence[Rule],
+    data: bytes,
+    lowered: bytes | None = None,
+    regions: Regions | None = None,
+    absent: set[bytes] | None = None,
 ) -> tuple[Rule, ...]:
     """The rules that can fire on a file with this UTF-8 text. Only those are made, where
-    `rules` is a `registry.RuleSet` (their modules imported)."""
-    keep = plan_for(triggers_of(rules)).keep(data, data.lower() if lowered is None else lowered, regions)
+    `rules` is a `registry.RuleSet` (their modules imported). `absent`: see `Plan.keep`."""
+    lowered = data.lower() if lowered is None else lowered
+    keep = plan_for(triggers_of(rules)).keep(data, lowered, regions, absent)
     return tuple(rules[i] for i, k in enumerate(keep) if k)
 
 

@@ -29,7 +29,8 @@ import ast
 from bisect import bisect_left
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import add
 
 from .names import SemanticModel
 from .prefilter import Words
@@ -74,21 +75,20 @@ class Pruner:
     def __init__(
         self,
         names: SemanticModel,
-        lines: list[str],
         data: bytes,
         words: tuple[bytes, ...],
         regions: Regions,
         lowered: bytes | None = None,
+        absent: frozenset[bytes] = frozenset(),
     ) -> None:
         self.names = names
         self.data = data  # the file's text as UTF-8, newlines normalized
         self.lowered = lowered = data.lower() if lowered is None else lowered
-        # where each line starts (a str's length is its UTF-8 length where the text is ASCII)
-        lengths = map(len, lines) if data.isascii() else (len(line.encode("utf-8", "surrogatepass")) for line in lines)
-        self.starts = [0, *accumulate(length + 1 for length in lengths)]
+        # where each line starts: `data` is the lines joined by newlines, which none of them holds
+        self.starts = [0, *accumulate(map(add, map(len, data.split(b"\n")), repeat(1)))]
         plan = _plan(words)
         self.plan = plan
-        hits = plan.positions(lowered)
+        hits = plan.positions(lowered, absent)  # `absent`: what the prefilter found missing
         self.hits = hits
         # the words whose every part occurs somewhere (the others cannot make a unit hot)
         self.found_parts = [h for h in hits if h]
