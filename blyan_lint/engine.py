@@ -44,6 +44,21 @@ _BINDING_STATEMENTS = frozenset(
 )
 
 
+# Fields that hold names, numbers or flags, never a node (`Attribute.attr`, `ImportFrom.level`),
+# and the expression contexts (`Load`, which no rule asks for): `_children` need not read them.
+_NOT_CHILDREN = frozenset(
+    {"id", "attr", "name", "arg", "module", "level", "asname", "type_comment", "kind", "conversion"}
+    | {"is_async", "simple", "tag", "kwd_attrs", "rest", "ctx"}
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(node_type: type) -> tuple[str, ...]:
+    if node_type in (ast.Global, ast.Nonlocal, ast.MatchSingleton):
+        return ()  # their fields hold names and a constant
+    return tuple(f for f in node_type._fields if f not in _NOT_CHILDREN)  # type: ignore[attr-defined]
+
+
 class _Walker:
     """One recursive pass over the tree; keeps names, frames and scope up to date."""
 
@@ -151,7 +166,10 @@ class _Walker:
         stack.append(node)
         visit, skip, name_keys, every_name = self.visit, self.skip, self.name_keys, self.every_name
         last_segment = self.ctx.names.imported_last_segment
-        for field in node._fields:
+        fields = _CHILD_FIELDS.get(node.__class__)
+        if fields is None:
+            fields = _CHILD_FIELDS[node.__class__] = _child_fields(node.__class__)
+        for field in fields:
             value = getattr(node, field, None)
             children: list[ast.AST] | tuple[ast.AST] = value if value.__class__ is list else (value,)  # type: ignore[assignment]
             for child in children:
