@@ -157,9 +157,11 @@ class _Scope:
             return True
         here = self.bindings.get(name)
         if here is not None and name not in self.declared:
-            if not self.ordered and any(p == (0, 0) for p in here):
+            if any(p <= at for p in here):  # parameters hold from (0, 0)
                 return True
-            return any(p <= at for p in here)
+            if not self.ordered or self.parent is None:
+                return False  # a function's local read before its binding, or the module's
+            # a class body looks a name it binds only later up in the enclosing scopes
         scope = self.parent
         while scope is not None:
             if scope.parent is None:  # the module: at run time, anywhere before (or, from a function, at all)
