@@ -23,7 +23,6 @@ from .engine import check_python
 from .file_checks import READERS, check_input, reads_whole_file
 from .findings import UNREADABLE, Finding, unreadable
 from .kinds import DATA, NOTEBOOK, PYTHON, file_kind
-from .rules.base import Rule
 from .scope import compiled_glob, relative_posix
 from .sources import read_bytes
 
@@ -117,7 +116,7 @@ def _selected(
     settings: Settings, extend_select: tuple[str, ...], ignore: tuple[str, ...], per_file: tuple[int, ...]
 ) -> frozenset[str]:
     """The codes for files with these settings, CLI additions and matching per-file-ignores."""
-    all_codes = registry.all_rules().keys()
+    all_codes = registry.codes()
     chosen = expand_selectors(settings.select, all_codes, "select")
     chosen |= expand_selectors((*settings.extend_select, *extend_select), all_codes, "extend-select")
     chosen -= expand_selectors((*settings.ignore, *ignore), all_codes, "ignore")
@@ -129,11 +128,17 @@ def _selected(
 
 
 @lru_cache(maxsize=64)
-def _rules(codes: frozenset[str]) -> tuple[Rule, ...]:
+def _rules(codes: frozenset[str]) -> registry.RuleSet:
     return registry.python_rules(codes)
 
 
-def rules_for(path: str, overrides: Overrides) -> tuple[Rule, ...]:
+def load_rules(codes: frozenset[str]) -> None:
+    """Make every Python rule of a selection now (each is otherwise made with the first
+    file that can need it): before worker processes fork, so they share the imports."""
+    tuple(_rules(codes))
+
+
+def rules_for(path: str, overrides: Overrides) -> registry.RuleSet:
     """The Python rules selected for this file."""
     return _rules(selected_codes(path, settings_for(path, overrides), overrides))
 

@@ -23,7 +23,7 @@ import stat as stat_module
 import tempfile
 from dataclasses import dataclass, field, replace
 
-from . import __version__
+from . import __version__, facts  # noqa: F401  (cached findings carry facts; the codec decodes only loaded types)
 from .codec import CodecError, decode, encode
 from .findings import Finding
 

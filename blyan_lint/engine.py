@@ -10,25 +10,34 @@ from __future__ import annotations
 import ast
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from . import bounds, suppress
 from .config import Settings
-from .context import Context
 from .findings import Finding, Report, Scope, unreadable
 from .post_walk import reported_findings
 from .prefilter import active_rules
-from .prune import Pruner, statement_words
 from .pyversion import syntax_error_message
+from .registry import codes_of
 from .rules.base import Rule, Visit
 from .scope import enclosing_scope, file_scope, relative_posix
 from .sources import decode_python, split_lines
-from .words import risky_regions
+from .words import Regions, risky_regions
+
+if TYPE_CHECKING:  # loaded with the first file a rule can fire on (`_walk`): start-up pays for neither
+    from .context import Context
+    from .prune import Pruner
 
 PRUNE_SWITCH = "BLYAN_LINT_PRUNE"
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-# Nodes with no children worth visiting (Name's only child is its Load/Store context).
-_LEAVES = frozenset({ast.Constant, ast.Name, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue})
+# Nodes with no children worth visiting (Name's only child is its Load/Store context), and
+# the operator singletons (`ast.Add()`), which have none.
+_OPERATORS = (ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+_LEAVES = frozenset(
+    {ast.Constant, ast.Name, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue}
+    | {kind for base in _OPERATORS for kind in base.__subclasses__()}
+)
 # Statements that bind names: recorded in the semantic model before rules see them.
 _BINDING_STATEMENTS = frozenset(
     {ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith}
@@ -223,13 +232,47 @@ def _check_python(
         return [unreadable(path, syntax_error_message(exc, text), exc.lineno or 1, exc.offset or 1)]
     except (ValueError, MemoryError, RecursionError) as exc:
         return [unreadable(path, f"cannot parse: {_reason(exc)}")]
-    selected = frozenset(rule.code for rule in rules)  # before the prefilter: BLY001 judges every selected code
+    selected = frozenset(codes_of(rules))  # before the prefilter: BLY001 judges every selected code
     data = "\n".join(lines).encode("utf-8", "surrogatepass")  # what the words are searched in, once
     lowered = data.lower()
     regions = risky_regions(data)  # where the bytes may not spell what the code means
     rules = active_rules(rules, data, lowered, regions) if prefilter else tuple(rules)
     if not rules:
         return []  # parsed (an unparsable file still fails closed), but nothing can fire here
+    reports = _walk(path, source, text, lines, tree, settings, rules, data, lowered, regions, prune)
+    if reports is None:
+        return [unreadable(path, "cannot check: the code is nested too deeply")]
+    findings = reported_findings(path, reports, rules)
+    return suppress.apply_noqa(
+        findings,
+        text,
+        lines,
+        python=True,
+        selected=selected,
+        keep_suppressed=keep_suppressed,
+        path=path,
+        has_noqa=b"noqa" in lowered,
+    )
+
+
+def _walk(
+    path: str,
+    source: bytes,
+    text: str,
+    lines: list[str],
+    tree: ast.AST,
+    settings: Settings,
+    rules: tuple[Rule, ...],
+    data: bytes,
+    lowered: bytes,
+    regions: Regions,
+    prune: bool,
+) -> list[tuple[Rule, Scope, Report]] | None:
+    """Every rule's reports on the file: one walk (pruned where it can be), then `finish`.
+    None where the code is nested too deeply to walk."""
+    from .context import Context
+    from .prune import Pruner, statement_words
+
     rel = relative_posix(path, settings.root)
     newline = "\r\n" if "\r\n" in text else ("\r" if "\r" in text else "\n")
     # the pragma's regex only where its words occur (a cheap test first; the same bytes it needs)
@@ -243,7 +286,8 @@ def _check_python(
     words = statement_words(rules) if prune and _pruning(settings) and isinstance(tree, ast.Module) else None
     try:
         if words is not None:
-            walker.walk_pruned(tree, Pruner(ctx.names, lines, data, words, regions))  # type: ignore[arg-type]
+            pruner = Pruner(ctx.names, lines, data, words, regions, lowered)
+            walker.walk_pruned(tree, pruner)  # type: ignore[arg-type]
         else:
             walker.visit(tree)
         for rule in rules:
@@ -252,18 +296,8 @@ def _check_python(
     except RecursionError:
         if not bounds.deep():
             raise
-        return [unreadable(path, "cannot check: the code is nested too deeply")]
-    findings = reported_findings(path, walker.reports, rules)
-    return suppress.apply_noqa(
-        findings,
-        text,
-        lines,
-        python=True,
-        selected=selected,
-        keep_suppressed=keep_suppressed,
-        path=path,
-        has_noqa=b"noqa" in lowered,
-    )
+        return None
+    return walker.reports
 
 
 def _pruning(settings: Settings) -> bool:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .facts import Facts
+if TYPE_CHECKING:  # an annotation only: a check that finds nothing never loads the facts
+    from .facts import Facts
 
 
 class Applicability(str, enum.Enum):

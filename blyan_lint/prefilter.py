@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from .registry import triggers_of
 from .rules.base import Rule, trigger_words
 from .words import Regions, dotted_names, dotted_positions, find_all, gap_pattern, risky_regions
 
@@ -161,21 +162,19 @@ class _Tester:
 
 
 class Plan:
-    """The prefilter for one rule set."""
+    """The prefilter for one rule set, given each rule's trigger words (`Rule.triggers`)."""
 
-    def __init__(self, rules: tuple[type[Rule], ...]) -> None:
-        per_rule = [_trigger_bytes(rule) for rule in rules]
+    def __init__(self, triggers: tuple[tuple[str, ...], ...]) -> None:
+        per_rule = [_trigger_bytes(words) for words in triggers]
         distinct = sorted({w for words in per_rule for w in words}, key=lambda w: (len(w), w))
         self.words = Words(distinct)
         index = {w: i for i, w in enumerate(distinct)}
         self.rule_words = tuple(tuple(index[w] for w in words) for words in per_rule)
         self.rule_parts = tuple(tuple(self.words.conjunctions[i][0] for i in ids) for ids in self.rule_words)
 
-    def active(
-        self, rules: Sequence[Rule], data: bytes, lowered: bytes, regions: Regions | None = None
-    ) -> tuple[Rule, ...]:
-        """`data`: the file's UTF-8 text; `lowered`: the same, lower-cased; `regions`: its
-        `risky_regions`, where the caller has them."""
+    def keep(self, data: bytes, lowered: bytes, regions: Regions | None = None) -> list[bool]:
+        """Which of the rules can fire on a file. `data`: its UTF-8 text; `lowered`: the
+        same, lower-cased; `regions`: its `risky_regions`, where the caller has them."""
         words = self.words
         cores, implied, special = words.cores, words.implied, words.special
         tester = words.tester(lowered)
@@ -198,38 +197,30 @@ class Plan:
                     break
             keep.append(hit)
         if all(keep):
-            return tuple(rules)
+            return keep
         if regions is None:
             regions = risky_regions(data)
         if regions:
             extra = b"\0".join(text for _, _, text in regions)
             second = self.words.tester(extra)
             keep = [k or any(second.has(i) for i in ids) for k, ids in zip(keep, self.rule_words, strict=True)]
-        return tuple(rule for rule, k in zip(rules, keep, strict=True) if k)
+        return keep
 
 
 @lru_cache(maxsize=64)
-def plan_for(rules: tuple[type[Rule], ...]) -> Plan:
-    return Plan(rules)
+def plan_for(triggers: tuple[tuple[str, ...], ...]) -> Plan:
+    return Plan(triggers)
 
 
 def active_rules(
     rules: Sequence[Rule], data: bytes, lowered: bytes | None = None, regions: Regions | None = None
 ) -> tuple[Rule, ...]:
-    """The rules that can fire on a file with this UTF-8 text."""
-    plan = plan_for(tuple(type(rule) for rule in rules))
-    return plan.active(rules, data, data.lower() if lowered is None else lowered, regions)
+    """The rules that can fire on a file with this UTF-8 text. Only those are made, where
+    `rules` is a `registry.RuleSet` (their modules imported)."""
+    keep = plan_for(triggers_of(rules)).keep(data, data.lower() if lowered is None else lowered, regions)
+    return tuple(rules[i] for i, k in enumerate(keep) if k)
 
 
-def _trigger_bytes(rule: type[Rule]) -> tuple[bytes, ...]:
-    found = _TRIGGERS.get(rule)
-    if found is None:
-        found = _TRIGGERS[rule] = _words(rule)
-    return found
-
-
-_TRIGGERS: dict[type[Rule], tuple[bytes, ...]] = {}
-
-
-def _words(rule: type[Rule]) -> tuple[bytes, ...]:
-    return tuple(word.encode("utf-8") for word in trigger_words(w.lower() for w in rule.triggers))
+@lru_cache(maxsize=256)
+def _trigger_bytes(triggers: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple(word.encode("utf-8") for word in trigger_words(w.lower() for w in triggers))

@@ -72,12 +72,20 @@ class Pruner:
     the test costs a few binary searches, not a scan of the unit per word."""
 
     def __init__(
-        self, names: SemanticModel, lines: list[str], data: bytes, words: tuple[bytes, ...], regions: Regions
+        self,
+        names: SemanticModel,
+        lines: list[str],
+        data: bytes,
+        words: tuple[bytes, ...],
+        regions: Regions,
+        lowered: bytes | None = None,
     ) -> None:
         self.names = names
         self.data = data  # the file's text as UTF-8, newlines normalized
-        self.lowered = lowered = data.lower()
-        self.starts = [0, *accumulate(len(line.encode("utf-8", "surrogatepass")) + 1 for line in lines)]
+        self.lowered = lowered = data.lower() if lowered is None else lowered
+        # where each line starts (a str's length is its UTF-8 length where the text is ASCII)
+        lengths = map(len, lines) if data.isascii() else (len(line.encode("utf-8", "surrogatepass")) for line in lines)
+        self.starts = [0, *accumulate(length + 1 for length in lengths)]
         plan = _plan(words)
         self.plan = plan
         hits = plan.positions(lowered)
@@ -85,6 +93,10 @@ class Pruner:
         # the words whose every part occurs somewhere (the others cannot make a unit hot)
         self.found_parts = [h for h in hits if h]
         self.conjunctions = [c for c in plan.conjunctions if hits[c[0]] and (len(c) == 1 or all(hits[p] for p in c))]
+        # merged, for one search each: where any part occurs, where a one-part word does
+        self.any_part_hits = sorted({at for found in self.found_parts for at in found})
+        self.word_hits = sorted({at for c in self.conjunctions if len(c) == 1 for at in hits[c[0]]})
+        self.joint_words = [c for c in self.conjunctions if len(c) > 1]
         self.imports, self.walruses = find_all(lowered, b"import"), find_all(lowered, b":=")
         # where the bytes may not spell what the code means: (start, end, variant text)
         self.regions = regions
@@ -130,11 +142,12 @@ class Pruner:
     def _holds(self, start: int, end: int, any_part: bool = False) -> bool:
         """Do the bytes from `start` to `end` hold a word (with `any_part`: any part of one)
         or a tainted name, also in the spellings of a risky region there?"""
-        hits = self.hits
         if any_part:
-            if any(_within(found, start, end) for found in self.found_parts):
+            if _within(self.any_part_hits, start, end):
                 return True
-        elif any(all(_within(hits[p], start, end) for p in c) for c in self.conjunctions):
+        elif _within(self.word_hits, start, end) or any(
+            all(_within(self.hits[p], start, end) for p in c) for c in self.joint_words
+        ):
             return True
         if self.tainted_hits and _within(self.tainted_hits, start, end):
             return True
@@ -157,6 +170,7 @@ class Pruner:
         if unit.__class__ in _FUNCTION_TYPES and not imports:
             return  # a function binds in its own frame (walrus targets too), which nothing outside sees
         names = self.names
+        statements = None  # the unit's statements, gathered once for the replay and the taint
         if _within(self.walruses, start, end):
             if not walked:
                 _replay_nodes(names, unit)
@@ -164,14 +178,15 @@ class Pruner:
                 if isinstance(walrus, ast.NamedExpr):
                     self._taint_if(walrus.value, [walrus.target])
         elif not walked:
-            for node, in_function in _statements(unit, imports):
+            statements = _statements(unit, imports)
+            for node, in_function in statements:
                 if node.__class__ in _IMPORT_TYPES:
                     names.add_import(node)  # type: ignore[arg-type]
                 elif not in_function and node.__class__ in _BINDING_TYPES:
                     names.bind_statement(node)
         if not imports and not self.found_parts and not self.tainted and not self.regions:
             return  # nothing here can taint a name
-        for node, in_function in _statements(unit, imports):
+        for node, in_function in statements or _statements(unit, imports):
             cls = node.__class__
             if cls in _IMPORT_TYPES:
                 self._learn_import(node)  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from .api import FileSettings, Overrides, check_file, explicit_settings, fix_file, resolve
+from .api import FileSettings, Overrides, check_file, explicit_settings, fix_file, load_rules, resolve
 from .cache import CACHE_DIR, Cache, digest, remove_stale_temp_files
 from .discovery import Unreachable, discover
 from .file_checks import READERS
@@ -60,8 +60,22 @@ class RunStats:
 Task = tuple[str, Overrides, FileSettings, "str | None", bool]
 
 
+# A check runs with the collector off (a file's tree is acyclic: reference counting frees it),
+# but a reference cycle a rule leaves (a recursive inner function holding the file's context)
+# keeps that file's tree alive until the end of the run. Past this many young objects after a
+# file, the young generation is collected: only what the files since the last time left.
+YOUNG_OBJECTS_LIMIT = 20_000
+
+
 def _check_one(task: Task) -> tuple[str, str | None, list[Finding] | None]:
     """Worker: (path, content digest, findings -- None when the known digest matched)."""
+    result = _check_task(task)
+    if not gc.isenabled() and gc.get_count()[0] > YOUNG_OBJECTS_LIMIT:
+        gc.collect(0)
+    return result
+
+
+def _check_task(task: Task) -> tuple[str, str | None, list[Finding] | None]:
     path, overrides, resolved, known, want_digest = task
     reader = READERS.get(file_kind(path) or "")
     if reader is not None and reader.fingerprint is not None:  # read in part (a header): hash that part
@@ -79,7 +93,7 @@ def _check_one(task: Task) -> tuple[str, str | None, list[Finding] | None]:
 
 
 def _worker_init(parent: int) -> None:
-    gc.disable()  # ASTs hold no cycles; the collector would only slow the parse
+    gc.disable()  # a parse makes many acyclic nodes: the collector would only slow it (see `_check_one`)
     # `parent` is the pid the main process passed, not os.getppid() read here: a main process
     # killed between forking this worker and this line would leave getppid() == 1 already.
     _exit_with_parent(parent)
@@ -154,13 +168,20 @@ def run(paths: Iterable[str], overrides: Overrides, options: RunOptions) -> tupl
 
 
 def _execute(tasks: list[Task], jobs: int | None) -> list[tuple[str, str | None, list[Finding] | None]]:
+    if _pooled(tasks, jobs):  # each rule's module imported once, here, not once per worker
+        for codes in {resolved.codes for _, _, resolved, _, _ in tasks}:
+            load_rules(codes)
     return _map(_check_one, tasks, jobs)
+
+
+def _pooled(tasks: list[T], jobs: int | None) -> bool:
+    return (jobs or os.cpu_count() or 1) > 1 and len(tasks) >= POOL_THRESHOLD
 
 
 def _map(work: Callable[[T], R], tasks: list[T], jobs: int | None) -> list[R]:
     """`work` over the tasks, in worker processes when there are enough of them."""
     workers = jobs or os.cpu_count() or 1
-    if workers <= 1 or len(tasks) < POOL_THRESHOLD:
+    if not _pooled(tasks, jobs):
         return [work(task) for task in tasks]
     # Largest files first, in small chunks, so no worker is left with one big file at the end.
     ordered = sorted(tasks, key=_size, reverse=True)

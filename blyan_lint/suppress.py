@@ -176,7 +176,7 @@ def _unused(
 ) -> list[Finding]:
     from . import registry
 
-    known = registry.all_rules().keys()
+    known = registry.codes()
     out = []
     for d in comments:
         for index, (code, start, end) in enumerate(d.codes):

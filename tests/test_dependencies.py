@@ -75,3 +75,48 @@ def test_the_deferred_modules_load_when_their_feature_is_used(tmp_path):
     assert loaded.startswith("1 ") and "blyan_lint.report.sarif" in loaded, loaded
     loaded = _deferred_loaded(tmp_path, "-q", "--no-cache", "--diff", "train.py")
     assert "blyan_lint.fixes.apply" in loaded and "difflib" in loaded, loaded
+
+
+# Rule modules load per rule, with the first file whose text holds one of the rule's trigger
+# words (`registry.RuleSet`, from the generated `rule_table`); a cache hit needs none.
+RULE_PROBE = """
+import sys
+from blyan_lint.cli import main
+code = main(["check", *sys.argv[1:]])
+print(code, sorted(m for m in sys.modules if m.startswith("blyan_lint.rules.") and m.count(".") == 3))
+"""
+
+
+def _rule_modules_loaded(cwd, *args: str) -> tuple[str, str]:
+    out = subprocess.run([sys.executable, "-c", RULE_PROBE, *args], cwd=cwd, capture_output=True, text=True)
+    return (out.stdout.strip().splitlines() or [out.stderr])[-1], out.stderr
+
+
+def test_a_check_of_a_file_without_trigger_words_imports_no_rule_module(tmp_path):
+    (tmp_path / "tiny.py").write_text("import os\nx = 1\n")
+    assert _rule_modules_loaded(tmp_path, "--no-cache", "-q", "tiny.py")[0] == "0 []"
+
+
+def test_a_check_imports_the_modules_of_the_rules_the_file_can_need_only(tmp_path):
+    (tmp_path / "train.py").write_text("import torch\nx = torch.zeros(2, dtype=torch.float16)\n")
+    loaded, _ = _rule_modules_loaded(tmp_path, "--no-cache", "-q", "train.py")
+    assert loaded.startswith("1 [") and "blyan_lint.rules.precision.non_bf16_dtype" in loaded, loaded
+    # no CPU, autocast, capability or weights word: those groups' modules stay unloaded
+    assert not any(f"rules.{group}." in loaded for group in ("hardware", "mixed", "config_and_weights")), loaded
+
+
+def test_a_warm_cache_answers_without_importing_a_rule_module(tmp_path):
+    (tmp_path / "train.py").write_bytes((ROOT / "fixtures/rules/BLY101/aliases.py").read_bytes())
+    first, _ = _rule_modules_loaded(tmp_path, "train.py")
+    assert first.startswith("1 ['blyan_lint.rules.precision."), first
+    warm, summary = _rule_modules_loaded(tmp_path, "train.py")
+    assert warm == "1 []" and "1 from cache" in summary, summary  # the findings' facts decode without the rules
+
+
+def test_a_pooled_run_imports_the_rules_once_before_the_workers_fork(tmp_path):
+    for index in range(40):  # past the pool threshold
+        (tmp_path / f"m{index}.py").write_text("x = 1\n")
+    loaded, _ = _rule_modules_loaded(tmp_path, "--no-cache", "-q", "-j", "2", ".")
+    assert loaded.startswith("0 [") and "blyan_lint.rules.hardware.fallback" in loaded, loaded
+    loaded, _ = _rule_modules_loaded(tmp_path, "--no-cache", "-q", "-j", "1", ".")
+    assert loaded == "0 []"  # in one process, no file here needs a rule

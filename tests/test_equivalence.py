@@ -77,3 +77,34 @@ def test_cache_rechecks_only_changed_files(tmp_path, monkeypatch):
     assert sorted({f.path for f in findings}) == ["a.py", "c.py"]
     changed_settings = run(["."], Overrides(ignore=("BLY101",)), options)[2]
     assert changed_settings.checked == 3, "other settings, other cache"
+
+
+def test_a_worker_collects_the_cycles_a_file_left_behind(tmp_path):
+    """The collector is off while files are checked; what reference cycles leave (a rule's
+    recursive closure holding the context, here stand-ins) is collected after a file."""
+    import gc
+    import weakref
+
+    from blyan_lint.api import resolve
+    from blyan_lint.runner import YOUNG_OBJECTS_LIMIT, _check_one
+
+    class Node:
+        pass
+
+    path = tmp_path / "tiny.py"
+    path.write_text("x = 1\n")
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        gc.collect()
+        cycles = [Node() for _ in range(YOUNG_OBJECTS_LIMIT)]
+        for node in cycles:
+            node.me = node  # type: ignore[attr-defined]
+        watched = weakref.ref(cycles[0])
+        del cycles, node
+        assert watched() is not None  # reference counting alone cannot free a cycle
+        _check_one((str(path), Overrides(), resolve(str(path), Overrides()), None, False))
+        assert watched() is None
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -27,8 +27,9 @@ PACKAGE = "blyan_lint"
 # Lowest first. Names are relative to `blyan_lint`; "" is the package's own `__init__`
 # (the version), matched exactly, never as a prefix.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # plain data and values: knows nothing of Python code, settings or rules
-    ("", "data", "facts", "findings", "bounds", "pyversion", "codec", "links", "kinds", "words"),
+    # plain data and values: knows nothing of Python code, settings or rules (rule_table: codes and
+    # words generated from the rules, importing none)
+    ("", "data", "facts", "findings", "bounds", "pyversion", "codec", "links", "kinds", "words", "rule_table"),
     # settings, names, scope, reading a file, and the readers of non-Python inputs
     ("config", "bindings", "names", "import_sites", "scope", "sources", "readers"),
     # the rules and what they read: the semantic context, the edit builders

@@ -76,3 +76,44 @@ def test_a_word_is_known_absent_when_a_shorter_word_in_it_is():
     assert not tester.has(3)  # known without a search: float is absent
     assert tester.has(1)  # `.half` spelled with a blank after the dot
     assert tester.known == {1: True, 2: False, 3: False}
+
+
+# Rule-level prechecks skip work where a file's words rule a finding out (BLY303 judges an
+# `if` only in a file that names a capability query; BLY403, outside a teacher module, only
+# an update in a file that spells the teacher regex's word). Each case would be lost, or a
+# guard missed, if the precheck read the file's words too narrowly.
+GUARDED_LOAD = (
+    "import torch\nfrom transformers import AutoModelForCausalLM\n\n"
+    "{imports}if {query}()[0] < 8:\n    raise RuntimeError('BF16 needs an Ampere GPU (compute capability 8.0+)')\n"
+    "model = AutoModelForCausalLM.from_pretrained('m', torch_dtype=torch.bfloat16)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("imports", "query"),
+    [
+        ("", "torch.cuda.get_device_capability"),
+        ("", "torch.cuda.\uff47et_device_capability"),  # NFKC: the attribute is `get_device_capability`
+        ("from torch.cuda import get_device_capability as cap\n", "cap"),
+    ],
+    ids=["plain", "NFKC identifier", "alias"],
+)
+def test_a_capability_guard_is_seen_in_every_spelling(imports, query):
+    source = GUARDED_LOAD.format(imports=imports, query=query).encode("utf-8")
+    assert "BLY303" not in [f.code for f in check_python("load.py", source, SETTINGS, RULES)]
+    unguarded = GUARDED_LOAD.format(imports="", query="torch.cuda.other_query").encode("utf-8")
+    assert "BLY303" in [f.code for f in check_python("load.py", unguarded, SETTINGS, RULES)]
+
+
+@pytest.mark.parametrize(
+    ("source", "settings"),
+    [
+        ("def fit(teacher):\n    teacher.train()\n", SETTINGS),
+        ("def fit(TEACHER):\n    TEACHER.train()\n", SETTINGS),
+        ("def fit(\uff54eacher):\n    \uff54eacher.train()\n", SETTINGS),  # NFKC: the name is `teacher`
+        ("def fit(t_model):\n    t_model.train()\n", Settings(root=os.getcwd(), teacher_name_regex="^t_")),
+    ],
+    ids=["plain", "upper case", "NFKC identifier", "custom regex"],
+)
+def test_a_teacher_update_is_found_in_every_spelling_of_its_name(source, settings):
+    assert "BLY403" in [f.code for f in check_python("fit.py", source.encode("utf-8"), settings, RULES)]

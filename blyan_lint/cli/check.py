@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _validate_selectors(overrides: Overrides) -> None:
     """An unknown code on the command line is a usage error for the whole run (exit 2)."""
-    all_codes = registry.all_rules().keys()
+    all_codes = registry.codes()
     expand_selectors(overrides.select or (), all_codes, "--select")
     expand_selectors(overrides.extend_select, all_codes, "--extend-select")
     expand_selectors(overrides.ignore, all_codes, "--ignore")

@@ -8,10 +8,16 @@ what is required.
 
 from __future__ import annotations
 
-from .capability_guard import MissingCapabilityGuard
-from .fallback import CpuFallback
-from .messages import UnclearGpuError
-from .placement import CpuPlacement
-from .soft_capability_check import SoftCapabilityCheck
 
-RULES = (CpuFallback, CpuPlacement, MissingCapabilityGuard, SoftCapabilityCheck, UnclearGpuError)
+def __getattr__(name: str) -> tuple[type, ...]:
+    """`RULES`, this group's rule classes in catalog order, imported when first asked for:
+    a check imports a rule's module only for a file that can need it (`registry.RuleSet`)."""
+    if name != "RULES":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .capability_guard import MissingCapabilityGuard
+    from .fallback import CpuFallback
+    from .messages import UnclearGpuError
+    from .placement import CpuPlacement
+    from .soft_capability_check import SoftCapabilityCheck
+
+    return (CpuFallback, CpuPlacement, MissingCapabilityGuard, SoftCapabilityCheck, UnclearGpuError)

@@ -8,9 +8,15 @@ BLY401 and BLY402 share one analysis (`formats.py`); BLY403 and BLY404 stand apa
 
 from __future__ import annotations
 
-from .int8_outside_teacher import Int8OutsideTeacher
-from .teacher_not_frozen import TeacherNotFrozen
-from .teacher_precision import TeacherPrecision
-from .unsupported_quantization import UnsupportedQuantization
 
-RULES = (Int8OutsideTeacher, UnsupportedQuantization, TeacherNotFrozen, TeacherPrecision)
+def __getattr__(name: str) -> tuple[type, ...]:
+    """`RULES`, this group's rule classes in catalog order, imported when first asked for:
+    a check imports a rule's module only for a file that can need it (`registry.RuleSet`)."""
+    if name != "RULES":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .int8_outside_teacher import Int8OutsideTeacher
+    from .teacher_not_frozen import TeacherNotFrozen
+    from .teacher_precision import TeacherPrecision
+    from .unsupported_quantization import UnsupportedQuantization
+
+    return (Int8OutsideTeacher, UnsupportedQuantization, TeacherNotFrozen, TeacherPrecision)

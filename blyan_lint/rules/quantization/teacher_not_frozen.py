@@ -11,6 +11,7 @@ import ast
 import re
 from collections.abc import Iterator
 
+from ...config import DEFAULT_TEACHER_NAME_REGEX
 from ...context import Context
 from ...data.model_updates import (
     BACKWARD_METHOD,
@@ -33,6 +34,15 @@ from ..base import Report, Rule, last_segments
 _FROZEN = "teachers are frozen checkpoints used only for validation"
 _NO_GRAD = "run the teacher under `torch.no_grad()` with `requires_grad_(False)` and optimize only the student"
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+
+
+def _may_name_teacher(ctx: Context) -> bool:
+    """Can a name here match the teacher regex? Outside a teacher module only such a name
+    makes an update a finding, and with the default regex it spells `teacher` (any case)."""
+    return ctx.settings.teacher_name_regex != DEFAULT_TEACHER_NAME_REGEX or ctx.file_holds(_TEACHER_WORD)
+
+
+_TEACHER_WORD = ("teacher",)
 
 
 def _optimizer_like(ctx: Context, node: ast.expr) -> bool:
@@ -134,10 +144,13 @@ class TeacherNotFrozen(Rule):
     statement_words = tuple(sorted({"train": r"\btrain\b", "step": r"\bstep\b"}.get(w, w) for w in strings))
 
     def visit_Assign(self, node: ast.Assign, ctx: Context) -> Iterator[Report]:
-        return self._assign(node, ctx, ctx.file_scope.is_teacher)
+        whole = ctx.file_scope.is_teacher
+        return self._assign(node, ctx, whole) if whole or _may_name_teacher(ctx) else iter(())
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         whole = ctx.file_scope.is_teacher
+        if not (whole or _may_name_teacher(ctx)):
+            return
         func = node.func
         if isinstance(func, ast.Attribute):
             update = self._UPDATES.get(func.attr)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from .unreadable_file import UnreadableFile
-from .unused_suppression import UnusedSuppression
 
-RULES = (UnreadableFile, UnusedSuppression)
+def __getattr__(name: str) -> tuple[type, ...]:
+    """`RULES`, this group's rule classes in catalog order, imported when first asked for:
+    a check imports a rule's module only for a file that can need it (`registry.RuleSet`)."""
+    if name != "RULES":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .unreadable_file import UnreadableFile
+    from .unused_suppression import UnusedSuppression
+
+    return (UnreadableFile, UnusedSuppression)
