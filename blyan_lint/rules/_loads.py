@@ -14,6 +14,15 @@ from ..names import dotted_text, has_star_kwargs, keyword, string_value
 
 NO_QUANTIZATION = "none"
 UNKNOWN_QUANTIZATION = "unknown"
+# How the documented examples of the rules that judge a load open (BLY103, BLY302): the
+# imports, the policy's capability guard, and the loader call up to its arguments.
+EXAMPLE_LOAD_OPENING = (
+    "import torch\n"
+    "from transformers import AutoModelForCausalLM\n\n"
+    "if torch.cuda.get_device_capability()[0] < 8:\n"
+    '    raise RuntimeError("GPU does not support BF16. Minimum Ampere (CC 8.0) required.")\n\n'
+    "model = AutoModelForCausalLM.from_pretrained(\n"
+)
 
 
 def load_facts(ctx: Context, call: ast.Call) -> LoadFacts:

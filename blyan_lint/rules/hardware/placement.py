@@ -32,7 +32,7 @@ from ...data.loaders import PIPELINE_FACTORIES
 from ...facts import LoadFacts, PlacementFacts
 from ...fixes.edits import method_span
 from ...names import dotted_text, is_true, keyword, string_value
-from .._loads import load_facts
+from .._loads import EXAMPLE_LOAD_OPENING, load_facts
 from ..base import Report, last_segments, spellings
 from .shared import CPU_KIND, NO_CPU_MODE, OFFLOAD_WORDS, HardwareRule, device_kind, followed_value, is_cpu
 
@@ -63,24 +63,8 @@ class CpuPlacement(HardwareRule):
         "`fsdp=\"... offload\"` option and vLLM's / SGLang's `cpu_offload_gb=N`. `CPUOffload()` (which offloads "
         'nothing by default), `"device": "none"` and values decided at run time are not flagged.'
     )
-    example = (
-        "import torch\n"
-        "from transformers import AutoModelForCausalLM\n\n"
-        "if torch.cuda.get_device_capability()[0] < 8:\n"
-        '    raise RuntimeError("GPU does not support BF16. Minimum Ampere (CC 8.0) required.")\n\n'
-        "model = AutoModelForCausalLM.from_pretrained(\n"
-        '    "blyan/student-v18", torch_dtype=torch.bfloat16, device_map="cpu"\n'
-        ")\n"
-    )
-    fixed = (
-        "import torch\n"
-        "from transformers import AutoModelForCausalLM\n\n"
-        "if torch.cuda.get_device_capability()[0] < 8:\n"
-        '    raise RuntimeError("GPU does not support BF16. Minimum Ampere (CC 8.0) required.")\n\n'
-        "model = AutoModelForCausalLM.from_pretrained(\n"
-        '    "blyan/student-v18", torch_dtype=torch.bfloat16, device_map="auto"\n'
-        ")\n"
-    )
+    example = EXAMPLE_LOAD_OPENING + '    "blyan/student-v18", torch_dtype=torch.bfloat16, device_map="cpu"\n)\n'
+    fixed = EXAMPLE_LOAD_OPENING + '    "blyan/student-v18", torch_dtype=torch.bfloat16, device_map="auto"\n)\n'
     watches = PIPELINE_FACTORIES | FSDP_CPU_OFFLOAD | FSDP_OFFLOAD_POLICIES | OFFLOAD_FUNCTIONS
     methods = frozenset({CPU_MOVE_METHOD, DEVICE_MOVE_METHOD, *OFFLOAD_METHODS, "dict"})
     keywords = frozenset(

@@ -26,8 +26,8 @@ from ...facts import (
 from ...findings import Applicability, Fix
 from ...fixes.edits import remove_decorator, remove_with_item, unwrap_with
 from ...names import dotted_text, keyword
-from ..base import Report, Rule
-from .uses import POLICY, aka, bare_reference, call_argument, call_text, switch_state, usage_of
+from ..base import Report
+from .uses import POLICY, BareReferenceRule, aka, call_argument, call_text, switch_state, usage_of
 
 _AUTOCAST_USES = {
     # usage -> (how the user wrote it, what it does, what to do instead)
@@ -83,7 +83,7 @@ def _autocast_dtype_note(facts: AutocastFacts) -> str:
     return ""
 
 
-class Autocast(Rule):
+class Autocast(BareReferenceRule):
     code = "BLY201"
     name = "autocast"
     summary = (
@@ -122,20 +122,11 @@ class Autocast(Rule):
         "hand. Then load or cast the model to BF16 behind a compute-capability guard."
     )
     watches = AUTOCAST | CUSTOM_FWD
+    referenced = AUTOCAST  # `custom_fwd` only when called with `cast_inputs=`
     methods = frozenset({AUTOCAST_METHOD})  # a framework's `accelerator.autocast()`
     supersedes = frozenset({"BLY101"})  # `autocast(dtype=torch.float16)`: one finding, the autocast
 
-    def visit_Attribute(self, node: ast.Attribute, ctx: Context) -> Iterator[Report]:
-        return self._reference(node, ctx)
-
-    def visit_Name(self, node: ast.Name, ctx: Context) -> Iterator[Report]:
-        return self._reference(node, ctx)
-
-    def _reference(self, node: ast.Attribute | ast.Name, ctx: Context) -> Iterator[Report]:
-        qualified = bare_reference(ctx, node, AUTOCAST)
-        if qualified is None:
-            return
-        spelled = dotted_text(node) or qualified
+    def reference(self, node: ast.Attribute | ast.Name, ctx: Context, spelled: str, qualified: str) -> Iterator[Report]:
         usage = usage_of(ctx, node)
         facts = _autocast_facts(ctx, node, spelled, qualified, "decorator" if usage == "decorator" else "reference")
         decorator = facts.usage == "decorator"

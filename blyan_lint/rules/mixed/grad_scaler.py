@@ -14,13 +14,13 @@ from ...facts import (
 from ...findings import Applicability, Edit, Fix
 from ...fixes.edits import parents_of, receiver_text, remove_statements, statement_blocks
 from ...names import dotted_text
-from ..base import Report, Rule
-from .uses import POLICY, aka, bare_reference, call_argument, call_text, switch_state
+from ..base import Report
+from .uses import POLICY, BareReferenceRule, aka, call_argument, call_text, switch_state
 
 _SCALER_REMEDY = "remove the scaler and call `loss.backward()` and `optimizer.step()` directly on the BF16 model"
 
 
-class GradScaler(Rule):
+class GradScaler(BareReferenceRule):
     code = "BLY202"
     name = "grad-scaler"
     summary = "`GradScaler` (`torch.amp`, `torch.cuda.amp`) or FSDP's `ShardedGradScaler`, constructed or referenced."
@@ -54,6 +54,7 @@ class GradScaler(Rule):
         "calls are rewritten. Any other use (`state_dict()`, `get_scale()`, passing it on) means no fix."
     )
     watches = GRAD_SCALERS
+    referenced = GRAD_SCALERS
 
     def visit_Call(self, node: ast.Call, ctx: Context) -> Iterator[Report]:
         qualified = ctx.qualified(node.func)
@@ -68,17 +69,7 @@ class GradScaler(Rule):
             facts=_scaler_facts(ctx, node, spelled, qualified),
         )
 
-    def visit_Attribute(self, node: ast.Attribute, ctx: Context) -> Iterator[Report]:
-        return self._reference(node, ctx)
-
-    def visit_Name(self, node: ast.Name, ctx: Context) -> Iterator[Report]:
-        return self._reference(node, ctx)
-
-    def _reference(self, node: ast.Attribute | ast.Name, ctx: Context) -> Iterator[Report]:
-        qualified = bare_reference(ctx, node, GRAD_SCALERS)
-        if qualified is None:
-            return
-        spelled = dotted_text(node) or qualified
+    def reference(self, node: ast.Attribute | ast.Name, ctx: Context, spelled: str, qualified: str) -> Iterator[Report]:
         yield ctx.report(
             node,
             f"`{spelled}` is a gradient scaler class{aka(spelled, qualified)} for mixed-precision "

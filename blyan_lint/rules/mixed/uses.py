@@ -4,10 +4,13 @@ decorator or a call; under an alias; with which switches (`enabled=`) and argume
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
+from typing import ClassVar
 
 from ...context import Context
 from ...facts import ABSENT, ABSENT_VALUE, LITERAL, Value
-from ...names import keyword
+from ...names import dotted_text, keyword
+from ..base import Report, Rule
 
 POLICY = "Enforcement: No Mixed Precision: All computations in BF16 (except teacher)."
 
@@ -53,6 +56,28 @@ def bare_reference(ctx: Context, node: ast.AST, names: frozenset[str]) -> str | 
     if qualified not in names or _is_called(ctx, node) or ctx.is_inspection(node):
         return None
     return qualified
+
+
+class BareReferenceRule(Rule):
+    """A rule that also reports bare references (neither called nor inspected) to the names in
+    `referenced` (`@autocast`, `scaler_class = GradScaler`): it writes `reference()`."""
+
+    referenced: ClassVar[frozenset[str]] = frozenset()
+
+    def visit_Attribute(self, node: ast.Attribute, ctx: Context) -> Iterator[Report]:
+        return self._bare(node, ctx)
+
+    def visit_Name(self, node: ast.Name, ctx: Context) -> Iterator[Report]:
+        return self._bare(node, ctx)
+
+    def _bare(self, node: ast.Attribute | ast.Name, ctx: Context) -> Iterator[Report]:
+        qualified = bare_reference(ctx, node, self.referenced)
+        if qualified is not None:
+            yield from self.reference(node, ctx, dotted_text(node) or qualified, qualified)
+
+    def reference(self, node: ast.Attribute | ast.Name, ctx: Context, spelled: str, qualified: str) -> Iterator[Report]:
+        """The finding for a bare reference to `qualified`, written `spelled` there."""
+        return iter(())
 
 
 def call_argument(ctx: Context, call: ast.Call | None, position: int | None, name: str) -> Value:

@@ -15,7 +15,7 @@ from ...findings import Applicability, Edit, Fix
 from ...fixes.edits import insert_keyword_fix, method_span, torch_name
 from ...names import has_star_kwargs, string_value
 from .._engines import dtype_report, engine_name
-from .._loads import dtype_keyword, load_facts
+from .._loads import EXAMPLE_LOAD_OPENING, dtype_keyword, load_facts
 from ..base import Report, Rule
 
 
@@ -38,26 +38,9 @@ class ImplicitDtypeLoad(Rule):
         "Tokenizers, processors and configs load no weights and are not flagged; quantized loads (an engine's "
         "`quantization=` too) are BLY401/BLY402's business, and a non-BF16 dtype given is BLY101's."
     )
-    example = (
-        "import torch\n"
-        "from transformers import AutoModelForCausalLM\n\n"
-        "if torch.cuda.get_device_capability()[0] < 8:\n"
-        '    raise RuntimeError("GPU does not support BF16. Minimum Ampere (CC 8.0) required.")\n\n'
-        "model = AutoModelForCausalLM.from_pretrained(\n"
-        '    "blyan/student-v18",\n'
-        '    device_map="auto",\n'
-        ")\n"
-    )
-    fixed = (
-        "import torch\n"
-        "from transformers import AutoModelForCausalLM\n\n"
-        "if torch.cuda.get_device_capability()[0] < 8:\n"
-        '    raise RuntimeError("GPU does not support BF16. Minimum Ampere (CC 8.0) required.")\n\n'
-        "model = AutoModelForCausalLM.from_pretrained(\n"
-        '    "blyan/student-v18",\n'
-        '    device_map="auto",\n'
-        "    torch_dtype=torch.bfloat16,\n"
-        ")\n"
+    example = EXAMPLE_LOAD_OPENING + '    "blyan/student-v18",\n    device_map="auto",\n)\n'
+    fixed = EXAMPLE_LOAD_OPENING + (
+        '    "blyan/student-v18",\n    device_map="auto",\n    torch_dtype=torch.bfloat16,\n)\n'
     )
     fix_safety = (
         'Safe: `torch_dtype=torch.bfloat16` is added (or `dtype=` replaces `"auto"` when the call already uses '
