@@ -301,7 +301,7 @@ def _walk(
     ctx.lowered = lowered
     ctx.variants = b"\0".join(text for _, _, text in regions)
     if isinstance(tree, ast.Module):
-        ctx.names.tree = tree
+        ctx.names.tree, ctx.names.lines = tree, lines
     walker = _Walker(ctx, rules)
     words = statement_words(rules) if prune and _pruning(settings) and isinstance(tree, ast.Module) else None
     try:

@@ -9,6 +9,7 @@ The semantic model asks these questions of the tree; nothing here runs during th
 from __future__ import annotations
 
 import ast
+import re
 from typing import NamedTuple
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -80,6 +81,17 @@ def _is_type_checking(test: ast.expr) -> bool:
     if isinstance(test, ast.Name):
         return test.id == "TYPE_CHECKING"
     return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+def may_bind(lines: list[str], function: ast.AST, name: str) -> bool:
+    """Could `function` bind `name` itself? False only when its text shows it cannot: ASCII
+    (no identifier that normalises to `name`), no `import`, and `name` never written but as
+    `name.attr`; otherwise `local_names` decides (one walk of the body, kept per function)."""
+    first, last = function.lineno, function.end_lineno or function.lineno  # type: ignore[attr-defined]
+    text = "\n".join(lines[first - 1 : last])
+    if not text.isascii() or "import" in text:
+        return True
+    return re.search(rf"\b{re.escape(name)}\b(?!\s*\.)", text) is not None
 
 
 def local_names(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> frozenset[str]:

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from .bindings import ASSIGN, DEFAULT, LOOP, MAX_HOPS, PARAMETER, UNPACK, Binding, Followed
 from .data import loaders as tables
-from .import_sites import ImportSite, conditional_roots, local_names, module_level_imports
+from .import_sites import ImportSite, conditional_roots, local_names, may_bind, module_level_imports
 
 CHAIN = tables.MODULE_CHAIN_METHODS  # methods that return the module they are called on (`model.eval()`)
 _MODULE = 0  # the frame of module-level code
@@ -47,6 +47,7 @@ class SemanticModel:
         self.frames: list[int] = [_MODULE]  # ids of the enclosing function definitions
         self.functions: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda] = []  # ... and the nodes
         self.tree: ast.Module | None = None  # the module walked, for questions about what comes later
+        self.lines: list[str] = []  # ... and its text
         # module -> (frame, site) of `import` statements inside functions, in document order
         self._function_imports: dict[str, list[tuple[int, ImportSite]]] = {}
         self._module_imports: dict[str, list[ImportSite]] = {}
@@ -125,6 +126,8 @@ class SemanticModel:
         for function in self.functions[depth:]:
             names = self._locals.get(id(function))
             if names is None:
+                if self.lines and not may_bind(self.lines, function, name):
+                    continue  # its text shows it cannot: no walk of its body
                 names = self._locals[id(function)] = local_names(function)
             if name in names:
                 return False

@@ -142,13 +142,15 @@ def _test_means(ctx: Context, test: ast.expr, depth: int = 0) -> tuple[str, str]
     """What a true test says about the GPU, when every capability operand in it agrees
     (`not a or cap < 8` fails when true; `ok and cap >= 8` passes when true)."""
     found: list[tuple[str, str]] = []
-
-    def visit(node: ast.expr, negated: bool) -> None:
+    # a loop, not a nested recursive function: that closure would be a reference cycle
+    # holding the context (and the file's tree) until the cyclic collector runs
+    stack: list[tuple[ast.expr, bool]] = [(test, False)]
+    while stack:
+        node, negated = stack.pop()
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            visit(node.operand, not negated)
+            stack.append((node.operand, not negated))
         elif isinstance(node, ast.BoolOp):
-            for value in node.values:
-                visit(value, negated)
+            stack.extend((value, negated) for value in reversed(node.values))
         else:
             atom = _atom_means(ctx, node, depth)
             if atom is not None:
@@ -156,8 +158,6 @@ def _test_means(ctx: Context, test: ast.expr, depth: int = 0) -> tuple[str, str]
                 if negated:
                     means = _PASSES if means == _FAILS else _FAILS
                 found.append((means, kind))
-
-    visit(test, False)
     meanings = {means for means, _ in found}
     if len(meanings) != 1:
         return None
