@@ -63,7 +63,21 @@ def conditional_roots(tree: ast.Module) -> set[str]:
     or class, under any alias) and never by a plain statement of the module body: adding an
     unconditional `import` of one would make the module fail to import without it."""
     top = {root for node in tree.body for root in imported_roots(node)}
-    anywhere = {root for node in ast.walk(tree) for root in imported_roots(node)}
+    anywhere: set[str] = set()
+    stack: list[ast.stmt] = list(tree.body)  # statements only: an import is never inside an expression
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            anywhere.update(imported_roots(node))
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                stack.extend(block)
+        for handler in getattr(node, "handlers", ()):
+            stack.extend(handler.body)
+        for case in getattr(node, "cases", ()):
+            stack.extend(case.body)
     return anywhere - top
 
 

@@ -58,7 +58,7 @@ def fix_text(
     for _ in range(MAX_PASSES):
         # per pass: a fix may take the condition away (an unwrapped `with`), and the run must
         # reach what a second run would
-        blocked = conditional_imports(text)
+        blocked = _blocked(text, current, unsafe)
         fixable = [f for f in current if _applicable(f, unsafe, blocked)]
         if not fixable:
             return FixResult(text, tuple(applied), tuple(current))
@@ -71,9 +71,17 @@ def fix_text(
         _check_cleared(chosen, current, after, text, candidate)
         text, current = candidate, after
         applied.extend(chosen)
-    if any(_applicable(f, unsafe, conditional_imports(text)) for f in current):
+    if any(_applicable(f, unsafe, _blocked(text, current, unsafe)) for f in current):
         raise FixError(f"fixes did not converge after {MAX_PASSES} passes")
     return FixResult(text, tuple(applied), tuple(current))
+
+
+def _blocked(text: str, findings: list[Finding], unsafe: bool) -> set[str]:
+    """`conditional_imports(text)`, parsed only when a wanted fix would add an import (the
+    rules rarely offer one: most files import torch at the top)."""
+    if not any(wanted(f, unsafe) and _fix_of(f).imports for f in findings):
+        return set()
+    return conditional_imports(text)
 
 
 def _applicable(finding: Finding, unsafe: bool, blocked: set[str]) -> bool:
