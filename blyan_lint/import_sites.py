@@ -44,17 +44,24 @@ def module_level_imports(tree: ast.Module, module: str) -> list[ImportSite]:
             continue
         if isinstance(node, _DEFINITIONS):
             continue
-        nested: list[ast.stmt] = []
-        if isinstance(node, ast.If):
-            nested = list(node.orelse) if _is_type_checking(node.test) else [*node.body, *node.orelse]
-        elif isinstance(node, ast.Match):
-            nested = [s for case in node.cases for s in case.body]
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            nested = list(node.orelse)  # the body never runs
         else:
-            for field in ("body", "orelse", "finalbody"):
-                nested.extend(getattr(node, field, ()))
-            for handler in getattr(node, "handlers", ()):
-                nested.extend(handler.body)
+            nested = nested_statements(node)
         stack.extend(reversed(nested))
+    return found
+
+
+def nested_statements(node: ast.stmt) -> list[ast.stmt]:
+    """The statements directly inside a compound statement, in document order: its body,
+    `else`, `finally`, except handlers' and match cases' bodies (a function's or class's too)."""
+    found: list[ast.stmt] = []
+    for field in ("body", "handlers", "cases", "orelse", "finalbody"):
+        for child in getattr(node, field, None) or ():
+            if isinstance(child, (ast.ExceptHandler, ast.match_case)):
+                found.extend(child.body)
+            elif isinstance(child, ast.stmt):
+                found.append(child)
     return found
 
 
@@ -70,14 +77,7 @@ def conditional_roots(tree: ast.Module) -> set[str]:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             anywhere.update(imported_roots(node))
             continue
-        for field in ("body", "orelse", "finalbody"):
-            block = getattr(node, field, None)
-            if isinstance(block, list):
-                stack.extend(block)
-        for handler in getattr(node, "handlers", ()):
-            stack.extend(handler.body)
-        for case in getattr(node, "cases", ()):
-            stack.extend(case.body)
+        stack.extend(nested_statements(node))
     return anywhere - top
 
 
